@@ -1,0 +1,29 @@
+#include "json.h"
+#include "err.h"
+
+#include <string.h>
+
+json_t *json_parse(const char *data, size_t len, struct hub_err *err)
+{
+	json_error_t je;
+	json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+
+	if (!j)
+		hub_err_set(err, HUB_EINVAL, "invalid JSON at line %d, column %d (byte %d): %s",
+			    je.line, je.column, je.position, je.text);
+	return j;
+}
+
+char *json_dump_compact(const json_t *j, size_t *len)
+{
+	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+
+	if (s && len)
+		*len = strlen(s);
+	return s;
+}
+
+const char *json_get_str(const json_t *obj, const char *key)
+{
+	return json_string_value(json_object_get(obj, key));
+}

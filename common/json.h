@@ -1,0 +1,22 @@
+/* JSON helpers around jansson: parsing with errors that point at the byte,
+ * and compact serialisation. */
+#ifndef HUB_JSON_H
+#define HUB_JSON_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+struct hub_err;
+
+/* Parses len bytes; on failure returns NULL and sets err (HUB_EINVAL) with
+ * the line, column and byte offset. The caller owns the returned value. */
+json_t *json_parse(const char *data, size_t len, struct hub_err *err);
+
+/* Serialises compactly, keys in insertion order; the caller frees the
+ * string. Returns NULL only when out of memory. */
+char *json_dump_compact(const json_t *j, size_t *len);
+
+/* Borrowed string member of an object, or NULL if absent or not a string. */
+const char *json_get_str(const json_t *obj, const char *key);
+
+#endif

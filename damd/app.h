@@ -1,0 +1,15 @@
+/* State shared by damd's handlers: handed back by http_app(). */
+#ifndef DAM_APP_H
+#define DAM_APP_H
+
+#include <stdbool.h>
+
+struct dam_store;
+
+struct dam_app {
+	struct dam_store *store;
+	const char *data_dir;
+	bool allow_unsigned; /* --allow-unsigned: ad-hoc renditions without sig */
+};
+
+#endif

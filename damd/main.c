@@ -1,0 +1,28 @@
+/* damd: content-addressed assets and image renditions over HTTP. */
+#include "app.h"
+#include "config.h"
+#include "daemon.h"
+#include "err.h"
+#include "http.h"
+#include "log.h"
+#include "store.h"
+
+int main(int argc, char **argv)
+{
+	struct daemon_opts o;
+	struct dam_app app = {0};
+	struct hub_err err = {0};
+	int rc;
+
+	http_signals_block();
+	daemon_opts_parse(&o, argc, argv, "damd", "DAMD", "127.0.0.1:8081", "var/dam");
+	app.data_dir = o.data;
+	app.allow_unsigned = config_bool(argc, argv, "--allow-unsigned", "DAMD_ALLOW_UNSIGNED");
+	if (daemon_mkdirs(o.data, &err) < 0 || dam_store_open(&app.store, o.data, &err) < 0) {
+		hub_log(LOG_ERROR, "damd start error=\"%s\"", err.msg);
+		return 1;
+	}
+	rc = daemon_serve(&o, NULL, 0, &app, NULL, NULL);
+	dam_store_close(app.store);
+	return rc;
+}

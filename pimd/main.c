@@ -1,0 +1,62 @@
+/* pimd: canonical product data over HTTP. */
+#include "app.h"
+#include "config.h"
+#include "daemon.h"
+#include "err.h"
+#include "http.h"
+#include "log.h"
+#include "store.h"
+#include "web.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Each module's route table, in matching order; the UI's catch-all last. */
+static const struct {
+	const struct http_route *routes;
+	const size_t *n;
+} route_tables[] = {
+	{pim_web_routes, &pim_web_nroutes},
+};
+
+static struct http_route *collect_routes(size_t *n)
+{
+	size_t total = 0, k = 0;
+	struct http_route *all;
+
+	for (size_t i = 0; i < sizeof(route_tables) / sizeof(route_tables[0]); i++)
+		total += *route_tables[i].n;
+	all = calloc(total, sizeof(*all));
+	for (size_t i = 0; all && i < sizeof(route_tables) / sizeof(route_tables[0]); i++) {
+		memcpy(all + k, route_tables[i].routes, *route_tables[i].n * sizeof(*all));
+		k += *route_tables[i].n;
+	}
+	*n = total;
+	return all;
+}
+
+int main(int argc, char **argv)
+{
+	struct daemon_opts o;
+	struct pim_app app = {0};
+	struct hub_err err = {0};
+	struct http_route *routes;
+	size_t nroutes;
+	int rc;
+
+	http_signals_block();
+	daemon_opts_parse(&o, argc, argv, "pimd", "PIMD", "127.0.0.1:8080", "var/pim");
+	app.data_dir = o.data;
+	app.damd_url = config_str(argc, argv, "--damd-url", "PIMD_DAMD_URL", "http://127.0.0.1:8081");
+	app.schemas_dir = config_str(argc, argv, "--schemas", "PIMD_SCHEMAS", "schemas");
+	app.web_dir = config_str(argc, argv, "--web", "PIMD_WEB", "web");
+	if (daemon_mkdirs(o.data, &err) < 0 || pim_store_open(&app.store, o.data, &err) < 0) {
+		hub_log(LOG_ERROR, "pimd start error=\"%s\"", err.msg);
+		return 1;
+	}
+	routes = collect_routes(&nroutes);
+	rc = daemon_serve(&o, routes, nroutes, &app, NULL, NULL);
+	free(routes);
+	pim_store_close(app.store);
+	return rc;
+}

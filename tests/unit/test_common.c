@@ -1,0 +1,138 @@
+/* Unit tests of common/: buffers, errors, hashing, settings, tokens. */
+#include "auth.h"
+#include "buf.h"
+#include "config.h"
+#include "err.h"
+#include "hash.h"
+#include "json.h"
+#include "tap.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void test_buf(void)
+{
+	struct buf b;
+
+	buf_init(&b, 8);
+	ok(buf_adds(&b, "12345") == 0 && b.len == 5, "buf appends under its cap");
+	ok(buf_adds(&b, "6789") == HUB_ETOOBIG && b.len == 5, "buf refuses past its cap and keeps its contents");
+	buf_release(&b);
+	buf_init(&b, 0);
+	buf_addf(&b, "%d-%s", 42, "x");
+	ok(!strcmp(b.data, "42-x"), "buf_addf formats");
+	buf_reset(&b);
+	buf_add_json_escaped(&b, "a\"b\\\n\x01", 6);
+	ok(!strcmp(b.data, "a\\\"b\\\\\\n\\u0001"), "JSON escaping of quotes, backslashes and controls");
+	buf_release(&b);
+}
+
+static void test_err(void)
+{
+	struct hub_err e = {0};
+
+	ok(hub_err_set(&e, HUB_ENOTFOUND, "no product '%s'", "X") == HUB_ENOTFOUND, "hub_err_set returns its code");
+	ok(!strcmp(e.msg, "no product 'X'"), "hub_err_set formats the message");
+	ok(hub_err_status(HUB_EINVALID) == 422 && hub_err_status(HUB_ETOOBIG) == 413 &&
+	   hub_err_status(HUB_EPRECOND) == 412 && hub_err_status(-999) == 500, "codes map to HTTP statuses");
+	ok(hub_err_set(NULL, HUB_EIO, "x") == HUB_EIO, "a NULL err is allowed");
+}
+
+static void test_hash(void)
+{
+	uint8_t d[HASH_SHA256_LEN];
+	char hex[HASH_SHA256_HEX];
+	struct hash_sha256 *h = hash_sha256_new();
+
+	hash_sha256("abc", 3, d);
+	hash_hex(d, sizeof(d), hex);
+	ok(!strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"), "SHA-256 of abc");
+	hash_sha256_update(h, "a", 1);
+	hash_sha256_update(h, "bc", 2);
+	hash_sha256_final(h, d);
+	hash_hex(d, sizeof(d), hex);
+	ok(!strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"), "incremental SHA-256 agrees");
+	hash_hmac_sha256("key", 3, "The quick brown fox jumps over the lazy dog", 43, d);
+	hash_hex(d, sizeof(d), hex);
+	ok(!strcmp(hex, "f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8"), "HMAC-SHA256 test vector");
+}
+
+static void test_config(void)
+{
+	char *argv[] = {"x", "--listen", "1.2.3.4:5", "--data=/d", "--quiet", NULL};
+
+	setenv("T_LISTEN", "9.9.9.9:9", 1);
+	setenv("T_THREADS", "7", 1);
+	ok(!strcmp(config_str(5, argv, "--listen", "T_LISTEN", "def"), "1.2.3.4:5"), "a flag wins over its variable");
+	ok(!strcmp(config_str(5, argv, "--data", NULL, "def"), "/d"), "--flag=value form");
+	ok(config_long(5, argv, "--threads", "T_THREADS", 1) == 7, "the variable wins over the default");
+	ok(!strcmp(config_str(5, argv, "--nope", "T_NOPE", "def"), "def"), "the default is last");
+	ok(config_bool(5, argv, "--quiet", NULL) && !config_bool(5, argv, "--loud", NULL), "boolean flags");
+}
+
+static void test_auth(void)
+{
+	char dir[] = "/tmp/hub-auth-XXXXXX", path[256], name[64], token[HASH_SHA256_HEX], admin[128];
+	struct auth *a = NULL;
+	struct hub_err e = {0};
+	struct stat st;
+	FILE *f;
+
+	ok(mkdtemp(dir) != NULL, "temp dir");
+	ok(auth_open(&a, dir, NULL, &e) == 0, "auth opens with no tokens yet");
+	snprintf(path, sizeof(path), "%s/admin.token", dir);
+	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "generated admin token written with mode 0600");
+	f = fopen(path, "r");
+	ok(f && fgets(admin, sizeof(admin), f), "admin token readable");
+	if (f)
+		fclose(f);
+	admin[strcspn(admin, "\n")] = 0;
+	ok(auth_check(a, admin, name, sizeof(name)) == ROLE_ADMIN && !strcmp(name, "admin"), "the generated token is an admin");
+	ok(auth_check(a, "wrong", name, sizeof(name)) == ROLE_NONE, "an unknown token has no role");
+	ok(auth_create(a, "shop", ROLE_READER, token, &e) == 0, "create a reader token");
+	ok(auth_check(a, token, name, sizeof(name)) == ROLE_READER, "the reader token checks");
+	auth_close(a);
+	snprintf(path, sizeof(path), "%s/tokens.json", dir);
+	f = fopen(path, "r");
+	{
+		char content[4096] = {0};
+
+		ok(f && fread(content, 1, sizeof(content) - 1, f) > 0 && !strstr(content, token),
+		   "tokens.json holds hashes, not secrets");
+		if (f)
+			fclose(f);
+	}
+	ok(auth_open(&a, dir, NULL, &e) == 0 && auth_check(a, token, name, sizeof(name)) == ROLE_READER,
+	   "tokens survive a restart");
+	ok(auth_revoke(a, "shop", &e) == 0 && auth_check(a, token, name, sizeof(name)) == ROLE_NONE, "revoked tokens stop working");
+	auth_close(a);
+	ok(auth_open(&a, dir, "from-env", &e) == 0 && auth_check(a, "from-env", name, sizeof(name)) == ROLE_ADMIN &&
+	   auth_check(a, admin, name, sizeof(name)) == ROLE_NONE, "PIM_ADMIN_TOKEN replaces the admin secret");
+	auth_close(a);
+	snprintf(path, sizeof(path), "rm -rf %s", dir);
+	ok(system(path) == 0, "cleanup");
+}
+
+static void test_json(void)
+{
+	struct hub_err e = {0};
+	json_t *j = json_parse("{\"a\":1,\n\"a\":2}", 14, &e);
+
+	ok(!j && e.code == HUB_EINVAL && strstr(e.msg, "line 2"), "duplicate keys refused with the line: %s", e.msg);
+	j = json_parse("{\"b\":\"x\"}", 9, &e);
+	ok(j && !strcmp(json_get_str(j, "b"), "x"), "json_get_str");
+	json_decref(j);
+}
+
+int main(void)
+{
+	test_buf();
+	test_err();
+	test_hash();
+	test_config();
+	test_auth();
+	test_json();
+	return tap_done();
+}

@@ -1,0 +1,203 @@
+/* Tests of the shared HTTP layer: a real server on a loopback port, driven
+ * with curl. */
+#include "auth.h"
+#include "buf.h"
+#include "err.h"
+#include "hash.h"
+#include "http.h"
+#include "tap.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct http_waitq *waitq;
+static char base[64];
+
+static int h_echo(struct http_req *req)
+{
+	json_t *j = json_pack("{s:s?,s:s?,s:s?}", "sku", http_param(req, "sku"), "locale",
+			      http_query(req, "locale"), "rest", http_param(req, "rest"));
+
+	http_reply_json(req, 200, j);
+	json_decref(j);
+	return 0;
+}
+
+static int h_body(struct http_req *req)
+{
+	size_t len;
+	const char *b = http_body(req, &len);
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "%zu", b ? len : 0);
+	return http_reply_bytes(req, 200, "text/plain", msg, strlen(msg));
+}
+
+static int on_stream(struct http_req *req, const char *data, size_t len)
+{
+	size_t *n = http_ctx(req);
+
+	(void)data;
+	if (!n) {
+		n = calloc(1, sizeof(*n));
+		http_set_ctx(req, n, free);
+	}
+	*n += len;
+	return 0;
+}
+
+static int h_stream(struct http_req *req)
+{
+	size_t *n = http_ctx(req);
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "%zu", n ? *n : 0);
+	return http_reply_bytes(req, 200, "text/plain", msg, strlen(msg));
+}
+
+static int h_invalid(struct http_req *req)
+{
+	json_t *errors = json_pack("[{s:s,s:s}]", "path", "/values/name", "code", "too_long");
+
+	http_reply_problem(req, 422, "the product has 1 problem", errors);
+	json_decref(errors);
+	return 0;
+}
+
+static int h_slow(struct http_req *req)
+{
+	usleep(400 * 1000);
+	return http_reply_bytes(req, 200, "text/plain", "done", 4);
+}
+
+static int h_wait(struct http_req *req)
+{
+	if (!http_resumed(req) && http_park(req, waitq, 3000))
+		return 0;
+	return http_reply_bytes(req, 200, "text/plain", "woken", 5);
+}
+
+static const struct http_route routes[] = {
+	{"GET", "/v1/products/{sku}", h_echo, HTTP_PUBLIC_READ, NULL, 0},
+	{"PUT", "/v1/products/{sku}", h_body, ROLE_MERCHANDISER, NULL, 1024},
+	{"POST", "/v1/assets", h_stream, ROLE_DESIGNER, on_stream, 1u << 30},
+	{"GET", "/v1/invalid", h_invalid, HTTP_PUBLIC, NULL, 0},
+	{"GET", "/v1/slow", h_slow, HTTP_PUBLIC, NULL, 0},
+	{"GET", "/v1/wait", h_wait, HTTP_PUBLIC, NULL, 0},
+	{"GET", "/files/{rest*}", h_echo, HTTP_PUBLIC, NULL, 0},
+};
+
+/* Runs a shell command and returns its first line of output (static). */
+static const char *sh(const char *fmt, ...)
+{
+	static char out[4096];
+	char cmd[2048];
+	va_list ap;
+	FILE *p;
+	size_t n;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	p = popen(cmd, "r");
+	n = p ? fread(out, 1, sizeof(out) - 1, p) : 0;
+	out[n] = 0;
+	if (p)
+		pclose(p);
+	out[strcspn(out, "\n")] = 0;
+	return out;
+}
+
+struct bg {
+	pthread_t t;
+	char cmd[512];
+	char out[256];
+};
+
+static void *bg_main(void *arg)
+{
+	struct bg *b = arg;
+
+	snprintf(b->out, sizeof(b->out), "%s", sh("%s", b->cmd));
+	return NULL;
+}
+
+#define CURL "curl -s -m 10 "
+#define CODE "-o /dev/null -w '%%{http_code}' "
+
+int main(void)
+{
+	char dir[] = "/tmp/hub-http-XXXXXX", token[HASH_SHA256_HEX];
+	struct http_options o = {.name = "test", .listen = "127.0.0.1:0", .threads = 2};
+	struct http_server *srv = NULL;
+	struct hub_err err = {0};
+	struct auth *auth = NULL;
+	struct bg slow, wait;
+	const char *r;
+
+	ok(mkdtemp(dir) != NULL, "temp dir");
+	ok(auth_open(&auth, dir, "admintok", &err) == 0, "auth");
+	auth_create(auth, "shop", ROLE_READER, token, &err);
+	o.auth = auth;
+	waitq = http_waitq_new();
+	ok(http_server_start(&srv, &o, routes, sizeof(routes) / sizeof(routes[0]), &err) == 0,
+	   "server starts on port 0: %s", err.msg);
+	snprintf(base, sizeof(base), "http://127.0.0.1:%d", http_server_port(srv));
+
+	r = sh(CURL "'%s/v1/products/TS%%2D1?locale=fr_FR'", base);
+	ok(strstr(r, "\"sku\":\"TS-1\"") && strstr(r, "\"locale\":\"fr_FR\""), "path parameter and query: %s", r);
+	r = sh(CURL "%s/files/a/b/c.txt", base);
+	ok(strstr(r, "\"rest\":\"a/b/c.txt\""), "a rest parameter takes the slashes: %s", r);
+	ok(!strcmp(sh(CURL CODE "%s/v1/nothing", base), "404"), "unknown path is 404");
+	ok(!strcmp(sh(CURL CODE "-X DELETE %s/v1/products/X", base), "405"), "known path, wrong method is 405");
+	ok(!strcmp(sh(CURL CODE "-I %s/v1/products/X", base), "200"), "HEAD answers where GET does");
+	r = sh(CURL "-D - -o /dev/null %s/v1/nothing | grep -i '^content-type' | tr -d '\\r'", base);
+	ok(strstr(r, "application/problem+json") != NULL, "errors are problem+json: %s", r);
+	r = sh(CURL "%s/v1/invalid", base);
+	ok(strstr(r, "\"status\":422") && strstr(r, "\"errors\":[{\"path\":\"/values/name\""),
+	   "problem carries status and field errors: %s", r);
+
+	ok(!strcmp(sh(CURL CODE "-X PUT -d '{}' %s/v1/products/X", base), "401"), "no token is 401");
+	ok(!strcmp(sh(CURL CODE "-X PUT -H 'Authorization: Bearer nope' -d '{}' %s/v1/products/X", base), "401"),
+	   "unknown token is 401");
+	ok(!strcmp(sh(CURL CODE "-X PUT -H 'Authorization: Bearer %s' -d '{}' %s/v1/products/X", token, base), "403"),
+	   "reader token on a merchandiser route is 403");
+	ok(!strcmp(sh(CURL "-X PUT -H 'Authorization: Bearer admintok' -d '{\"a\":1}' %s/v1/products/X", base), "7"),
+	   "admin may do anything; body buffered");
+	ok(!strcmp(sh("head -c 5000 /dev/zero | " CURL CODE "-X PUT -H 'Authorization: Bearer admintok' --data-binary @- %s/v1/products/X", base), "413"),
+	   "body over the route's limit is 413 (Content-Length)");
+	ok(!strcmp(sh("head -c 5000 /dev/zero | " CURL CODE "-X PUT -H 'Transfer-Encoding: chunked' -H 'Authorization: Bearer admintok' --data-binary @- %s/v1/products/X", base), "413"),
+	   "body over the route's limit is 413 (chunked)");
+	r = sh("head -c 50000000 /dev/zero | " CURL "-X POST -H 'Authorization: Bearer admintok' --data-binary @- %s/v1/assets", base);
+	ok(!strcmp(r, "50000000"), "a streamed body reaches its callback whole: %s", r);
+
+	/* long-poll: parked until woken */
+	snprintf(wait.cmd, sizeof(wait.cmd), CURL "%s/v1/wait", base);
+	pthread_create(&wait.t, NULL, bg_main, &wait);
+	usleep(300 * 1000);
+	http_waitq_wake(waitq);
+	pthread_join(wait.t, NULL);
+	ok(!strcmp(wait.out, "woken"), "a parked request answers when woken: %s", wait.out);
+
+	r = sh(CURL "%s/metrics | grep 'route=\"GET /v1/products/{sku}\",status=\"200\"' | head -1", base);
+	ok(strstr(r, "test_http_requests_total") != NULL, "metrics count by route and status: %s", r);
+	r = sh(CURL "%s/metrics | grep -c '_bucket{route=\"PUT /v1/products/{sku}\",status=\"413\"'", base);
+	ok(atoi(r) > 5, "latency histogram per route and status");
+
+	/* graceful stop: an in-flight request still gets its answer */
+	snprintf(slow.cmd, sizeof(slow.cmd), CURL "%s/v1/slow", base);
+	pthread_create(&slow.t, NULL, bg_main, &slow);
+	usleep(150 * 1000);
+	http_server_stop(srv, 5000);
+	pthread_join(slow.t, NULL);
+	ok(!strcmp(slow.out, "done"), "in-flight request finished during shutdown: %s", slow.out);
+	ok(!strcmp(sh(CURL CODE "%s/healthz", base), "000"), "no longer listening after stop");
+
+	http_waitq_free(waitq);
+	auth_close(auth);
+	sh("rm -rf %s", dir);
+	return tap_done();
+}
