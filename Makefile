@@ -19,12 +19,12 @@ ALL_PKGS    = $(sort $(PIMD_PKGS) $(DAMD_PKGS))
 ifdef DEVELOPER
 WARN += -Werror
 endif
-BUILD = build
 ifdef SANITIZE
-BUILD    = build-san
+BUILD   ?= build-san
 CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=$(SANITIZE)
 endif
+BUILD ?= build
 
 # Evaluated when a recipe runs, so that scripts/deps.sh can install first.
 pkg_cflags = $(shell pkg-config --cflags $(1))
@@ -69,11 +69,22 @@ $(BUILD)/pimd: $(call obj,pimd/main.c) $(LIBPIM) $(LIBIMP) $(LIBHUB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PIMD_PKGS)) -lcsv -lpthread -lm
 $(BUILD)/damd: $(call obj,damd/main.c) $(LIBDAM) $(LIBHUB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(DAMD_PKGS)) -lpthread -lm
-$(BUILD)/pimctl: $(call obj,pimctl/pimctl.c) $(LIBIMP) $(LIBHUB)
+$(BUILD)/pimctl: $(call obj,$(wildcard pimctl/*.c)) $(LIBPIM) $(LIBIMP) $(LIBHUB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PIMD_PKGS)) -lcsv -lpthread -lm
-$(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(LIBPIM) $(LIBDAM) $(LIBIMP) $(LIBHUB)
+# A unit test links only its module: test_pim_* pimd (and importers),
+# test_imp_* importers, test_dam_* damd, anything else common/ alone.
+$(BUILD)/tests/test_pim_%: $(call obj,tests/unit/test_pim_%.c) $(LIBPIM) $(LIBIMP) $(LIBHUB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(ALL_PKGS)) -lcsv -lpthread -lm
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PIMD_PKGS)) -lcsv -lpthread -lm
+$(BUILD)/tests/test_imp_%: $(call obj,tests/unit/test_imp_%.c) $(LIBIMP) $(LIBHUB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PIMD_PKGS)) -lcsv -lpthread -lm
+$(BUILD)/tests/test_dam_%: $(call obj,tests/unit/test_dam_%.c) $(LIBDAM) $(LIBHUB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(DAMD_PKGS)) -lpthread -lm
+$(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(LIBHUB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(COMMON_PKGS)) -lpthread -lm
 
 run: deps
 	@$(MAKE) --no-print-directory all

@@ -53,7 +53,23 @@ int daemon_mkdirs(const char *path, struct hub_err *err)
 	return 0;
 }
 
-int daemon_serve(const struct daemon_opts *o, const struct http_route *routes, size_t n,
+static struct http_route *collect_routes(const struct route_table *t, size_t nt, size_t *n)
+{
+	size_t total = 0, k = 0;
+	struct http_route *all;
+
+	for (size_t i = 0; i < nt; i++)
+		total += *t[i].n;
+	all = calloc(total ? total : 1, sizeof(*all));
+	for (size_t i = 0; all && i < nt; i++) {
+		memcpy(all + k, t[i].routes, *t[i].n * sizeof(*all));
+		k += *t[i].n;
+	}
+	*n = total;
+	return all;
+}
+
+int daemon_serve(const struct daemon_opts *o, const struct route_table *tables, size_t ntables,
 		 void *app, void (*metrics_hook)(struct buf *, void *),
 		 void (*on_started)(struct http_server *, void *))
 {
@@ -61,6 +77,8 @@ int daemon_serve(const struct daemon_opts *o, const struct http_route *routes, s
 	struct http_server *srv = NULL;
 	struct auth *auth = NULL;
 	struct http_options hopt = {0};
+	struct http_route *routes;
+	size_t n;
 	int sig;
 
 	if (auth_open(&auth, o->data, o->admin_token, &err) < 0) {
@@ -74,8 +92,10 @@ int daemon_serve(const struct daemon_opts *o, const struct http_route *routes, s
 	hopt.access_log = o->access_log;
 	hopt.auth = auth;
 	hopt.app = app;
-	if (http_server_start(&srv, &hopt, routes, n, &err) < 0) {
+	routes = collect_routes(tables, ntables, &n);
+	if (!routes || http_server_start(&srv, &hopt, routes, n, &err) < 0) {
 		hub_log(LOG_ERROR, "%s start error=\"%s\"", o->name, err.msg);
+		free(routes);
 		auth_close(auth);
 		return 1;
 	}
@@ -89,6 +109,7 @@ int daemon_serve(const struct daemon_opts *o, const struct http_route *routes, s
 	sig = http_signals_wait();
 	hub_log(LOG_INFO, "%s stopping signal=%s", o->name, sig == SIGINT ? "INT" : "TERM");
 	http_server_stop(srv, 10000);
+	free(routes);
 	auth_close(auth);
 	return 0;
 }

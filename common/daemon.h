@@ -28,10 +28,16 @@ void daemon_opts_parse(struct daemon_opts *o, int argc, char **argv, const char 
 /* mkdir -p with mode 0700 for the last component. */
 int daemon_mkdirs(const char *path, struct hub_err *err);
 
+/* One module's routes; a daemon lists its modules' tables in match order. */
+struct route_table {
+	const struct http_route *routes;
+	const size_t *n;
+};
+
 /* Opens the token store in the data directory, starts the server with
  * routes, logs the ready line, waits for SIGTERM/SIGINT, then stops the
  * server gracefully. Call http_signals_block() first, before any thread. */
-int daemon_serve(const struct daemon_opts *o, const struct http_route *routes, size_t n,
+int daemon_serve(const struct daemon_opts *o, const struct route_table *tables, size_t ntables,
 		 void *app, void (*metrics_hook)(struct buf *, void *),
 		 void (*on_started)(struct http_server *, void *));
 

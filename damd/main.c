@@ -7,6 +7,13 @@
 #include "log.h"
 #include "store.h"
 
+static const size_t no_routes = 0;
+
+/* Each module's route table, in matching order. */
+static const struct route_table route_tables[] = {
+	{NULL, &no_routes},
+};
+
 int main(int argc, char **argv)
 {
 	struct daemon_opts o;
@@ -22,7 +29,8 @@ int main(int argc, char **argv)
 		hub_log(LOG_ERROR, "damd start error=\"%s\"", err.msg);
 		return 1;
 	}
-	rc = daemon_serve(&o, NULL, 0, &app, NULL, NULL);
+	rc = daemon_serve(&o, route_tables, sizeof(route_tables) / sizeof(route_tables[0]), &app,
+			  NULL, NULL);
 	dam_store_close(app.store);
 	return rc;
 }

@@ -12,36 +12,15 @@
 #include <string.h>
 
 /* Each module's route table, in matching order; the UI's catch-all last. */
-static const struct {
-	const struct http_route *routes;
-	const size_t *n;
-} route_tables[] = {
+static const struct route_table route_tables[] = {
 	{pim_web_routes, &pim_web_nroutes},
 };
-
-static struct http_route *collect_routes(size_t *n)
-{
-	size_t total = 0, k = 0;
-	struct http_route *all;
-
-	for (size_t i = 0; i < sizeof(route_tables) / sizeof(route_tables[0]); i++)
-		total += *route_tables[i].n;
-	all = calloc(total, sizeof(*all));
-	for (size_t i = 0; all && i < sizeof(route_tables) / sizeof(route_tables[0]); i++) {
-		memcpy(all + k, route_tables[i].routes, *route_tables[i].n * sizeof(*all));
-		k += *route_tables[i].n;
-	}
-	*n = total;
-	return all;
-}
 
 int main(int argc, char **argv)
 {
 	struct daemon_opts o;
 	struct pim_app app = {0};
 	struct hub_err err = {0};
-	struct http_route *routes;
-	size_t nroutes;
 	int rc;
 
 	http_signals_block();
@@ -54,9 +33,8 @@ int main(int argc, char **argv)
 		hub_log(LOG_ERROR, "pimd start error=\"%s\"", err.msg);
 		return 1;
 	}
-	routes = collect_routes(&nroutes);
-	rc = daemon_serve(&o, routes, nroutes, &app, NULL, NULL);
-	free(routes);
+	rc = daemon_serve(&o, route_tables, sizeof(route_tables) / sizeof(route_tables[0]), &app,
+			  NULL, NULL);
 	pim_store_close(app.store);
 	return rc;
 }
