@@ -62,6 +62,8 @@ static struct http_route *collect_routes(const struct route_table *t, size_t nt,
 		total += *t[i].n;
 	all = calloc(total ? total : 1, sizeof(*all));
 	for (size_t i = 0; all && i < nt; i++) {
+		if (!*t[i].n)
+			continue;
 		memcpy(all + k, t[i].routes, *t[i].n * sizeof(*all));
 		k += *t[i].n;
 	}
