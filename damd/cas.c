@@ -1,0 +1,250 @@
+#include "fmacros.h"
+#include "cas.h"
+#include "err.h"
+#include "hash.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Writeback of a big upload starts every this many bytes, so that the final
+ * fsync has little left to flush and ingest stays at disk speed. */
+#define CAS_FLUSH_EVERY (16u << 20)
+
+struct cas {
+	char blobs[4096];
+	char tmp[4096];
+};
+
+struct cas_writer {
+	struct cas *c;
+	int fd;
+	uint64_t size;
+	uint64_t flushed; /* offset up to which writeback was started */
+	struct hash_sha256 *h;
+	char path[4200];
+};
+
+static int mkdir_one(const char *path, struct hub_err *err)
+{
+	if (mkdir(path, 0755) < 0 && errno != EEXIST)
+		return hub_err_set(err, HUB_EIO, "cannot create '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+/* Removes every regular file in dir: temporaries a crash left behind. */
+static void clean_tmp(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[4400];
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+}
+
+int cas_open(struct cas **out, const char *dir, struct hub_err *err)
+{
+	struct cas *c = calloc(1, sizeof(*c));
+	int rc;
+
+	if (!c)
+		return hub_err_set(err, HUB_ENOMEM, "out of memory");
+	if ((size_t)snprintf(c->blobs, sizeof(c->blobs), "%s/blobs", dir) >= sizeof(c->blobs) ||
+	    (size_t)snprintf(c->tmp, sizeof(c->tmp), "%s/tmp", dir) >= sizeof(c->tmp)) {
+		free(c);
+		return hub_err_set(err, HUB_EINVAL, "the store path '%s' is too long", dir);
+	}
+	rc = mkdir_one(dir, err);
+	if (rc == 0)
+		rc = mkdir_one(c->blobs, err);
+	if (rc == 0)
+		rc = mkdir_one(c->tmp, err);
+	if (rc < 0) {
+		free(c);
+		return rc;
+	}
+	clean_tmp(c->tmp);
+	*out = c;
+	return 0;
+}
+
+void cas_close(struct cas *c)
+{
+	free(c);
+}
+
+static int hex_ok(const char *hex)
+{
+	size_t i;
+
+	for (i = 0; i < 64; i++)
+		if (!((hex[i] >= '0' && hex[i] <= '9') || (hex[i] >= 'a' && hex[i] <= 'f')))
+			return 0;
+	return hex[64] == 0;
+}
+
+int cas_path(struct cas *c, const char *hex, char *out, size_t outlen, struct hub_err *err)
+{
+	if (!hex || !hex_ok(hex))
+		return hub_err_set(err, HUB_EINVAL, "'%.80s' is not a sha256 hex digest",
+				   hex ? hex : "");
+	if ((size_t)snprintf(out, outlen, "%s/%.2s/%.2s/%s", c->blobs, hex, hex + 2, hex) >= outlen)
+		return hub_err_set(err, HUB_EINVAL, "the blob path is too long");
+	return 0;
+}
+
+int cas_writer_new(struct cas *c, struct cas_writer **out, struct hub_err *err)
+{
+	struct cas_writer *w = calloc(1, sizeof(*w));
+	unsigned char rnd[12];
+	char name[25];
+
+	if (!w)
+		return hub_err_set(err, HUB_ENOMEM, "out of memory");
+	w->c = c;
+	w->fd = -1;
+	w->h = hash_sha256_new();
+	if (!w->h || hash_random(rnd, sizeof(rnd)) < 0) {
+		cas_writer_abort(w);
+		return hub_err_set(err, HUB_ENOMEM, "cannot start a hash");
+	}
+	hash_hex(rnd, sizeof(rnd), name);
+	snprintf(w->path, sizeof(w->path), "%s/%s.part", c->tmp, name);
+	w->fd = open(w->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (w->fd < 0) {
+		int e = errno;
+
+		w->path[0] = 0;
+		cas_writer_abort(w);
+		return hub_err_set(err, HUB_EIO, "cannot create a temporary file: %s", strerror(e));
+	}
+	*out = w;
+	return 0;
+}
+
+int cas_writer_write(struct cas_writer *w, const void *data, size_t len, struct hub_err *err)
+{
+	const char *p = data;
+	size_t left = len;
+
+	hash_sha256_update(w->h, data, len);
+	while (left) {
+		ssize_t n = write(w->fd, p, left);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return hub_err_set(err, HUB_EIO, "cannot write the temporary file: %s", strerror(errno));
+		p += n;
+		left -= (size_t)n;
+	}
+	w->size += len;
+	if (w->size - w->flushed >= CAS_FLUSH_EVERY) {
+		/* start writeback now rather than all at the final fsync */
+		sync_file_range(w->fd, (off_t)w->flushed, (off_t)(w->size - w->flushed),
+				SYNC_FILE_RANGE_WRITE);
+		w->flushed = w->size;
+	}
+	return 0;
+}
+
+uint64_t cas_writer_size(const struct cas_writer *w)
+{
+	return w->size;
+}
+
+const char *cas_writer_tmp_path(const struct cas_writer *w)
+{
+	return w->path;
+}
+
+/* fsyncs a directory so that a rename into it survives a crash. */
+static void fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+int cas_writer_commit(struct cas_writer *w, char hex[65], int *existed, struct hub_err *err)
+{
+	uint8_t digest[HASH_SHA256_LEN];
+	char dir[4200], final[4300];
+	struct stat st;
+	int rc = 0;
+
+	*existed = 0;
+	hash_sha256_final(w->h, digest);
+	w->h = NULL;
+	hash_hex(digest, sizeof(digest), hex);
+	snprintf(dir, sizeof(dir), "%s/%.2s", w->c->blobs, hex);
+	rc = mkdir_one(dir, err);
+	if (rc < 0)
+		goto out;
+	snprintf(dir, sizeof(dir), "%s/%.2s/%.2s", w->c->blobs, hex, hex + 2);
+	rc = mkdir_one(dir, err);
+	if (rc < 0)
+		goto out;
+	snprintf(final, sizeof(final), "%s/%s", dir, hex);
+	if (stat(final, &st) == 0 && (uint64_t)st.st_size == w->size) {
+		*existed = 1;
+		goto out;
+	}
+	if (fsync(w->fd) < 0) {
+		rc = hub_err_set(err, HUB_EIO, "cannot fsync the temporary file: %s",
+				 strerror(errno));
+		goto out;
+	}
+	if (rename(w->path, final) < 0) {
+		rc = hub_err_set(err, HUB_EIO, "cannot rename into the store: %s", strerror(errno));
+		goto out;
+	}
+	w->path[0] = 0; /* renamed: nothing to remove */
+	fsync_dir(dir);
+out:
+	cas_writer_abort(w);
+	return rc;
+}
+
+void cas_writer_abort(struct cas_writer *w)
+{
+	if (!w)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	if (w->path[0])
+		unlink(w->path);
+	hash_sha256_free(w->h);
+	free(w);
+}
+
+int cas_remove(struct cas *c, const char *hex, struct hub_err *err)
+{
+	char path[4400];
+	int rc = cas_path(c, hex, path, sizeof(path), err);
+
+	if (rc < 0)
+		return rc;
+	if (unlink(path) < 0) {
+		if (errno == ENOENT)
+			return hub_err_set(err, HUB_ENOTFOUND, "no blob %s", hex);
+		return hub_err_set(err, HUB_EIO, "cannot remove blob %s: %s", hex, strerror(errno));
+	}
+	return 0;
+}

@@ -1,0 +1,147 @@
+/* The content-addressed store: streaming writes, names, dedupe, cleanup. */
+#include "fmacros.h"
+#include "../../damd/cas.h"
+#include "err.h"
+#include "tap.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int count_files(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *p;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	p = malloc(n + 1);
+	*len = fread(p, 1, n, f);
+	fclose(f);
+	return p;
+}
+
+int main(void)
+{
+	char root[] = "/tmp/test-dam-cas.XXXXXX", tmpdir[256], stray[300], path[4400], hex[65],
+	     hex2[65];
+	struct hub_err err = {0};
+	struct cas *c = NULL;
+	struct cas_writer *w = NULL;
+	int existed = -1, fd;
+	size_t len = 0;
+	char *data;
+	char tmp_copy[4400];
+
+	ok(mkdtemp(root) != NULL, "temp dir");
+	/* a stray temporary from a "crash" is removed at open */
+	snprintf(tmpdir, sizeof(tmpdir), "%s/tmp", root);
+	mkdir(tmpdir, 0755);
+	snprintf(stray, sizeof(stray), "%s/deadbeef.part", tmpdir);
+	fd = open(stray, O_WRONLY | O_CREAT, 0644);
+	ok(fd >= 0 && write(fd, "half", 4) == 4, "stray temporary written");
+	close(fd);
+	ok(cas_open(&c, root, &err) == 0, "cas_open: %s", err.msg);
+	ok(access(stray, F_OK) != 0, "crash leftovers removed at open");
+
+	ok(cas_path(c, "abc", path, sizeof(path), &err) == HUB_EINVAL, "short hex refused");
+	ok(cas_path(c, "E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855", path,
+		    sizeof(path), &err) == HUB_EINVAL,
+	   "upper-case hex refused");
+	ok(cas_path(c, "../../../../../../../../../../../../../../../../../../../../etc/pas", path,
+		    sizeof(path), &err) == HUB_EINVAL,
+	   "path-like hex refused");
+
+	/* "abc" in two pieces: the well-known digest */
+	ok(cas_writer_new(c, &w, &err) == 0, "writer");
+	ok(cas_writer_write(w, "a", 1, &err) == 0 && cas_writer_write(w, "bc", 2, &err) == 0,
+	   "writes");
+	ok(cas_writer_size(w) == 3, "size counted");
+	snprintf(tmp_copy, sizeof(tmp_copy), "%s", cas_writer_tmp_path(w));
+	ok(!strncmp(tmp_copy, tmpdir, strlen(tmpdir)), "temporary lives under tmp/");
+	ok(cas_writer_commit(w, hex, &existed, &err) == 0, "commit: %s", err.msg);
+	ok(!strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+	   "sha256 of abc");
+	ok(existed == 0, "new blob");
+	ok(access(tmp_copy, F_OK) != 0, "temporary gone after commit");
+	ok(cas_path(c, hex, path, sizeof(path), &err) == 0, "path");
+	{
+		char want[4400];
+
+		snprintf(want, sizeof(want), "%s/blobs/ba/78/%s", root, hex);
+		ok(!strcmp(path, want), "blobs/ab/cd/<hex> layout");
+	}
+	data = slurp(path, &len);
+	ok(data && len == 3 && !memcmp(data, "abc", 3), "content stored");
+	free(data);
+
+	/* same bytes again: existed, no second file, no temporary left */
+	ok(cas_writer_new(c, &w, &err) == 0 && cas_writer_write(w, "abc", 3, &err) == 0, "again");
+	ok(cas_writer_commit(w, hex2, &existed, &err) == 0 && existed == 1, "dedupe: existed");
+	ok(!strcmp(hex, hex2), "same id");
+	ok(count_files(tmpdir) == 0, "no temporary left after dedupe");
+
+	/* abort removes the temporary */
+	ok(cas_writer_new(c, &w, &err) == 0, "writer to abort");
+	snprintf(tmp_copy, sizeof(tmp_copy), "%s", cas_writer_tmp_path(w));
+	cas_writer_write(w, "xyz", 3, &err);
+	cas_writer_abort(w);
+	ok(access(tmp_copy, F_OK) != 0, "abort removes the temporary");
+	cas_writer_abort(NULL);
+
+	/* a big streamed write crosses the writeback threshold */
+	{
+		size_t n = 1 << 20;
+		char *buf = malloc(n);
+
+		memset(buf, 'q', n);
+		ok(cas_writer_new(c, &w, &err) == 0, "big writer");
+		for (int i = 0; i < 20; i++)
+			cas_writer_write(w, buf, n, &err);
+		ok(cas_writer_size(w) == 20u * n, "20 MiB counted");
+		ok(cas_writer_commit(w, hex2, &existed, &err) == 0 && !existed, "big commit");
+		cas_path(c, hex2, path, sizeof(path), &err);
+		{
+			struct stat st;
+
+			ok(stat(path, &st) == 0 && st.st_size == 20 * (off_t)n, "big blob size");
+		}
+		free(buf);
+	}
+
+	ok(cas_remove(c, hex, &err) == 0, "remove");
+	ok(cas_remove(c, hex, &err) == HUB_ENOTFOUND, "remove twice: not found");
+	cas_path(c, hex, path, sizeof(path), &err);
+	ok(access(path, F_OK) != 0, "blob gone");
+	cas_close(c);
+	{
+		char cmd[300];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+		ok(system(cmd) == 0, "cleanup");
+	}
+	return tap_done();
+}
