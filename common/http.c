@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,8 +70,6 @@ struct http_req {
 	struct route_entry *route;
 	enum req_state state;
 	const char *method;
-	char path[2048];
-	char segbuf[2048];
 	const char *pname[MAX_PARAMS], *pval[MAX_PARAMS];
 	int nparams;
 	struct timespec start;
@@ -90,6 +89,9 @@ struct http_req {
 	struct http_waitq *waitq;
 	struct http_req *wnext;
 	int64_t deadline_ms;
+	/* not zeroed on allocation: always written before being read */
+	char path[2048];
+	char segbuf[2048];
 };
 
 struct http_waitq {
@@ -195,7 +197,7 @@ static struct route_entry *route_find(struct http_req *req, bool *path_known)
 	int nseg;
 
 	*path_known = false;
-	memcpy(req->segbuf, req->path, sizeof(req->segbuf));
+	memcpy(req->segbuf, req->path, strlen(req->path) + 1);
 	nseg = split_path(req->segbuf, seg, MAX_SEGMENTS);
 	if (nseg < 0)
 		return NULL;
@@ -232,9 +234,13 @@ static void stats_record(struct route_entry *e, int status, uint64_t us)
 		s = &e->stats[STATUS_SLOTS - 1]; /* out of slots: lumped into the last */
 	atomic_fetch_add_explicit(&s->count, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&s->sum_us, us, memory_order_relaxed);
-	for (size_t b = 0; b < NBUCKETS; b++)
-		if (us <= bucket_us[b])
+	/* one counter per observation; /metrics makes them cumulative */
+	for (size_t b = 0; b < NBUCKETS; b++) {
+		if (us <= bucket_us[b]) {
 			atomic_fetch_add_explicit(&s->buckets[b], 1, memory_order_relaxed);
+			break;
+		}
+	}
 }
 
 static void stats_write(struct buf *out, struct route_entry *e, const char *name)
@@ -247,10 +253,14 @@ static void stats_write(struct buf *out, struct route_entry *e, const char *name
 			continue;
 		buf_addf(out, "%s_http_requests_total{route=\"%s\",status=\"%d\"} %lu\n", name,
 			 e->label, s->code, count);
-		for (size_t b = 0; b < NBUCKETS; b++)
+		uint64_t cumulative = 0;
+
+		for (size_t b = 0; b < NBUCKETS; b++) {
+			cumulative += s->buckets[b];
 			buf_addf(out,
 				 "%s_http_request_duration_seconds_bucket{route=\"%s\",status=\"%d\",le=\"%g\"} %lu\n",
-				 name, e->label, s->code, bucket_us[b] / 1e6, (unsigned long)s->buckets[b]);
+				 name, e->label, s->code, bucket_us[b] / 1e6, (unsigned long)cumulative);
+		}
 		buf_addf(out,
 			 "%s_http_request_duration_seconds_bucket{route=\"%s\",status=\"%d\",le=\"+Inf\"} %lu\n"
 			 "%s_http_request_duration_seconds_sum{route=\"%s\",status=\"%d\"} %.6f\n"
@@ -411,9 +421,9 @@ static int reply_set(struct http_req *req, int status, const char *ctype,
 	for (int i = 0; i < req->nheaders; i++)
 		if (req->hval[i])
 			MHD_add_response_header(resp, req->hname[i], req->hval[i]);
+	/* the UI served by pimd calls damd too; tokens travel in headers, not
+	 * cookies, so any origin is safe */
 	MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
-	MHD_add_response_header(resp, "Access-Control-Expose-Headers",
-				"ETag, Location, Retry-After, Content-Range");
 	req->state = REQ_REPLIED;
 	return 0;
 }
@@ -581,6 +591,7 @@ int http_role(struct http_req *req) { return req->role; }
 const char *http_user(struct http_req *req) { return req->user; }
 void *http_ctx(struct http_req *req) { return req->ctx; }
 bool http_resumed(struct http_req *req) { return req->resumed; }
+struct MHD_Connection *http_mhd_connection(struct http_req *req) { return req->conn; }
 
 const char *http_param(struct http_req *req, const char *name)
 {
@@ -867,9 +878,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 
 	(void)version;
 	if (!req) {
-		req = calloc(1, sizeof(*req));
+		req = malloc(sizeof(*req));
 		if (!req)
 			return MHD_NO;
+		memset(req, 0, offsetof(struct http_req, path));
 		*con_cls = req;
 		req->srv = s;
 		req->conn = conn;
@@ -1005,7 +1017,6 @@ int http_server_start(struct http_server **out, const struct http_options *opt,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4000,
-				  MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
 				  MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
 				  MHD_OPTION_END);
 	if (!s->mhd) {
