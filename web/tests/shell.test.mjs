@@ -1,0 +1,39 @@
+// The page itself: served by pimd, modules load, the sign-in form is usable
+// by keyboard and labelled, and pimd tells the UI where damd is.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PIM, DAM, openBrowser, api } from './lib.mjs';
+
+test('pimd tells the UI where damd is', async () => {
+  const r = await api(PIM, 'GET', '/v1/ui-config');
+  assert.equal(r.status, 200);
+  assert.equal(r.body.damd_url, DAM);
+});
+
+test('the UI loads without script errors and asks for a token', async () => {
+  const b = await openBrowser();
+  try {
+    await b.page.goto(`${PIM}/`);
+    const token = b.page.getByLabel('Token', { exact: true });
+    await token.waitFor();
+    assert.equal(await token.getAttribute('type'), 'password');
+    assert.ok(await token.evaluate((el) => el === document.activeElement), 'the token field has focus');
+    assert.equal(await b.page.title(), 'Sign in · Hub');
+    for (const name of ['Products', 'Imports', 'Assets', 'Completeness']) {
+      assert.equal(await b.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name }).count(), 1);
+    }
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
+
+test('unknown files under / are 404, the stylesheet is CSS', async () => {
+  const css = await fetch(`${PIM}/style.css`);
+  assert.equal(css.status, 200);
+  assert.match(css.headers.get('content-type'), /text\/css/);
+  const js = await fetch(`${PIM}/views/product.js`);
+  assert.match(js.headers.get('content-type'), /javascript/);
+  const missing = await fetch(`${PIM}/no-such-file.js`);
+  assert.equal(missing.status, 404);
+});

@@ -1,0 +1,63 @@
+// Reading canonical product documents: labels, images, completeness.
+import { h } from '../ui.js';
+
+const PREFERRED_LOCALE = (navigator.language || 'en-US').replace('-', '_');
+
+// The value entries of attribute code in product p (an array, maybe empty).
+export function entries(p, code) {
+  const v = p && p.values && p.values[code];
+  return Array.isArray(v) ? v : [];
+}
+
+// The product's label: the family's label attribute (or "name"), in the
+// browser's locale when there is one, else the first value.
+export function labelOf(p, fam) {
+  const code = (fam && fam.label_attribute) || 'name';
+  const es = entries(p, code).filter((e) => typeof e.data === 'string' && e.data);
+  const pick = es.find((e) => e.locale === PREFERRED_LOCALE) || es.find((e) => !e.locale || e.locale.startsWith('en')) || es[0];
+  return pick ? pick.data : '';
+}
+
+function assetIds(data) {
+  if (typeof data === 'string') return data.startsWith('sha256:') ? [data] : [];
+  if (Array.isArray(data)) return data.flatMap(assetIds);
+  return [];
+}
+
+// Every asset id in the product's image attribute (the family's, else any
+// value holding sha256: ids).
+export function assetIdsOf(p, fam) {
+  const code = fam && fam.image_attribute;
+  if (code) {
+    const ids = entries(p, code).flatMap((e) => assetIds(e.data));
+    if (ids.length) return ids;
+  }
+  for (const c of Object.keys((p && p.values) || {})) {
+    const ids = entries(p, c).flatMap((e) => assetIds(e.data));
+    if (ids.length) return ids;
+  }
+  return [];
+}
+
+export function firstAssetId(p, fam) {
+  return assetIdsOf(p, fam)[0] || '';
+}
+
+// Small chips: one per channel/locale with its ratio, red when incomplete.
+export function completenessChips(c) {
+  if (!c || typeof c !== 'object') return h('span.muted', '—');
+  const keys = Object.keys(c).sort();
+  if (!keys.length) return h('span.muted', '—');
+  return h('span.chips', keys.map((k) => {
+    const r = ratio(c[k]);
+    const missing = (c[k] && c[k].missing) || [];
+    return h(`span.chip.${r >= 100 ? 'done' : 'todo'}`, {
+      title: missing.length ? `${k}: missing ${missing.join(', ')}` : `${k}: complete`,
+    }, `${k} ${r}%`);
+  }));
+}
+
+export function ratio(x) {
+  if (typeof x === 'number') return x;
+  return x && typeof x.ratio === 'number' ? x.ratio : 0;
+}

@@ -1,0 +1,126 @@
+// #/imports: upload a feed file as an import job and watch it: progress,
+// counts, and the per-line error report. #/imports/ID shows one job.
+import { auth, pim, query, upload } from '../api.js';
+import { h, field, problemBox, fmtBytes, fmtTime } from '../ui.js';
+
+const RECENT = 'hub.recentImports';
+const FORMATS = [['csv', 'CSV'], ['gmc-xml', 'Google Merchant XML'], ['gmc-tsv', 'Google Merchant TSV'],
+  ['bmecat', 'BMEcat XML'], ['jsonl', 'JSON lines']];
+const FINAL = ['done', 'failed', 'cancelled'];
+
+function recent() {
+  try { return JSON.parse(localStorage.getItem(RECENT) || '[]'); } catch { return []; }
+}
+function remember(job, file) {
+  const list = recent().filter((j) => j.id !== job.id);
+  list.unshift({ id: job.id, file, at: new Date().toISOString() });
+  localStorage.setItem(RECENT, JSON.stringify(list.slice(0, 20)));
+}
+
+function guessFormat(name) {
+  const n = name.toLowerCase();
+  if (n.endsWith('.jsonl') || n.endsWith('.ndjson')) return 'jsonl';
+  if (n.endsWith('.tsv') || n.endsWith('.txt')) return 'gmc-tsv';
+  if (n.endsWith('.xml')) return /bmecat/.test(n) ? 'bmecat' : 'gmc-xml';
+  return 'csv';
+}
+
+export async function importsPage(jobId) {
+  const file = h('input', { type: 'file', name: 'file', required: true, accept: '.csv,.tsv,.txt,.xml,.jsonl,.ndjson' });
+  const format = h('select', { name: 'format' }, FORMATS.map(([v, l]) => h('option', { value: v }, l)));
+  const profile = h('input', { name: 'profile', list: 'profiles', placeholder: 'none' });
+  const mode = h('select', { name: 'mode' },
+    h('option', { value: 'upsert' }, 'Create and update'),
+    h('option', { value: 'create' }, 'Create only'),
+    h('option', { value: 'update' }, 'Update only'));
+  const dry = h('input', { type: 'checkbox', name: 'dry_run', id: 'imp-dry' });
+  const go = h('button.primary', { type: 'submit' }, 'Import');
+  const job = h('div.job-slot');
+  file.addEventListener('change', () => {
+    if (file.files[0]) format.value = guessFormat(file.files[0].name);
+  });
+
+  const form = h('form.import', {
+    on: {
+      submit: async (ev) => {
+        ev.preventDefault();
+        const f = file.files[0];
+        if (!f) return;
+        go.disabled = true;
+        const bar = h('progress', { max: 100, value: 0, 'aria-label': 'Upload' });
+        job.replaceChildren(h('div.card', h('p', `Uploading ${f.name} (${fmtBytes(f.size)})…`), bar));
+        try {
+          const q = query({ format: format.value, profile: profile.value.trim(), mode: mode.value, dry_run: dry.checked ? 'true' : '' });
+          const r = await upload(`/v1/imports${q}`, f, {
+            token: auth.token,
+            headers: { 'Content-Type': 'application/octet-stream' },
+            progress: (done, total) => { bar.value = total ? (100 * done) / total : 0; },
+          });
+          const j = r.body || {};
+          const id = j.id || (j.job && j.job.id);
+          remember({ id }, f.name);
+          history.replaceState(null, '', `#/imports/${encodeURIComponent(id)}`);
+          job.replaceChildren(jobView(id, j));
+        } catch (e) {
+          job.replaceChildren(problemBox(e.problem || { detail: e.message }, 'The import was not accepted'));
+        }
+        go.disabled = false;
+      },
+    },
+  },
+  h('div.grid', field('Feed file', file), field('Format', format),
+    field('Profile', profile, 'Column mapping, e.g. shopify or magento; empty for our own CSV columns'),
+    field('Mode', mode)),
+  h('datalist', { id: 'profiles' }, ['shopify', 'magento', 'google', 'akeneo'].map((p) => h('option', { value: p }))),
+  h('div.field.check', dry, h('label', { for: 'imp-dry' }, 'Dry run: validate every line, change nothing')),
+  go);
+
+  if (jobId) job.replaceChildren(jobView(jobId, null));
+  const past = recent();
+  return h('section', h('h1', 'Imports'),
+    h('p.muted', 'Upload a catalog feed. Every line is validated against the schema; lines that fail are listed with their reason and change nothing.'),
+    form, job,
+    past.length ? h('section.recent', h('h2', 'Recent imports'), h('ul', past.map((p) => h('li',
+      h('a', { href: `#/imports/${encodeURIComponent(p.id)}` }, p.file || p.id), ' ', h('span.muted', fmtTime(p.at)))))) : null);
+}
+
+// A live report of job id; polls until the job ends or the view goes away.
+function jobView(id, first) {
+  const box = h('div.card.job', { 'aria-live': 'polite', dataset: { job: id } });
+  let stopped = false;
+  const draw = (j) => {
+    const total = j.bytes_total || 0;
+    const pct = total ? Math.min(100, Math.round((100 * (j.bytes_done || 0)) / total)) : (FINAL.includes(j.status) ? 100 : 0);
+    const n = (k) => h('div.count', { dataset: { count: k } }, h('span.num', String(j[k] ?? 0)), h('span.label', k));
+    const errs = j.errors || [];
+    box.replaceChildren(
+      h('div.job-head', h('h2', `Import ${id}`), h(`span.status.${j.status || 'queued'}`, j.status || 'queued'),
+        j.dry_run ? h('span.badge', 'dry run') : null),
+      h('p.muted', [j.format, j.profile && `profile ${j.profile}`, j.mode].filter(Boolean).join(' · '),
+        j.rows_per_second ? ` · ${Math.round(j.rows_per_second)} rows/s` : ''),
+      h('progress', { max: 100, value: pct, 'aria-label': 'Import progress' }),
+      h('p.muted', total ? `${fmtBytes(j.bytes_done || 0)} of ${fmtBytes(total)}` : ''),
+      h('div.counts', n('rows'), n('created'), n('updated'), n('unchanged'), n('failed')),
+      j.detail || j.error ? h('p.problem', j.detail || j.error) : null,
+      errs.length ? h('div', h('h3', `Problems (${errs.length})`), h('table.list.errors',
+        h('thead', h('tr', h('th', 'Line'), h('th', 'Field'), h('th', 'Code'), h('th', 'Message'))),
+        h('tbody', errs.map((e) => h('tr', h('td', String(e.line ?? '')), h('td', e.field || e.path || ''),
+          h('td', h('code', e.code || '')), h('td', e.message || '')))))) : null);
+  };
+  const poll = async () => {
+    if (stopped || !box.isConnected && box.dataset.started) return;
+    box.dataset.started = '1';
+    try {
+      const j = await pim(`/v1/imports/${encodeURIComponent(id)}`);
+      draw(j);
+      if (!FINAL.includes(j.status)) setTimeout(poll, 400);
+    } catch (e) {
+      stopped = true;
+      box.replaceChildren(problemBox(e.problem || { detail: e.message }, `Cannot read import ${id}`));
+    }
+  };
+  if (first) draw(first);
+  else box.append(h('p.muted', 'Loading…'));
+  setTimeout(poll, first ? 200 : 0);
+  return box;
+}

@@ -1,0 +1,425 @@
+// #/products/SKU: view and edit one product (a form built from its
+// family's attributes, one row per locale/channel scope), with the 422
+// errors shown next to the fields they name; #/products/SKU/history: its
+// history with revert; #/products/new: create one.
+import { pim, schema, renditionUrl, ApiError, clearSchemaCache } from '../api.js';
+import { h, field, fieldError, clearErrors, problemBox, toast, fmtTime, items, newId } from '../ui.js';
+import { entries, completenessChips, labelOf } from './common.js';
+
+const SERVER_FIELDS = ['version', 'created', 'updated', 'completeness'];
+
+export async function productPage(sku, tab) {
+  const [families, attributes, channels, locales, currencies] = await Promise.all([
+    schema('families').catch(() => []),
+    schema('attributes').catch(() => []),
+    schema('channels').catch(() => []),
+    schema('locales').catch(() => []),
+    schema('currencies').catch(() => []),
+  ]);
+  const ctx = {
+    families: Object.fromEntries(families.map((f) => [f.code, f])),
+    attrs: Object.fromEntries(attributes.map((a) => [a.code, a])),
+    channels,
+    locales: locales.map((l) => l.code),
+    currencies: currencies.map((c) => c.code),
+  };
+  if (!sku) return newProduct(ctx);
+
+  let product;
+  let etag = null;
+  try {
+    const r = await pim(`/v1/products/${encodeURIComponent(sku)}`, { raw: true });
+    etag = r.headers.get('ETag');
+    product = await r.json();
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 404) {
+      return h('section', h('h1', sku), h('p', 'There is no product with this SKU. ', h('a', { href: '#/products' }, 'Back to the list')));
+    }
+    throw e;
+  }
+  const fam = ctx.families[product.family];
+  const title = labelOf(product, fam);
+  const base = `#/products/${encodeURIComponent(sku)}`;
+  const head = h('div.head',
+    h('div', h('p.crumbs', h('a', { href: '#/products' }, 'Products'), ' / ', sku),
+      h('h1', title ? `${title} ` : sku, title ? h('span.muted.sku', sku) : null)),
+    h('div.meta', product.version ? h('span.badge', `version ${product.version}`) : null,
+      product.enabled === false ? h('span.badge.off', 'disabled') : h('span.badge.on', 'enabled')));
+  const tabs = h('nav.tabs', { 'aria-label': 'Product' },
+    h('a', { href: base, 'aria-current': tab !== 'history' ? 'page' : null }, 'Edit'),
+    h('a', { href: `${base}/history`, 'aria-current': tab === 'history' ? 'page' : null }, 'History'));
+  const body = tab === 'history' ? await historyView(sku, product) : editor(ctx, product, etag);
+  return h('section', head, h('div.completeness-line', h('span.muted', 'Completeness: '), completenessChips(product.completeness)), tabs, body);
+}
+
+function newProduct(ctx) {
+  const sku = h('input', { name: 'sku', required: true, autocomplete: 'off' });
+  const family = h('select', { name: 'family', required: true },
+    h('option', { value: '' }, 'Choose a family'),
+    Object.keys(ctx.families).sort().map((c) => h('option', { value: c }, c)));
+  const slot = h('div');
+  const form = h('form.stack', {
+    on: {
+      submit: (ev) => {
+        ev.preventDefault();
+        if (!sku.value.trim() || !family.value) return;
+        const p = { sku: sku.value.trim(), family: family.value, enabled: true, categories: [], values: {} };
+        slot.replaceChildren(editor(ctx, p, null, true));
+        form.hidden = true;
+      },
+    },
+  }, field('SKU', sku), field('Family', family), h('button.primary', { type: 'submit' }, 'Continue'));
+  return h('section', h('p.crumbs', h('a', { href: '#/products' }, 'Products'), ' / new'),
+    h('h1', 'New product'), form, slot);
+}
+
+// The scopes a value of attribute a can have: [{locale, channel}].
+function scopesOf(a, ctx, existing) {
+  const locs = a.localizable ? [...ctx.locales] : [null];
+  const chans = a.scopable ? ctx.channels.map((c) => c.code) : [null];
+  const out = [];
+  for (const c of chans) for (const l of locs) {
+    if (c && l) {
+      const ch = ctx.channels.find((x) => x.code === c);
+      if (ch && Array.isArray(ch.locales) && !ch.locales.includes(l)) continue;
+    }
+    out.push({ locale: l, channel: c });
+  }
+  for (const e of existing) {
+    const l = e.locale ?? null;
+    const c = e.channel ?? null;
+    if (!out.some((s) => s.locale === l && s.channel === c)) out.push({ locale: l, channel: c });
+  }
+  return out;
+}
+
+function scopeLabel(s) {
+  const parts = [s.channel, s.locale].filter(Boolean);
+  return parts.length ? parts.join(' · ') : 'all';
+}
+
+function attrLabel(a) {
+  const l = a.labels || {};
+  return l.en_US || l[Object.keys(l)[0]] || a.code;
+}
+
+function optionsOf(a) {
+  const raw = a.options || (a.validation && (a.validation.options || a.validation.allowed_options)) || [];
+  return (Array.isArray(raw) ? raw : Object.keys(raw)).map((o) => (typeof o === 'string' ? o : o.code)).filter(Boolean);
+}
+
+// One value row: controls for one scope of one attribute. read() returns
+// {data, subs:[[relative pointer, control]]} or undefined when left empty.
+function valueRow(a, scope, current, ctx) {
+  const type = a.type || 'json';
+  const label = `${attrLabel(a)} (${scopeLabel(scope)})`;
+  const subs = [];
+  let control;
+  let read;
+  const text = (v, attrs = {}) => h('input', { type: 'text', value: v ?? '', 'aria-label': label, ...attrs });
+
+  if (type === 'textarea') {
+    control = h('textarea', { rows: 3, 'aria-label': label }, current ?? '');
+    read = () => (control.value === '' ? undefined : { data: control.value });
+  } else if (type === 'boolean') {
+    control = h('select', { 'aria-label': label },
+      h('option', { value: '' }, '—'),
+      h('option', { value: 'true', selected: current === true }, 'Yes'),
+      h('option', { value: 'false', selected: current === false }, 'No'));
+    read = () => (control.value === '' ? undefined : { data: control.value === 'true' });
+  } else if (type === 'number') {
+    control = text(current, { inputmode: 'decimal' });
+    read = () => {
+      const v = control.value.trim();
+      if (v === '') return undefined;
+      if (typeof current === 'string' || !/^-?\d+(\.\d+)?$/.test(v)) return { data: v };
+      return { data: Number(v) };
+    };
+  } else if (type === 'date') {
+    control = text(current, { type: 'date' });
+    read = () => (control.value === '' ? undefined : { data: control.value });
+  } else if (type === 'price') {
+    const ch = ctx.channels.find((c) => c.code === scope.channel);
+    const curs = [...new Set([...((ch && ch.currencies) || (ctx.currencies.length ? ctx.currencies : ['EUR'])),
+      ...(Array.isArray(current) ? current.map((p) => p.currency) : [])])];
+    const inputs = curs.map((cur) => {
+      const old = Array.isArray(current) ? current.find((p) => p.currency === cur) : null;
+      return [cur, text(old ? old.amount : '', { inputmode: 'decimal', 'aria-label': `${label} ${cur}`, placeholder: '0.00' })];
+    });
+    control = h('div.price', inputs.map(([cur, inp]) => h('span.amount', inp, h('span.unit', cur))));
+    read = () => {
+      const data = [];
+      for (const [cur, inp] of inputs) {
+        if (inp.value.trim() === '') continue;
+        subs.push([`/data/${data.length}`, inp]);
+        data.push({ amount: inp.value.trim(), currency: cur });
+      }
+      return data.length ? { data } : undefined;
+    };
+  } else if (type === 'metric') {
+    const amount = text(current && current.amount, { inputmode: 'decimal', 'aria-label': `${label} amount` });
+    const unit = text(current && current.unit, { 'aria-label': `${label} unit`, size: 8 });
+    control = h('div.metric', amount, unit);
+    read = () => {
+      if (amount.value.trim() === '') return undefined;
+      subs.push(['/data/amount', amount], ['/data/unit', unit]);
+      return { data: { amount: amount.value.trim(), unit: unit.value.trim() } };
+    };
+  } else if (type === 'multi_select') {
+    control = text(Array.isArray(current) ? current.join(', ') : '', { placeholder: 'option, option' });
+    read = () => {
+      const v = control.value.split(',').map((x) => x.trim()).filter(Boolean);
+      return v.length ? { data: v } : undefined;
+    };
+  } else if (type === 'asset' || type === 'asset_collection') {
+    const ids = Array.isArray(current) ? current : current ? [current] : [];
+    control = h('textarea.ids', { rows: Math.max(1, ids.length), 'aria-label': label, placeholder: 'sha256:…' }, ids.join('\n'));
+    const thumbs = h('div.thumbs', ids.map((id) => h('a', { href: `#/assets/${encodeURIComponent(id)}` },
+      h('img', { src: renditionUrl(id, 'web-thumb'), alt: `asset ${id.slice(0, 15)}…`, width: 64, height: 64, loading: 'lazy' }))));
+    control = h('div.assets-value', control, thumbs);
+    const ta = control.querySelector('textarea');
+    read = () => {
+      const v = ta.value.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean);
+      if (!v.length) return undefined;
+      return { data: type === 'asset' ? v[0] : v };
+    };
+  } else if (['text', 'identifier', 'simple_select', 'product_reference'].includes(type)) {
+    const opts = optionsOf(a);
+    const listId = opts.length ? newId('opts') : null;
+    control = text(current, listId ? { list: listId } : {});
+    if (listId) control = h('span.with-list', control, h('datalist', { id: listId }, opts.map((o) => h('option', { value: o }))));
+    const inp = control.tagName === 'INPUT' ? control : control.querySelector('input');
+    read = () => (inp.value === '' ? undefined : { data: inp.value });
+  } else {
+    control = h('textarea.json', { rows: 2, 'aria-label': label }, current === undefined ? '' : JSON.stringify(current));
+    read = () => {
+      if (control.value.trim() === '') return undefined;
+      try {
+        return { data: JSON.parse(control.value) };
+      } catch {
+        throw Object.assign(new Error('not valid JSON'), { control });
+      }
+    };
+  }
+  const row = h('div.value-row', { dataset: { locale: scope.locale || '', channel: scope.channel || '' } },
+    h('span.scope', scopeLabel(scope)), control);
+  const focusable = () => row.querySelector('input, textarea, select');
+  return {
+    el: row,
+    focusable,
+    read: () => {
+      subs.length = 0;
+      const r = read();
+      if (r === undefined) return undefined;
+      return { entry: { locale: scope.locale, channel: scope.channel, data: r.data }, subs: [...subs] };
+    },
+  };
+}
+
+// The edit form of product p. etag (may be null) is sent as If-Match.
+function editor(ctx, p, etag, isNew = false) {
+  const fam = ctx.families[p.family];
+  const famAttrs = fam && Array.isArray(fam.attributes) ? fam.attributes : [];
+  const codes = [...new Set([...famAttrs, ...Object.keys(p.values || {})])]
+    .filter((c) => c !== 'sku' && (ctx.attrs[c] || {}).type !== 'identifier');
+  const required = {};
+  for (const [ch, list] of Object.entries((fam && fam.requirements) || {})) {
+    for (const c of list) (required[c] = required[c] || []).push(ch);
+  }
+  const missing = {};
+  for (const [k, v] of Object.entries(p.completeness || {})) {
+    for (const c of (v && v.missing) || []) (missing[c] = missing[c] || []).push(k);
+  }
+
+  const family = h('select', { name: 'family' }, Object.keys(ctx.families).sort().concat(ctx.families[p.family] ? [] : [p.family])
+    .map((c) => h('option', { value: c, selected: c === p.family }, c)));
+  const parent = h('input', { name: 'parent', value: p.parent || '' });
+  const categories = h('input', { name: 'categories', value: (p.categories || []).join(', '), placeholder: 'category, category' });
+  const enabled = h('input', { type: 'checkbox', name: 'enabled', checked: p.enabled !== false });
+  const general = h('fieldset.general', h('legend', 'General'),
+    h('div.grid',
+      field('Family', family), field('Parent (variants inherit its values)', parent),
+      field('Categories', categories, 'Comma-separated category codes'),
+      h('div.field.check', enabled, h('label', { for: enabled.id || (enabled.id = newId()) }, 'Enabled'))));
+
+  const rows = [];
+  const fieldsets = {};
+  const attrBoxes = codes.map((code) => {
+    const a = ctx.attrs[code] || { code, type: 'json' };
+    const existing = entries(p, code);
+    const rs = scopesOf(a, ctx, existing).map((s) => {
+      const cur = existing.find((e) => (e.locale ?? null) === s.locale && (e.channel ?? null) === s.channel);
+      return valueRow(a, s, cur ? cur.data : undefined, ctx);
+    });
+    rows.push([code, rs]);
+    const req = required[code];
+    const miss = missing[code];
+    const box = h('fieldset.attr', { dataset: { attr: code } },
+      h('legend', attrLabel(a), ' ', h('code.muted', code), ' ', h('span.type', a.type || 'json'),
+        req ? h('span.req', { title: `required for ${req.join(', ')}` }, ` required: ${req.join(', ')}`) : null),
+      miss ? h('p.missing', `Missing for ${miss.join(', ')}`) : null,
+      rs.map((r) => r.el));
+    fieldsets[code] = box;
+    return box;
+  });
+
+  const summary = h('div.summary');
+  const save = h('button.primary', { type: 'submit' }, isNew ? 'Create product' : 'Save');
+  const jsonArea = h('textarea.json-doc', { rows: 16, 'aria-label': 'Product as JSON', spellcheck: 'false' });
+  const docOf = () => {
+    const d = { ...p };
+    for (const k of SERVER_FIELDS) delete d[k];
+    return d;
+  };
+  jsonArea.value = JSON.stringify(docOf(), null, 2);
+
+  // Builds the document from the form; map: pointer → control, for errors.
+  function collect() {
+    const map = [['/family', family], ['/parent', parent], ['/categories', categories], ['/enabled', enabled]];
+    const values = {};
+    for (const [code, rs] of rows) {
+      const arr = [];
+      map.push([`/values/${code}`, fieldsets[code].querySelector('input, textarea, select') || fieldsets[code]]);
+      for (const r of rs) {
+        const got = r.read();
+        if (!got) continue;
+        const ptr = `/values/${code}/${arr.length}`;
+        map.push([ptr, r.focusable()]);
+        for (const [rel, el] of got.subs) map.push([ptr + rel, el]);
+        arr.push(got.entry);
+      }
+      if (arr.length) values[code] = arr;
+    }
+    const doc = { ...docOf(), family: family.value, categories: categories.value.split(',').map((x) => x.trim()).filter(Boolean), enabled: enabled.checked, values };
+    if (parent.value.trim()) doc.parent = parent.value.trim();
+    else delete doc.parent;
+    return { doc, map };
+  }
+
+  async function put(doc, map) {
+    clearErrors(form);
+    summary.replaceChildren();
+    save.disabled = true;
+    try {
+      const headers = {};
+      if (etag && !isNew) headers['If-Match'] = etag;
+      await pim(`/v1/products/${encodeURIComponent(p.sku)}`, { method: 'PUT', json: doc, headers });
+      clearSchemaCache();
+      toast(isNew ? `Created ${p.sku}` : `Saved ${p.sku}`);
+      if (isNew) location.hash = `#/products/${encodeURIComponent(p.sku)}`;
+      else window.dispatchEvent(new HashChangeEvent('hashchange'));
+    } catch (e) {
+      save.disabled = false;
+      if (!(e instanceof ApiError)) throw e;
+      if (e.status === 412) {
+        summary.replaceChildren(problemBox(e.problem, 'Someone else changed this product since you opened it. Reload to see their version; nothing was saved.'));
+        return;
+      }
+      showErrors(e.problem, map);
+    }
+  }
+
+  function showErrors(problem, map) {
+    const errs = problem.errors || [];
+    let placed = 0;
+    for (const err of errs) {
+      let best = null;
+      for (const [ptr, el] of map) {
+        if (err.path === ptr || (err.path || '').startsWith(`${ptr}/`)) {
+          if (!best || ptr.length > best[0].length) best = [ptr, el];
+        }
+      }
+      if (best && best[1]) {
+        fieldError(best[1], err.message || err.code);
+        placed += 1;
+      }
+    }
+    const n = errs.length;
+    summary.replaceChildren(problemBox(problem, n
+      ? `${n} problem${n === 1 ? '' : 's'}; nothing was saved${placed ? ' (marked next to the fields)' : ''}`
+      : 'Nothing was saved'));
+    const first = form.querySelector('[aria-invalid="true"]');
+    if (first) first.focus();
+    else summary.scrollIntoView({ block: 'nearest' });
+  }
+
+  const form = h('form.product', {
+    novalidate: true,
+    on: {
+      submit: (ev) => {
+        ev.preventDefault();
+        let c;
+        try {
+          c = collect();
+        } catch (err) {
+          if (err.control) fieldError(err.control, err.message);
+          return;
+        }
+        put(c.doc, c.map);
+      },
+    },
+  }, summary, general, h('div.attrs', attrBoxes.length ? attrBoxes : h('p.muted', 'This family has no attributes.')),
+  h('div.actions', save, isNew ? null : h('button.danger', {
+    type: 'button',
+    on: {
+      click: async () => {
+        if (!window.confirm(`Delete ${p.sku}?`)) return;
+        try {
+          await pim(`/v1/products/${encodeURIComponent(p.sku)}`, { method: 'DELETE' });
+          toast(`Deleted ${p.sku}`);
+          location.hash = '#/products';
+        } catch (e) {
+          summary.replaceChildren(problemBox(e.problem || { detail: e.message }, 'Cannot delete'));
+        }
+      },
+    },
+  }, 'Delete')));
+
+  const jsonSave = h('button', { type: 'button' }, 'Save JSON');
+  jsonSave.addEventListener('click', () => {
+    let doc;
+    try {
+      doc = JSON.parse(jsonArea.value);
+    } catch (err) {
+      summary.replaceChildren(problemBox({ detail: err.message }, 'The JSON does not parse'));
+      return;
+    }
+    put(doc, [['', jsonArea]]);
+  });
+  const raw = h('details.raw', h('summary', 'Edit as JSON'), jsonArea, h('div.actions', jsonSave));
+  form.append(raw);
+  return form;
+}
+
+async function historyView(sku, product) {
+  let list;
+  try {
+    list = items(await pim(`/v1/products/${encodeURIComponent(sku)}/history`));
+  } catch (e) {
+    return problemBox(e.problem || { detail: e.message }, 'Cannot load the history');
+  }
+  list.sort((a, b) => (b.version || 0) - (a.version || 0));
+  const msg = h('div');
+  const fmt = (v) => (v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
+  return h('div.history', msg, list.length ? h('ol.timeline', list.map((e) => h('li', { dataset: { version: e.version } },
+    h('div.entry-head', h('strong', `Version ${e.version}`), ' ', h('span.muted', `${fmtTime(e.at)}${e.by ? ` by ${e.by}` : ''}`),
+      e.version !== product.version ? h('button.small', {
+        type: 'button',
+        on: {
+          click: async (ev) => {
+            ev.target.disabled = true;
+            try {
+              await pim(`/v1/products/${encodeURIComponent(sku)}/revert`, { method: 'POST', json: { version: e.version } });
+              toast(`Reverted ${sku} to version ${e.version}`);
+              location.hash = `#/products/${encodeURIComponent(sku)}`;
+            } catch (err) {
+              ev.target.disabled = false;
+              msg.replaceChildren(problemBox(err.problem || { detail: err.message }, 'Cannot revert'));
+            }
+          },
+        },
+      }, `Revert to version ${e.version}`) : h('span.badge', 'current')),
+    (e.changes || []).length ? h('table.changes', h('thead', h('tr', h('th', 'Field'), h('th', 'Before'), h('th', 'After'))),
+      h('tbody', e.changes.map((c) => h('tr', h('td', h('code', c.path)), h('td.old', fmt(c.old)), h('td.new', fmt(c.new)))))) : null)))
+    : h('p.muted', 'No history yet.'));
+}
