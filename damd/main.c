@@ -5,7 +5,10 @@
 #include "err.h"
 #include "http.h"
 #include "log.h"
+#include "sandbox.h"
 #include "store.h"
+
+#include <string.h>
 
 static const size_t no_routes = 0;
 
@@ -21,6 +24,10 @@ int main(int argc, char **argv)
 	struct hub_err err = {0};
 	int rc;
 
+	/* damd started again as the sandboxed renderer of untrusted formats */
+	if (argc > 1 && !strcmp(argv[1], SANDBOX_FLAG))
+		return sandbox_child_main(argc, argv);
+	sandbox_set_helper("/proc/self/exe");
 	http_signals_block();
 	daemon_opts_parse(&o, argc, argv, "damd", "DAMD", "127.0.0.1:8081", "var/dam");
 	app.data_dir = o.data;
