@@ -9,6 +9,18 @@ DAM_LISTEN=${DAMD_LISTEN:-127.0.0.1:8081}
 mkdir -p var/pim var/dam
 fresh=0; [ -e var/pim/data.mdb ] || fresh=1
 
+# One admin token for both daemons, so that the UI signs in once: the one
+# given, else var/admin.token (made on first start, mode 0600).
+token_from=PIM_ADMIN_TOKEN
+if [ -z "${PIM_ADMIN_TOKEN:-}" ]; then
+	token_from=var/admin.token
+	if [ ! -s var/admin.token ]; then
+		(umask 077; od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >var/admin.token)
+	fi
+	PIM_ADMIN_TOKEN=$(cat var/admin.token)
+fi
+export PIM_ADMIN_TOKEN
+
 pids=()
 stop() { trap - INT TERM EXIT; kill -TERM "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; echo "stopped"; }
 trap stop INT TERM EXIT
@@ -24,11 +36,10 @@ for i in $(seq 100); do
 	sleep 0.1
 done
 
-token=${PIM_ADMIN_TOKEN:-$(cat var/pim/admin.token 2>/dev/null || true)}
 if [ $fresh = 1 ] && [ -x scripts/demo.sh ]; then
 	echo "loading the demo catalog..."
-	PIM="http://$PIM_LISTEN" DAM="http://$DAM_LISTEN" PIM_TOKEN="$token" \
-		DAM_TOKEN="${PIM_ADMIN_TOKEN:-$(cat var/dam/admin.token 2>/dev/null || true)}" scripts/demo.sh ||
+	PIM="http://$PIM_LISTEN" DAM="http://$DAM_LISTEN" PIM_TOKEN="$PIM_ADMIN_TOKEN" \
+		DAM_TOKEN="$PIM_ADMIN_TOKEN" scripts/demo.sh ||
 		echo "demo catalog: some steps failed (see above)"
 fi
 
@@ -37,7 +48,7 @@ cat <<MSG
   UI:     http://$PIM_LISTEN/
   pimd:   http://$PIM_LISTEN   (log: var/pimd.log)
   damd:   http://$DAM_LISTEN   (log: var/damd.log)
-  admin token: ${PIM_ADMIN_TOKEN:+from PIM_ADMIN_TOKEN}${PIM_ADMIN_TOKEN:-var/pim/admin.token (pimd), var/dam/admin.token (damd)}
+  admin token: $token_from (sign in to the UI with it)
 
   Ctrl-C stops both.
 MSG
