@@ -68,7 +68,7 @@ $(LIBHUB) $(LIBIMP) $(LIBPIM) $(LIBDAM):
 $(BUILD)/pimd: $(call obj,pimd/main.c) $(LIBPIM) $(LIBIMP) $(LIBHUB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PIMD_PKGS)) -lcsv -lpthread -lm
 $(BUILD)/damd: $(call obj,damd/main.c) $(LIBDAM) $(LIBHUB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(DAMD_PKGS)) -lpthread -lm
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(DAMD_PKGS)) -lcsv -lpthread -lm
 $(BUILD)/pimctl: $(call obj,$(wildcard pimctl/*.c)) $(LIBPIM) $(LIBIMP) $(LIBHUB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PIMD_PKGS)) -lcsv -lpthread -lm
 # A unit test links only its module: test_pim_* pimd (and importers),
@@ -81,7 +81,7 @@ $(BUILD)/tests/test_imp_%: $(call obj,tests/unit/test_imp_%.c) $(LIBIMP) $(LIBHU
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PIMD_PKGS)) -lcsv -lpthread -lm
 $(BUILD)/tests/test_dam_%: $(call obj,tests/unit/test_dam_%.c) $(LIBDAM) $(LIBHUB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(DAMD_PKGS)) -lpthread -lm
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(DAMD_PKGS)) -lcsv -lpthread -lm
 $(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(LIBHUB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(COMMON_PKGS)) -lpthread -lm

@@ -82,6 +82,10 @@ const char *http_header(struct http_req *req, const char *name);
 const char *http_body(struct http_req *req, size_t *len);
 int http_role(struct http_req *req);
 const char *http_user(struct http_req *req); /* token name, "" when public */
+/* The libmicrohttpd connection behind req, for libmicrohttpd's own helpers
+ * (e.g. its streaming multipart/form-data POST processor). */
+struct MHD_Connection;
+struct MHD_Connection *http_mhd_connection(struct http_req *req);
 /* Per-request state owned by the handler; free_fn runs when it completes. */
 void *http_ctx(struct http_req *req);
 void http_set_ctx(struct http_req *req, void *ctx, void (*free_fn)(void *));

@@ -9,6 +9,7 @@
 
 struct hub_err;
 struct dam_app;
+struct cas_writer;
 
 /* The metadata record of asset id ("sha256:<hex>") as a new reference:
  * {"id","size","mime","filenames":[…],"width","height","pages","orientation",
@@ -17,6 +18,28 @@ struct dam_app;
  *  "created","updated","deleted":bool}
  * HUB_ENOTFOUND when unknown, HUB_EGONE when deleted. */
 int dam_asset_get(struct dam_app *app, const char *id, json_t **meta, struct hub_err *err);
+
+/* Commits w into the store (taking it, also on error), probes the bytes
+ * when they are new, and creates the record or adds filename (may be NULL)
+ * to the existing one; emits asset.uploaded for a new asset. *answer (the
+ * caller's) is the upload answer; *created is 1 for a new asset. */
+int dam_asset_ingest(struct dam_app *app, struct cas_writer *w, const char *filename,
+		     json_t **answer, int *created, struct hub_err *err);
+
+/* Applies an RFC 7396 merge patch of the editable fields (title, alt, tags,
+ * rights, focal_point, skus) to asset id and emits asset.meta_changed.
+ * HUB_EINVALID with *errors (the caller's; entries {"path","code",
+ * "message"} with JSON pointers into the patch) when it does not validate;
+ * *rec (the caller's, may be NULL) is the updated record. */
+int dam_asset_patch(struct dam_app *app, const char *id, const json_t *patch, json_t **rec,
+		    json_t **errors, struct hub_err *err);
+
+/* Marks asset id deleted and "missing" (its bytes were lost): fsck's
+ * repair. Emits asset.deleted. */
+int dam_asset_mark_missing(struct dam_app *app, const char *id, struct hub_err *err);
+
+/* The hex digest of an asset id: accepts "sha256:<hex>" or bare hex. */
+int dam_asset_hex(const char *id, char hex[65], struct hub_err *err);
 
 extern const struct http_route dam_asset_routes[];
 extern const size_t dam_asset_nroutes;

@@ -1,21 +1,61 @@
 /* damd: content-addressed assets and image renditions over HTTP. */
 #include "app.h"
+#include "assets.h"
+#include "cas.h"
+#include "changes.h"
 #include "config.h"
 #include "daemon.h"
 #include "err.h"
+#include "fsck.h"
+#include "gc.h"
 #include "http.h"
 #include "log.h"
 #include "sandbox.h"
 #include "store.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-
-static const size_t no_routes = 0;
 
 /* Each module's route table, in matching order. */
 static const struct route_table route_tables[] = {
-	{NULL, &no_routes},
+	{dam_asset_routes, &dam_asset_nroutes},
+	{dam_changes_routes, &dam_changes_nroutes},
 };
+
+/* A byte count with an optional K, M, G or T suffix (powers of 1024). */
+static uint64_t config_size(int argc, char **argv, const char *flag, const char *env,
+			    uint64_t def)
+{
+	const char *v = config_str(argc, argv, flag, env, NULL);
+	char *end;
+	unsigned long long n;
+
+	if (!v)
+		return def;
+	n = strtoull(v, &end, 10);
+	switch (*end) {
+	case 'k': case 'K': n <<= 10; break;
+	case 'm': case 'M': n <<= 20; break;
+	case 'g': case 'G': n <<= 30; break;
+	case 't': case 'T': n <<= 40; break;
+	default: break;
+	}
+	return n ? n : def;
+}
+
+/* damd --fsck [--repair]: checks the store offline; non-zero on damage. */
+static int run_fsck(struct dam_app *app, bool repair)
+{
+	struct hub_err err = {0};
+	int damaged = 0;
+
+	if (dam_fsck(app, repair, stdout, &damaged, &err) < 0) {
+		fprintf(stderr, "damd fsck: %s\n", err.msg);
+		return 2;
+	}
+	return damaged ? 1 : 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -32,12 +72,35 @@ int main(int argc, char **argv)
 	daemon_opts_parse(&o, argc, argv, "damd", "DAMD", "127.0.0.1:8081", "var/dam");
 	app.data_dir = o.data;
 	app.allow_unsigned = config_bool(argc, argv, "--allow-unsigned", "DAMD_ALLOW_UNSIGNED");
-	if (daemon_mkdirs(o.data, &err) < 0 || dam_store_open(&app.store, o.data, &err) < 0) {
+	app.max_upload = config_size(argc, argv, "--max-upload", "DAMD_MAX_UPLOAD", (uint64_t)8 << 30);
+	app.archive_max_entries =
+		config_long(argc, argv, "--archive-max-entries", "DAMD_ARCHIVE_MAX_ENTRIES", 10000);
+	app.archive_max_bytes = config_size(argc, argv, "--archive-max-bytes",
+					    "DAMD_ARCHIVE_MAX_BYTES", (uint64_t)4 << 30);
+	app.gc_interval = config_long(argc, argv, "--gc-interval", "DAMD_GC_INTERVAL", 600);
+	app.gc_grace = config_long(argc, argv, "--gc-grace", "DAMD_GC_GRACE", 24 * 3600);
+	pthread_mutex_init(&app.blob_lock, NULL);
+	if (daemon_mkdirs(o.data, &err) < 0 || dam_store_open(&app.store, o.data, &err) < 0 ||
+	    cas_open(&app.cas, o.data, &err) < 0) {
 		hub_log(LOG_ERROR, "damd start error=\"%s\"", err.msg);
 		return 1;
 	}
+	if (config_bool(argc, argv, "--fsck", "DAMD_FSCK")) {
+		rc = run_fsck(&app, config_bool(argc, argv, "--repair", "DAMD_REPAIR"));
+		goto out;
+	}
+	app.changes_q = http_waitq_new();
+	if (!app.changes_q || dam_gc_start(&app, &err) < 0) {
+		hub_log(LOG_ERROR, "damd start error=\"%s\"", err.msg[0] ? err.msg : "out of memory");
+		rc = 1;
+		goto out;
+	}
 	rc = daemon_serve(&o, route_tables, sizeof(route_tables) / sizeof(route_tables[0]), &app,
 			  NULL, NULL);
+	dam_gc_stop(&app);
+out:
+	http_waitq_free(app.changes_q);
+	cas_close(app.cas);
 	dam_store_close(app.store);
 	return rc;
 }

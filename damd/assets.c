@@ -1,0 +1,1263 @@
+#include "fmacros.h"
+#include "assets.h"
+#include "app.h"
+#include "archive.h"
+#include "cas.h"
+#include "changes.h"
+#include "err.h"
+#include "json.h"
+#include "log.h"
+#include "multipart.h"
+#include "probe.h"
+#include "store.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ID_PREFIX "sha256:"
+#define MAX_FILENAME 255
+#define MAX_FILENAMES 64 /* names kept per asset; older ones beyond are dropped */
+#define MAX_TAG 128
+#define MAX_TAGS 200
+#define MAX_TEXT 4000
+#define LIST_DEFAULT 50
+#define LIST_MAX 1000
+
+/* ---- ids and records ---- */
+
+int dam_asset_hex(const char *id, char hex[65], struct hub_err *err)
+{
+	const char *h = id;
+	size_t i;
+
+	if (h && !strncmp(h, ID_PREFIX, strlen(ID_PREFIX)))
+		h += strlen(ID_PREFIX);
+	for (i = 0; h && i < 64; i++)
+		if (!((h[i] >= '0' && h[i] <= '9') || (h[i] >= 'a' && h[i] <= 'f')))
+			break;
+	if (!h || i != 64 || h[64])
+		return hub_err_set(err, HUB_ENOTFOUND, "'%.80s' is not an asset id (sha256:<hex>)",
+				   id ? id : "");
+	memcpy(hex, h, 65);
+	return 0;
+}
+
+static void make_id(const char *hex, char id[72])
+{
+	snprintf(id, 72, ID_PREFIX "%s", hex);
+}
+
+static json_t *rec_parse(const char *val, size_t len, struct hub_err *err)
+{
+	json_t *j = json_loadb(val, len, 0, NULL);
+
+	if (!j || !json_is_object(j)) {
+		json_decref(j);
+		hub_err_set(err, HUB_EIO, "an asset record is not JSON");
+		return NULL;
+	}
+	return j;
+}
+
+/* Loads a record inside t; *rec is NULL (and 0 returned) when absent. */
+static int rec_load_txn(struct dam_txn *t, const char *id, json_t **rec, struct hub_err *err)
+{
+	char *val = NULL;
+	size_t len;
+	int rc = dam_txn_get(t, "assets", id, strlen(id), &val, &len, err);
+
+	*rec = NULL;
+	if (rc == HUB_ENOTFOUND)
+		return 0;
+	if (rc < 0)
+		return rc;
+	*rec = rec_parse(val, len, err);
+	free(val);
+	return *rec ? 0 : HUB_EIO;
+}
+
+static int rec_save_txn(struct dam_txn *t, const json_t *rec, struct hub_err *err)
+{
+	const char *id = json_get_str(rec, "id");
+	size_t len;
+	char *s = json_dump_compact(rec, &len);
+	int rc;
+
+	if (!s)
+		return hub_err_set(err, HUB_ENOMEM, "out of memory");
+	rc = dam_txn_put(t, "assets", id, strlen(id), s, len, err);
+	free(s);
+	return rc;
+}
+
+static bool rec_deleted(const json_t *rec)
+{
+	return json_is_true(json_object_get(rec, "deleted"));
+}
+
+int dam_asset_get(struct dam_app *app, const char *id, json_t **meta, struct hub_err *err)
+{
+	char hex[65], key[72], *val = NULL;
+	size_t len;
+	int rc = dam_asset_hex(id, hex, err);
+	json_t *rec;
+
+	if (rc < 0)
+		return rc;
+	make_id(hex, key);
+	rc = dam_kv_get(app->store, "assets", key, strlen(key), &val, &len, err);
+	if (rc == HUB_ENOTFOUND)
+		return hub_err_set(err, HUB_ENOTFOUND, "no asset %s", key);
+	if (rc < 0)
+		return rc;
+	rec = rec_parse(val, len, err);
+	free(val);
+	if (!rec)
+		return HUB_EIO;
+	if (rec_deleted(rec)) {
+		json_decref(rec);
+		return hub_err_set(err, HUB_EGONE, "asset %s was deleted", key);
+	}
+	*meta = rec;
+	return 0;
+}
+
+/* ---- secondary indexes: "<kind>\0<value>\0<asset id>" -> "" ---- */
+
+static int index_key(char *out, size_t outlen, const char *kind, const char *value,
+		     const char *id)
+{
+	size_t k = strlen(kind), v = strlen(value), i = strlen(id);
+
+	if (k + v + i + 2 > outlen)
+		return -1;
+	memcpy(out, kind, k + 1);
+	memcpy(out + k + 1, value, v + 1);
+	memcpy(out + k + v + 2, id, i);
+	return (int)(k + v + i + 2);
+}
+
+static int index_one(struct dam_txn *t, bool put, const char *kind, const char *value,
+		     const char *id, struct hub_err *err)
+{
+	char key[512];
+	int n = index_key(key, sizeof(key), kind, value, id);
+
+	if (n < 0)
+		return 0; /* too long to index; still found by scanning */
+	return put ? dam_txn_put(t, "index", key, n, "", 0, err)
+		   : dam_txn_del(t, "index", key, n, err);
+}
+
+/* Adds (put) or removes every index entry of a live record. */
+static int index_apply(struct dam_txn *t, const json_t *rec, bool put, struct hub_err *err)
+{
+	const char *id = json_get_str(rec, "id"), *mime = json_get_str(rec, "mime");
+	const char *kinds[] = {"tag", "sku"}, *fields[] = {"tags", "skus"};
+	size_t i;
+	json_t *v;
+	int rc = 0;
+
+	if (!rec || rec_deleted(rec))
+		return 0;
+	if (mime)
+		rc = index_one(t, put, "mime", mime, id, err);
+	for (int k = 0; k < 2 && rc == 0; k++)
+		json_array_foreach(json_object_get(rec, fields[k]), i, v)
+			if (rc == 0 && json_is_string(v))
+				rc = index_one(t, put, kinds[k], json_string_value(v), id, err);
+	return rc;
+}
+
+/* ---- ingest ---- */
+
+/* Keeps the last path component, drops control characters, caps length. */
+static void clean_filename(const char *in, char *out, size_t outlen)
+{
+	const char *s = in, *p;
+	size_t n = 0;
+
+	for (p = in; *p; p++)
+		if (*p == '/' || *p == '\\')
+			s = p + 1;
+	for (p = s; *p && n + 1 < outlen && n < MAX_FILENAME; p++)
+		if ((unsigned char)*p >= 0x20 && *p != 0x7f)
+			out[n++] = *p;
+	out[n] = 0;
+	if (!strcmp(out, ".") || !strcmp(out, ".."))
+		out[0] = 0;
+}
+
+static json_t *answer_of(const json_t *rec)
+{
+	static const char *const keys[] = {"id",     "size",   "mime",        "filenames",
+					   "width",  "height", "pages",       "orientation",
+					   "has_icc"};
+	json_t *a = json_object();
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		json_t *v = json_object_get(rec, keys[i]);
+
+		if (v)
+			json_object_set(a, keys[i], v);
+	}
+	return a;
+}
+
+static void add_filename(json_t *rec, const char *filename)
+{
+	json_t *names = json_object_get(rec, "filenames"), *v;
+	size_t i;
+
+	if (!json_is_array(names)) {
+		names = json_array();
+		json_object_set_new(rec, "filenames", names);
+	}
+	if (!filename || !*filename)
+		return;
+	json_array_foreach(names, i, v)
+		if (json_is_string(v) && !strcmp(json_string_value(v), filename))
+			return;
+	json_array_append_new(names, json_string(filename));
+	while (json_array_size(names) > MAX_FILENAMES)
+		json_array_remove(names, 0);
+}
+
+static json_t *new_record(const char *id, uint64_t size, json_t *probed, const char *now)
+{
+	json_t *rec = json_object();
+
+	json_object_set_new(rec, "id", json_string(id));
+	json_object_set_new(rec, "size", json_integer((json_int_t)size));
+	json_object_update(rec, probed);
+	if (!json_get_str(rec, "mime"))
+		json_object_set_new(rec, "mime", json_string("application/octet-stream"));
+	json_object_set_new(rec, "filenames", json_array());
+	json_object_set_new(rec, "title", json_null());
+	json_object_set_new(rec, "alt", json_object());
+	json_object_set_new(rec, "tags", json_array());
+	json_object_set_new(rec, "rights", json_pack("{s:n,s:n,s:n}", "holder", "licence",
+						     "expires"));
+	json_object_set_new(rec, "focal_point", json_null());
+	json_object_set_new(rec, "skus", json_array());
+	json_object_set_new(rec, "created", json_string(now));
+	json_object_set_new(rec, "updated", json_string(now));
+	json_object_set_new(rec, "deleted", json_false());
+	return rec;
+}
+
+int dam_asset_ingest(struct dam_app *app, struct cas_writer *w, const char *filename,
+		     json_t **answer, int *created, struct hub_err *err)
+{
+	char hex[65], id[72], path[4400], *val = NULL, now[32], fname[MAX_FILENAME + 1] = "";
+	uint64_t size = cas_writer_size(w);
+	json_t *probed = NULL, *rec = NULL;
+	struct dam_txn *t = NULL;
+	bool locked = false, was_live = false;
+	struct stat st;
+	int existed, rc;
+	size_t len;
+
+	*created = 0;
+	if (filename)
+		clean_filename(filename, fname, sizeof(fname));
+	rc = cas_writer_commit(w, hex, &existed, err);
+	if (rc < 0)
+		return rc;
+	make_id(hex, id);
+	cas_path(app->cas, hex, path, sizeof(path), NULL);
+	/* probe outside any lock: only bytes that have no live record yet */
+	rc = dam_kv_get(app->store, "assets", id, strlen(id), &val, &len, err);
+	if (rc == 0) {
+		rec = rec_parse(val, len, err);
+		was_live = rec && !rec_deleted(rec);
+		json_decref(rec);
+		rec = NULL;
+	} else if (rc != HUB_ENOTFOUND) {
+		goto out;
+	}
+	if (!was_live) {
+		probed = json_object();
+		rc = dam_probe(app, path, probed, err);
+		if (rc < 0)
+			goto out;
+	}
+	pthread_mutex_lock(&app->blob_lock);
+	locked = true;
+	if (stat(path, &st) < 0) {
+		/* the collector removed these bytes between commit and now */
+		rc = hub_err_set(err, HUB_EBUSY, "the store was collecting this blob; retry");
+		goto out;
+	}
+	rc = dam_txn_begin(app->store, &t, err);
+	if (rc < 0)
+		goto out;
+	rc = rec_load_txn(t, id, &rec, err);
+	if (rc < 0)
+		goto out;
+	dam_now_iso(now, sizeof(now));
+	if (rec && !rec_deleted(rec)) {
+		size_t before = json_array_size(json_object_get(rec, "filenames"));
+
+		add_filename(rec, fname);
+		if (json_array_size(json_object_get(rec, "filenames")) != before) {
+			json_object_set_new(rec, "updated", json_string(now));
+			rc = rec_save_txn(t, rec, err);
+			if (rc == 0)
+				rc = dam_changes_append(t, "asset.meta_changed", id, err);
+		}
+	} else {
+		if (!probed) {
+			/* deleted after our look: probe under the lock, rare */
+			probed = json_object();
+			rc = dam_probe(app, path, probed, err);
+			if (rc < 0)
+				goto out;
+		}
+		if (rec) {
+			/* a deleted asset uploaded again: it lives again, with its metadata */
+			json_object_update(rec, probed);
+			json_object_set_new(rec, "deleted", json_false());
+			json_object_del(rec, "deleted_at");
+			json_object_del(rec, "deleted_epoch");
+			json_object_set_new(rec, "updated", json_string(now));
+		} else {
+			rec = new_record(id, size, probed, now);
+		}
+		add_filename(rec, fname);
+		rc = rec_save_txn(t, rec, err);
+		if (rc == 0)
+			rc = index_apply(t, rec, true, err);
+		if (rc == 0)
+			rc = dam_changes_append(t, "asset.uploaded", id, err);
+		*created = 1;
+	}
+	if (rc < 0)
+		goto out;
+	rc = dam_txn_commit(t, err);
+	t = NULL;
+	if (rc < 0)
+		goto out;
+	pthread_mutex_unlock(&app->blob_lock);
+	locked = false;
+	dam_changes_notify(app);
+	*answer = answer_of(rec);
+out:
+	dam_txn_abort(t);
+	if (locked)
+		pthread_mutex_unlock(&app->blob_lock);
+	free(val);
+	json_decref(probed);
+	json_decref(rec);
+	(void)existed;
+	return rc;
+}
+
+/* ---- uploads: raw or multipart/form-data, streamed ---- */
+
+struct upload {
+	struct dam_app *app;
+	struct multipart *mp;   /* NULL for a raw body */
+	struct cas_writer *w;   /* the file being written */
+	char filename[MAX_FILENAME + 1];
+	uint64_t total;
+	json_t *answers;
+	int created_any;
+};
+
+static void upload_free(void *p)
+{
+	struct upload *u = p;
+
+	if (!u)
+		return;
+	multipart_free(u->mp);
+	cas_writer_abort(u->w);
+	json_decref(u->answers);
+	free(u);
+}
+
+static int upload_count(struct upload *u, size_t len, struct hub_err *err)
+{
+	u->total += len;
+	if (u->total > u->app->max_upload)
+		return hub_err_set(err, HUB_ETOOBIG, "the upload is over the %" PRIu64 "-byte limit",
+				   u->app->max_upload);
+	return 0;
+}
+
+static int part_begin(void *cls, const char *field, const char *filename, struct hub_err *err)
+{
+	struct upload *u = cls;
+
+	(void)field;
+	snprintf(u->filename, sizeof(u->filename), "%s", filename);
+	return cas_writer_new(u->app->cas, &u->w, err);
+}
+
+static int part_data(void *cls, const char *data, size_t len, struct hub_err *err)
+{
+	struct upload *u = cls;
+	int rc = upload_count(u, len, err);
+
+	return rc < 0 ? rc : cas_writer_write(u->w, data, len, err);
+}
+
+static int part_end(void *cls, struct hub_err *err)
+{
+	struct upload *u = cls;
+	json_t *a = NULL;
+	int created, rc;
+
+	rc = dam_asset_ingest(u->app, u->w, u->filename, &a, &created, err);
+	u->w = NULL;
+	if (rc < 0)
+		return rc;
+	u->created_any |= created;
+	json_array_append_new(u->answers, a);
+	return 0;
+}
+
+static const struct multipart_cb part_cb = {part_begin, part_data, part_end};
+
+static int upload_body(struct http_req *req, const char *data, size_t len)
+{
+	struct upload *u = http_ctx(req);
+	struct hub_err err = {0};
+	int rc;
+
+	if (!u) {
+		const char *ct = http_header(req, "Content-Type");
+		const char *cl = http_header(req, "Content-Length");
+
+		u = calloc(1, sizeof(*u));
+		if (!u) {
+			hub_err_set(&err, HUB_ENOMEM, "out of memory");
+			return http_fail(req, &err);
+		}
+		u->app = http_app(req);
+		u->answers = json_array();
+		http_set_ctx(req, u, upload_free);
+		if (cl && strtoull(cl, NULL, 10) > u->app->max_upload) {
+			hub_err_set(&err, HUB_ETOOBIG, "the upload is over the %" PRIu64 "-byte limit",
+				    u->app->max_upload);
+			return http_fail(req, &err);
+		}
+		if (ct && !strncasecmp(ct, "multipart/form-data", 19))
+			rc = multipart_new(req, &part_cb, u, &u->mp, &err);
+		else
+			rc = cas_writer_new(u->app->cas, &u->w, &err);
+		if (rc < 0)
+			return http_fail(req, &err);
+	}
+	if (u->mp) {
+		rc = multipart_feed(u->mp, data, len, &err);
+	} else {
+		rc = upload_count(u, len, &err);
+		if (rc == 0)
+			rc = cas_writer_write(u->w, data, len, &err);
+	}
+	return rc < 0 ? http_fail(req, &err) : 0;
+}
+
+/* POST /v1/assets */
+static int handle_upload(struct http_req *req)
+{
+	struct upload *u = http_ctx(req);
+	struct hub_err err = {0};
+	json_t *a = NULL;
+	int created = 0, rc;
+
+	if (!u)
+		return http_reply_problem(req, 400, "the body is empty: send the file's bytes", NULL);
+	if (u->mp) {
+		rc = multipart_finish(u->mp, &err);
+		if (rc < 0)
+			return http_reply_err(req, &err);
+		if (json_array_size(u->answers) == 0)
+			return http_reply_problem(req, 400, "the form holds no file", NULL);
+		if (json_array_size(u->answers) == 1) {
+			a = json_incref(json_array_get(u->answers, 0));
+		} else {
+			a = json_pack("{s:O}", "items", u->answers);
+		}
+		created = u->created_any;
+	} else {
+		rc = dam_asset_ingest(u->app, u->w, http_header(req, "X-Filename"), &a, &created,
+				      &err);
+		u->w = NULL;
+		if (rc < 0)
+			return http_reply_err(req, &err);
+	}
+	if (json_get_str(a, "id")) {
+		char loc[96];
+
+		snprintf(loc, sizeof(loc), "/v1/assets/%s", json_get_str(a, "id"));
+		http_set_header(req, "Location", loc);
+	}
+	http_reply_json(req, created ? 201 : 200, a);
+	json_decref(a);
+	return 0;
+}
+
+/* ---- originals: GET|HEAD with Range ---- */
+
+/* Parses a single "bytes=" range against size. Returns 1 with [*from,*to]
+ * for a satisfiable range, 0 to send the whole file (no, several or a
+ * malformed range: RFC 9110 lets a server ignore those), -1 when
+ * unsatisfiable. */
+static int parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *to)
+{
+	const char *p;
+	char *end;
+	unsigned long long a, b;
+
+	if (!h || strncmp(h, "bytes=", 6) || strchr(h, ','))
+		return 0;
+	p = h + 6;
+	while (*p == ' ')
+		p++;
+	if (*p == '-') {
+		if (!isdigit((unsigned char)p[1]))
+			return 0;
+		errno = 0;
+		b = strtoull(p + 1, &end, 10);
+		if (errno || *end)
+			return 0;
+		if (b == 0 || size == 0)
+			return -1;
+		*from = b >= size ? 0 : size - b;
+		*to = size - 1;
+		return 1;
+	}
+	if (!isdigit((unsigned char)*p))
+		return 0;
+	errno = 0;
+	a = strtoull(p, &end, 10);
+	if (errno || *end != '-')
+		return 0;
+	p = end + 1;
+	if (!*p) {
+		b = size ? size - 1 : 0;
+	} else {
+		if (!isdigit((unsigned char)*p))
+			return 0;
+		b = strtoull(p, &end, 10);
+		if (errno || *end || b < a)
+			return 0;
+	}
+	if (a >= size)
+		return -1;
+	*from = a;
+	*to = b >= size ? size - 1 : b;
+	return 1;
+}
+
+/* GET|HEAD /v1/assets/{id} */
+static int handle_original(struct http_req *req)
+{
+	struct dam_app *app = http_app(req);
+	struct hub_err err = {0};
+	char hex[65], etag[80], path[4400], cr[96];
+	const char *mime;
+	uint64_t from = 0, to = 0, size;
+	json_t *rec = NULL;
+	struct stat st;
+	int fd, r;
+
+	if (dam_asset_get(app, http_param(req, "id"), &rec, &err) < 0)
+		return http_reply_err(req, &err);
+	dam_asset_hex(json_get_str(rec, "id"), hex, NULL);
+	cas_path(app->cas, hex, path, sizeof(path), NULL);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		if (fd >= 0)
+			close(fd);
+		json_decref(rec);
+		hub_err_set(&err, HUB_EIO, "the blob of asset sha256:%s is missing", hex);
+		return http_reply_err(req, &err);
+	}
+	size = (uint64_t)st.st_size;
+	snprintf(etag, sizeof(etag), "\"%s\"", hex);
+	http_set_header(req, "Cache-Control", "public, max-age=31536000, immutable");
+	http_set_header(req, "Accept-Ranges", "bytes");
+	if (http_not_modified(req, etag)) {
+		close(fd);
+		json_decref(rec);
+		return 0;
+	}
+	mime = json_get_str(rec, "mime");
+	r = parse_range(http_header(req, "Range"), size, &from, &to);
+	if (r < 0) {
+		close(fd);
+		json_decref(rec);
+		snprintf(cr, sizeof(cr), "bytes */%" PRIu64, size);
+		http_set_header(req, "Content-Range", cr);
+		return http_reply_problem(req, 416, "the range is outside the file", NULL);
+	}
+	if (r > 0) {
+		snprintf(cr, sizeof(cr), "bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64, from, to, size);
+		http_set_header(req, "Content-Range", cr);
+		http_reply_fd(req, 206, mime, fd, (off_t)from, to - from + 1);
+	} else {
+		http_reply_fd(req, 200, mime, fd, 0, size);
+	}
+	json_decref(rec);
+	return 0;
+}
+
+/* ---- metadata ---- */
+
+/* The record as clients see it: internal bookkeeping left out. */
+static json_t *public_record(const json_t *rec)
+{
+	json_t *p = json_deep_copy(rec);
+
+	json_object_del(p, "deleted_epoch");
+	return p;
+}
+
+/* GET /v1/assets/{id}/meta */
+static int handle_meta_get(struct http_req *req)
+{
+	struct hub_err err = {0};
+	json_t *rec = NULL, *p;
+
+	if (dam_asset_get(http_app(req), http_param(req, "id"), &rec, &err) < 0)
+		return http_reply_err(req, &err);
+	p = public_record(rec);
+	http_set_header(req, "Cache-Control", "no-cache");
+	http_reply_json(req, 200, p);
+	json_decref(p);
+	json_decref(rec);
+	return 0;
+}
+
+static void add_error(json_t *errors, const char *path, const char *code, const char *msg)
+{
+	json_array_append_new(errors, json_pack("{s:s,s:s,s:s}", "path", path, "code", code,
+						"message", msg));
+}
+
+/* RFC 7396: a new value from target with patch merged in. */
+static json_t *merge_patch(const json_t *target, const json_t *patch)
+{
+	const char *k;
+	json_t *v, *out;
+
+	if (!json_is_object(patch))
+		return json_deep_copy(patch);
+	out = json_is_object(target) ? json_deep_copy(target) : json_object();
+	json_object_foreach((json_t *)patch, k, v) {
+		if (json_is_null(v)) {
+			json_object_del(out, k);
+		} else {
+			json_t *m = merge_patch(json_object_get(out, k), v);
+
+			json_object_set_new(out, k, m);
+		}
+	}
+	return out;
+}
+
+static bool is_locale(const char *s)
+{
+	return strlen(s) == 5 && islower((unsigned char)s[0]) && islower((unsigned char)s[1]) &&
+	       s[2] == '_' && isupper((unsigned char)s[3]) && isupper((unsigned char)s[4]);
+}
+
+/* YYYY-MM-DD naming a real calendar day. */
+static bool is_date(const char *s)
+{
+	struct tm tm = {0}, chk;
+	char *end;
+	time_t t;
+
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return false;
+	end = strptime(s, "%Y-%m-%d", &tm);
+	if (!end || *end)
+		return false;
+	chk = tm;
+	t = timegm(&chk);
+	gmtime_r(&t, &chk);
+	return chk.tm_mday == tm.tm_mday && chk.tm_mon == tm.tm_mon;
+}
+
+static void check_strings(json_t *errors, const json_t *arr, const char *field, size_t max_n)
+{
+	char path[64];
+	size_t i;
+	json_t *v;
+
+	if (!json_is_array(arr)) {
+		snprintf(path, sizeof(path), "/%s", field);
+		add_error(errors, path, "not_an_array", "must be an array of strings");
+		return;
+	}
+	if (json_array_size(arr) > max_n) {
+		snprintf(path, sizeof(path), "/%s", field);
+		add_error(errors, path, "too_many", "too many entries");
+	}
+	json_array_foreach(arr, i, v) {
+		snprintf(path, sizeof(path), "/%s/%zu", field, i);
+		if (!json_is_string(v))
+			add_error(errors, path, "not_a_string", "must be a string");
+		else if (!json_string_length(v) || json_string_length(v) > MAX_TAG)
+			add_error(errors, path, "bad_length", "must be 1 to 128 characters");
+	}
+}
+
+/* Drops repeated strings, keeping the first. */
+static void dedupe_strings(json_t *arr)
+{
+	for (size_t i = 0; i < json_array_size(arr); i++)
+		for (size_t j = i + 1; j < json_array_size(arr);)
+			if (json_equal(json_array_get(arr, i), json_array_get(arr, j)))
+				json_array_remove(arr, j);
+			else
+				j++;
+}
+
+/* Validates the editable fields of the merged record and fills defaults. */
+static void validate_editable(json_t *rec, json_t *errors)
+{
+	json_t *v, *x;
+	const char *k;
+
+	v = json_object_get(rec, "title");
+	if (!v)
+		json_object_set_new(rec, "title", json_null());
+	else if (!json_is_null(v) && (!json_is_string(v) || json_string_length(v) > MAX_TEXT))
+		add_error(errors, "/title", "not_a_string", "must be a string of at most 4000 bytes");
+	v = json_object_get(rec, "alt");
+	if (!v) {
+		json_object_set_new(rec, "alt", json_object());
+	} else if (!json_is_object(v)) {
+		add_error(errors, "/alt", "not_an_object", "must be an object of locale: text");
+	} else {
+		json_object_foreach(v, k, x) {
+			char path[96];
+
+			snprintf(path, sizeof(path), "/alt/%.80s", k);
+			if (!is_locale(k))
+				add_error(errors, path, "bad_locale", "locales look like en_US");
+			else if (!json_is_string(x) || json_string_length(x) > MAX_TEXT)
+				add_error(errors, path, "not_a_string",
+					  "must be a string of at most 4000 bytes");
+		}
+	}
+	v = json_object_get(rec, "tags");
+	if (!v)
+		json_object_set_new(rec, "tags", json_array());
+	else
+		check_strings(errors, v, "tags", MAX_TAGS);
+	dedupe_strings(json_object_get(rec, "tags"));
+	v = json_object_get(rec, "skus");
+	if (!v)
+		json_object_set_new(rec, "skus", json_array());
+	else
+		check_strings(errors, v, "skus", 1000);
+	dedupe_strings(json_object_get(rec, "skus"));
+	v = json_object_get(rec, "rights");
+	if (!v) {
+		v = json_object();
+		json_object_set_new(rec, "rights", v);
+	}
+	if (!json_is_object(v)) {
+		add_error(errors, "/rights", "not_an_object",
+			  "must be an object with holder, licence and expires");
+	} else {
+		json_object_foreach(v, k, x) {
+			char path[96];
+
+			snprintf(path, sizeof(path), "/rights/%.80s", k);
+			if (strcmp(k, "holder") && strcmp(k, "licence") && strcmp(k, "expires"))
+				add_error(errors, path, "unknown_field",
+					  "rights have holder, licence and expires");
+			else if (json_is_null(x))
+				continue;
+			else if (!json_is_string(x) || json_string_length(x) > MAX_TEXT)
+				add_error(errors, path, "not_a_string", "must be a string or null");
+			else if (!strcmp(k, "expires") && !is_date(json_string_value(x)))
+				add_error(errors, path, "not_a_date",
+					  "must be an ISO date such as 2027-12-31");
+		}
+		for (int i = 0; i < 3; i++) {
+			const char *names[] = {"holder", "licence", "expires"};
+
+			if (!json_object_get(v, names[i]))
+				json_object_set_new(v, names[i], json_null());
+		}
+	}
+	v = json_object_get(rec, "focal_point");
+	if (!v) {
+		json_object_set_new(rec, "focal_point", json_null());
+	} else if (!json_is_null(v)) {
+		if (!json_is_object(v) || json_object_size(v) != 2 || !json_object_get(v, "x") ||
+		    !json_object_get(v, "y")) {
+			add_error(errors, "/focal_point", "bad_focal_point",
+				  "must be {\"x\":0..1,\"y\":0..1} or null");
+		} else {
+			const char *axes[] = {"x", "y"};
+
+			for (int i = 0; i < 2; i++) {
+				char path[32];
+				double d;
+
+				x = json_object_get(v, axes[i]);
+				snprintf(path, sizeof(path), "/focal_point/%s", axes[i]);
+				d = json_number_value(x);
+				if (!json_is_number(x) || d < 0 || d > 1)
+					add_error(errors, path, "out_of_range",
+						  "must be a number from 0 to 1");
+			}
+		}
+	}
+}
+
+static bool is_editable(const char *k)
+{
+	static const char *const editable[] = {"title", "alt",         "tags",
+					       "rights", "focal_point", "skus"};
+
+	for (size_t i = 0; i < sizeof(editable) / sizeof(editable[0]); i++)
+		if (!strcmp(k, editable[i]))
+			return true;
+	return false;
+}
+
+int dam_asset_patch(struct dam_app *app, const char *id, const json_t *patch, json_t **out,
+		    json_t **errors, struct hub_err *err)
+{
+	char hex[65], key[72], now[32];
+	struct dam_txn *t = NULL;
+	json_t *rec = NULL, *merged = NULL, *errs = json_array(), *editable = NULL;
+	const char *k;
+	json_t *v;
+	int rc;
+
+	*errors = NULL;
+	if (out)
+		*out = NULL;
+	rc = dam_asset_hex(id, hex, err);
+	if (rc < 0)
+		goto out;
+	make_id(hex, key);
+	if (!json_is_object(patch)) {
+		rc = hub_err_set(err, HUB_EINVALID, "a merge patch is a JSON object");
+		add_error(errs, "", "not_an_object", "a merge patch is a JSON object");
+		goto out;
+	}
+	json_object_foreach((json_t *)patch, k, v) {
+		if (!is_editable(k)) {
+			char path[96];
+
+			snprintf(path, sizeof(path), "/%.80s", k);
+			add_error(errs, path, "read_only",
+				  "only title, alt, tags, rights, focal_point and skus can be changed");
+		}
+	}
+	rc = dam_txn_begin(app->store, &t, err);
+	if (rc < 0)
+		goto out;
+	rc = rec_load_txn(t, key, &rec, err);
+	if (rc < 0)
+		goto out;
+	if (!rec) {
+		rc = hub_err_set(err, HUB_ENOTFOUND, "no asset %s", key);
+		goto out;
+	}
+	if (rec_deleted(rec)) {
+		rc = hub_err_set(err, HUB_EGONE, "asset %s was deleted", key);
+		goto out;
+	}
+	editable = json_object();
+	json_object_foreach(rec, k, v)
+		if (is_editable(k))
+			json_object_set(editable, k, v);
+	merged = merge_patch(editable, patch);
+	validate_editable(merged, errs);
+	if (json_array_size(errs)) {
+		rc = hub_err_set(err, HUB_EINVALID, "the patch does not validate (%zu problems)",
+				 json_array_size(errs));
+		goto out;
+	}
+	/* a new future expiry makes the rights valid again */
+	if (!json_equal(json_object_get(json_object_get(rec, "rights"), "expires"),
+			json_object_get(json_object_get(merged, "rights"), "expires")))
+		json_object_del(rec, "rights_expired");
+	rc = index_apply(t, rec, false, err);
+	if (rc < 0)
+		goto out;
+	json_object_foreach(merged, k, v)
+		if (is_editable(k))
+			json_object_set(rec, k, v);
+	dam_now_iso(now, sizeof(now));
+	json_object_set_new(rec, "updated", json_string(now));
+	rc = rec_save_txn(t, rec, err);
+	if (rc == 0)
+		rc = index_apply(t, rec, true, err);
+	if (rc == 0)
+		rc = dam_changes_append(t, "asset.meta_changed", key, err);
+	if (rc == 0) {
+		rc = dam_txn_commit(t, err);
+		t = NULL;
+	}
+	if (rc < 0)
+		goto out;
+	dam_changes_notify(app);
+	if (out) {
+		*out = rec;
+		rec = NULL;
+	}
+out:
+	dam_txn_abort(t);
+	if (json_array_size(errs) && rc == HUB_EINVALID)
+		*errors = json_incref(errs);
+	else if (json_array_size(errs) && rc == 0)
+		rc = HUB_EINVALID;
+	json_decref(errs);
+	json_decref(rec);
+	json_decref(merged);
+	json_decref(editable);
+	return rc;
+}
+
+/* PATCH /v1/assets/{id}/meta */
+static int handle_meta_patch(struct http_req *req)
+{
+	struct hub_err err = {0};
+	size_t len;
+	const char *body = http_body(req, &len);
+	json_t *patch, *rec = NULL, *errors = NULL, *p;
+	int rc;
+
+	if (!body)
+		return http_reply_problem(req, 400, "a JSON merge patch body is required", NULL);
+	patch = json_parse(body, len, &err);
+	if (!patch)
+		return http_reply_err(req, &err);
+	rc = dam_asset_patch(http_app(req), http_param(req, "id"), patch, &rec, &errors, &err);
+	json_decref(patch);
+	if (rc == HUB_EINVALID) {
+		http_reply_problem(req, 422, err.msg, errors);
+		json_decref(errors);
+		return 0;
+	}
+	if (rc < 0)
+		return http_reply_err(req, &err);
+	p = public_record(rec);
+	http_reply_json(req, 200, p);
+	json_decref(p);
+	json_decref(rec);
+	return 0;
+}
+
+/* Marks key ("sha256:<hex>") deleted in one transaction with its event. */
+static int asset_delete(struct dam_app *app, const char *key, bool missing, struct hub_err *err)
+{
+	struct dam_txn *t = NULL;
+	json_t *rec = NULL;
+	char now[32];
+	int rc;
+
+	rc = dam_txn_begin(app->store, &t, err);
+	if (rc == 0)
+		rc = rec_load_txn(t, key, &rec, err);
+	if (rc == 0 && !rec)
+		rc = hub_err_set(err, HUB_ENOTFOUND, "no asset %s", key);
+	else if (rc == 0 && rec_deleted(rec))
+		rc = hub_err_set(err, HUB_EGONE, "asset %s was already deleted", key);
+	if (rc == 0)
+		rc = index_apply(t, rec, false, err);
+	if (rc == 0) {
+		dam_now_iso(now, sizeof(now));
+		json_object_set_new(rec, "deleted", json_true());
+		json_object_set_new(rec, "deleted_at", json_string(now));
+		json_object_set_new(rec, "deleted_epoch", json_integer((json_int_t)time(NULL)));
+		json_object_set_new(rec, "updated", json_string(now));
+		if (missing)
+			json_object_set_new(rec, "missing", json_true());
+		rc = rec_save_txn(t, rec, err);
+	}
+	if (rc == 0)
+		rc = dam_changes_append(t, "asset.deleted", key, err);
+	if (rc == 0) {
+		rc = dam_txn_commit(t, err);
+		t = NULL;
+	}
+	dam_txn_abort(t);
+	json_decref(rec);
+	if (rc == 0)
+		dam_changes_notify(app);
+	return rc;
+}
+
+int dam_asset_mark_missing(struct dam_app *app, const char *id, struct hub_err *err)
+{
+	char hex[65], key[72];
+	int rc = dam_asset_hex(id, hex, err);
+
+	if (rc < 0)
+		return rc;
+	make_id(hex, key);
+	return asset_delete(app, key, true, err);
+}
+
+/* DELETE /v1/assets/{id} */
+static int handle_delete(struct http_req *req)
+{
+	struct hub_err err = {0};
+	char hex[65], key[72];
+
+	if (dam_asset_hex(http_param(req, "id"), hex, &err) < 0)
+		return http_reply_err(req, &err);
+	make_id(hex, key);
+	if (asset_delete(http_app(req), key, false, &err) < 0)
+		return http_reply_err(req, &err);
+	return http_reply_empty(req, 204);
+}
+
+/* ---- listing ---- */
+
+struct list_state {
+	struct dam_app *app;
+	const char *tag, *sku, *mime, *q;
+	long limit;
+	bool by_index;
+	json_t *items;
+	char last_key[512];
+	size_t last_klen;
+	const void *skip; /* the cursor's key: the listing resumes after it */
+	size_t skip_len;
+	bool more;
+	int rc;
+	struct hub_err err;
+};
+
+static bool has_string(const json_t *arr, const char *s)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v)
+		if (json_is_string(v) && !strcmp(json_string_value(v), s))
+			return true;
+	return false;
+}
+
+static bool text_has(const json_t *v, const char *q)
+{
+	const char *k;
+	size_t i;
+	json_t *x;
+
+	if (json_is_string(v))
+		return strcasestr(json_string_value(v), q) != NULL;
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+			if (text_has(x, q))
+				return true;
+	} else if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, k, x)
+			if (text_has(x, q))
+				return true;
+	}
+	return false;
+}
+
+static bool list_matches(const struct list_state *ls, const json_t *rec)
+{
+	const char *mime = json_get_str(rec, "mime");
+
+	if (rec_deleted(rec))
+		return false;
+	if (ls->tag && !has_string(json_object_get(rec, "tags"), ls->tag))
+		return false;
+	if (ls->sku && !has_string(json_object_get(rec, "skus"), ls->sku))
+		return false;
+	if (ls->mime) {
+		size_t n = strlen(ls->mime);
+
+		if (!mime)
+			return false;
+		if (n > 2 && !strcmp(ls->mime + n - 2, "/*") ? strncmp(mime, ls->mime, n - 1)
+							     : strcmp(mime, ls->mime))
+			return false;
+	}
+	if (ls->q) {
+		static const char *const fields[] = {"filenames", "title", "alt", "tags", "skus"};
+		bool hit = false;
+
+		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]) && !hit; i++)
+			hit = text_has(json_object_get(rec, fields[i]), ls->q);
+		if (!hit)
+			return false;
+	}
+	return true;
+}
+
+static int list_one(void *cls, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	struct list_state *ls = cls;
+	const char *id;
+	char *rv = NULL;
+	size_t rlen;
+	json_t *rec;
+
+	if (ls->skip && klen == ls->skip_len && !memcmp(key, ls->skip, klen))
+		return 0;
+	if ((long)json_array_size(ls->items) == ls->limit) {
+		ls->more = true;
+		return 1;
+	}
+	if (ls->by_index) {
+		/* the id is the key's last part */
+		id = memrchr(key, 0, klen);
+		if (!id || (size_t)((const char *)key + klen - id - 1) >= 80)
+			return 0;
+		{
+			char idbuf[80];
+			size_t n = (const char *)key + klen - id - 1;
+
+			memcpy(idbuf, id + 1, n);
+			idbuf[n] = 0;
+			if (dam_kv_get(ls->app->store, "assets", idbuf, n, &rv, &rlen, &ls->err) < 0)
+				return 0;
+		}
+		rec = json_loadb(rv, rlen, 0, NULL);
+		free(rv);
+	} else {
+		rec = json_loadb(val, vlen, 0, NULL);
+	}
+	if (rec && list_matches(ls, rec)) {
+		json_array_append_new(ls->items, public_record(rec));
+		if (klen <= sizeof(ls->last_key)) {
+			memcpy(ls->last_key, key, klen);
+			ls->last_klen = klen;
+		}
+	}
+	json_decref(rec);
+	return 0;
+}
+
+static int unhex(const char *s, unsigned char *out, size_t max, size_t *n)
+{
+	size_t len = strlen(s);
+
+	if (len % 2 || len / 2 > max)
+		return -1;
+	for (size_t i = 0; i < len; i += 2) {
+		unsigned int b;
+
+		if (!isxdigit((unsigned char)s[i]) || !isxdigit((unsigned char)s[i + 1]) ||
+		    sscanf(s + i, "%2x", &b) != 1)
+			return -1;
+		out[i / 2] = (unsigned char)b;
+	}
+	*n = len / 2;
+	return 0;
+}
+
+/* GET /v1/assets?tag=&sku=&q=&mime=&limit=&cursor= */
+static int handle_list(struct http_req *req)
+{
+	struct list_state ls = {0};
+	const char *cursor = http_query(req, "cursor"), *db = "assets";
+	char prefix[512];
+	unsigned char ckey[512];
+	size_t plen, clen = 0;
+	json_t *j;
+	int rc;
+
+	ls.app = http_app(req);
+	if (http_query_long(req, "limit", LIST_DEFAULT, 1, LIST_MAX, &ls.limit) < 0)
+		return 0;
+	ls.tag = http_query(req, "tag");
+	ls.sku = http_query(req, "sku");
+	ls.mime = http_query(req, "mime");
+	ls.q = http_query(req, "q");
+	if (ls.q && !*ls.q)
+		ls.q = NULL;
+	ls.items = json_array();
+	/* the most selective index that applies, else every record in id order */
+	ls.by_index = true;
+	db = "index";
+	if (ls.sku && *ls.sku) {
+		plen = index_key(prefix, sizeof(prefix), "sku", ls.sku, "");
+	} else if (ls.tag && *ls.tag) {
+		plen = index_key(prefix, sizeof(prefix), "tag", ls.tag, "");
+	} else if (ls.mime && *ls.mime) {
+		size_t n = strlen(ls.mime);
+
+		plen = index_key(prefix, sizeof(prefix), "mime", ls.mime, "");
+		if (n > 2 && !strcmp(ls.mime + n - 2, "/*"))
+			plen -= 2; /* "mime\0image/" covers every image type */
+	} else {
+		ls.by_index = false;
+		db = "assets";
+		plen = strlen(ID_PREFIX);
+		memcpy(prefix, ID_PREFIX, plen);
+	}
+	if ((int)plen < 0 || plen >= sizeof(prefix) - 80) {
+		json_decref(ls.items);
+		return http_reply_problem(req, 400, "a filter value is too long", NULL);
+	}
+	if (cursor) {
+		if (unhex(cursor, ckey, sizeof(ckey), &clen) < 0 || clen < plen ||
+		    memcmp(ckey, prefix, plen)) {
+			json_decref(ls.items);
+			return http_reply_problem(req, 400,
+						  "the cursor does not belong to this listing", NULL);
+		}
+		ls.skip = ckey;
+		ls.skip_len = clen;
+	}
+	rc = dam_kv_scan(ls.app->store, db, prefix, plen, cursor ? ckey : NULL, clen, list_one, &ls,
+			 &ls.err);
+	if (rc < 0) {
+		json_decref(ls.items);
+		return http_reply_err(req, &ls.err);
+	}
+	j = json_pack("{s:o}", "items", ls.items);
+	if (ls.more && ls.last_klen) {
+		char *c = malloc(ls.last_klen * 2 + 1);
+
+		for (size_t i = 0; c && i < ls.last_klen; i++)
+			snprintf(c + i * 2, 3, "%02x", (unsigned char)ls.last_key[i]);
+		json_object_set_new(j, "next_cursor", c ? json_string(c) : json_null());
+		free(c);
+	} else {
+		json_object_set_new(j, "next_cursor", json_null());
+	}
+	http_set_header(req, "Cache-Control", "no-cache");
+	http_reply_json(req, 200, j);
+	json_decref(j);
+	return 0;
+}
+
+/* Uploads are bounded by --max-upload in the body callbacks; the route's
+ * own cap only has to let them through. */
+#define STREAMED ((size_t)-1)
+
+const struct http_route dam_asset_routes[] = {
+	{"POST", "/v1/assets/archive", dam_archive_handle, ROLE_DESIGNER, dam_archive_body,
+	 STREAMED},
+	{"POST", "/v1/assets", handle_upload, ROLE_DESIGNER, upload_body, STREAMED},
+	{"GET", "/v1/assets", handle_list, HTTP_ANY_ROLE, NULL, 0},
+	{"GET", "/v1/assets/{id}/meta", handle_meta_get, HTTP_ANY_ROLE, NULL, 0},
+	{"PATCH", "/v1/assets/{id}/meta", handle_meta_patch, ROLE_DESIGNER, NULL, 0},
+	{"GET", "/v1/assets/{id}", handle_original, HTTP_PUBLIC_READ, NULL, 0},
+	{"DELETE", "/v1/assets/{id}", handle_delete, ROLE_DESIGNER, NULL, 0},
+};
+const size_t dam_asset_nroutes = sizeof(dam_asset_routes) / sizeof(dam_asset_routes[0]);
