@@ -30,6 +30,7 @@ const routes = [
 
 let renderSeq = 0;
 async function render() {
+  renderWho();
   if (!auth.token) {
     loginPage();
     return;
@@ -63,7 +64,7 @@ function renderWho() {
   if (!auth.token) return;
   who.append(h('button.link', {
     type: 'button',
-    on: { click: () => { auth.clear(); clearSchemaCache(); render(); renderWho(); } },
+    on: { click: () => { auth.clear(); clearSchemaCache(); render(); } },
   }, 'Sign out'));
 }
 
@@ -101,7 +102,6 @@ function loginPage() {
             : `The asset store is not reachable (${e.message}).`);
         }
         submit.disabled = false;
-        renderWho();
         if (!location.hash || location.hash === '#/' || location.hash === '#') location.hash = '#/products';
         else render();
       },
@@ -123,10 +123,12 @@ setUnauthorizedHandler((base) => {
   // A refused pimd token means signing in again; damd's is reported inline.
   if (!base) {
     auth.clear();
-    renderWho();
     render();
   }
 });
 
-window.addEventListener('hashchange', render);
-uiConfig().then(() => { renderWho(); render(); });
+// Views need damd's URL: wait for it before the first render.
+uiConfig().then(() => {
+  window.addEventListener('hashchange', render);
+  render();
+});

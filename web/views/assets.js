@@ -5,10 +5,9 @@ import { h, field, problemBox, fmtBytes, items } from '../ui.js';
 const FILTERS = ['q', 'tag', 'sku', 'mime'];
 const ARCHIVE = /\.(zip|tar|tgz|tar\.gz)$/i;
 
-// Header values must be Latin-1: other names travel percent-encoded.
-function filenameHeader(name) {
-  return /^[\x20-\x7e]*$/.test(name) ? name : encodeURIComponent(name);
-}
+// Header values must be ASCII to arrive intact; other names travel in a
+// multipart form, whose part header carries UTF-8.
+const plainName = (name) => /^[\x20-\x7e]*$/.test(name);
 
 export async function assetList(params) {
   const f = Object.fromEntries(FILTERS.map((k) => [k, params.get(k) || '']));
@@ -88,9 +87,16 @@ function uploader(done) {
       log.append(line);
       const archive = ARCHIVE.test(file.name);
       try {
-        const r = await upload(`${damUrl()}/v1/assets${archive ? '/archive' : ''}`, file, {
+        let body = file;
+        let headers = { 'Content-Type': 'application/octet-stream', 'X-Filename': file.name };
+        if (!archive && !plainName(file.name)) {
+          body = new FormData();
+          body.append('file', file, file.name);
+          headers = {};
+        }
+        const r = await upload(`${damUrl()}/v1/assets${archive ? '/archive' : ''}`, body, {
           token: auth.damToken,
-          headers: { 'Content-Type': 'application/octet-stream', 'X-Filename': filenameHeader(file.name) },
+          headers,
           progress: (d, t) => { bar.value = t ? (100 * d) / t : 0; },
         });
         bar.remove();

@@ -1,0 +1,99 @@
+// A merchandiser's day with products: find them, edit one, get a 422 shown
+// next to the field at fault, look at the history and revert.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { PIM, openBrowser, signIn, seedSchema, put, mug, api, shot } from './lib.mjs';
+
+let b;
+before(async () => {
+  await seedSchema();
+  await put('/v1/products/WT-P1', mug('WT-P1', 'Blue enamel mug', '9.90'));
+  await put('/v1/products/WT-P2', mug('WT-P2', 'Café crème cup', '14.00'));
+  b = await openBrowser();
+  await signIn(b.page);
+  await b.page.getByRole('heading', { name: 'Products' }).waitFor();
+});
+after(async () => { if (b) await b.close(); });
+
+test('a wrong token is refused with a message', async () => {
+  const o = await openBrowser();
+  try {
+    await signIn(o.page, 'not-a-token');
+    await o.page.getByText('did not accept this token').waitFor();
+    assert.equal(await o.page.evaluate(() => localStorage.getItem('hub.token')), null);
+  } finally {
+    await o.close();
+  }
+});
+
+test('the list shows products and searches folded text', async () => {
+  const { page } = b;
+  await page.goto(`${PIM}/#/products`);
+  await page.locator('tr[data-sku="WT-P1"]').waitFor();
+  assert.match(await page.locator('tr[data-sku="WT-P2"]').innerText(), /Café crème cup/);
+  await page.getByLabel('Search').fill('CAFE CREME');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.waitForFunction(() => location.hash.includes('q=CAFE'));
+  await page.locator('tr[data-sku="WT-P2"]').waitFor();
+  assert.equal(await page.locator('tr[data-sku="WT-P1"]').count(), 0);
+  await shot(page, 'products');
+});
+
+test('editing a product saves a new version', async () => {
+  const { page } = b;
+  await page.goto(`${PIM}/#/products/WT-P1`);
+  const name = page.getByLabel('Name (en_US)');
+  await name.fill('Blue enamel mug, 350 ml');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByText('Saved WT-P1').waitFor();
+  await page.getByRole('heading', { name: /Blue enamel mug, 350 ml/ }).waitFor();
+  const r = await api(PIM, 'GET', '/v1/products/WT-P1');
+  assert.equal(r.body.values.wt_name.find((v) => v.locale === 'en_US').data, 'Blue enamel mug, 350 ml');
+  assert.equal(r.body.version, 2);
+});
+
+test('a 422 is shown next to the field it names and nothing is saved', async () => {
+  const { page } = b;
+  await page.goto(`${PIM}/#/products/WT-P2`);
+  const gtin = page.getByLabel('GTIN (all)');
+  await gtin.fill('4006381333932'); // wrong check digit
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  const err = page.locator('fieldset[data-attr="wt_gtin"] .field-error');
+  await err.waitFor();
+  assert.ok((await err.innerText()).length > 3, 'the GTIN error has a message');
+  assert.equal(await gtin.getAttribute('aria-invalid'), 'true');
+  await page.getByText(/nothing was saved/).waitFor();
+  await shot(page, 'product-422');
+  const r = await api(PIM, 'GET', '/v1/products/WT-P2');
+  assert.equal(r.body.version, 1);
+  assert.equal(r.body.values.wt_gtin, undefined);
+});
+
+test('the history lists versions and reverts to one', async () => {
+  const { page } = b;
+  await page.goto(`${PIM}/#/products/WT-P1/history`);
+  await page.locator('li[data-version="2"]').waitFor();
+  assert.equal(await page.locator('li[data-version="1"]').count(), 1);
+  assert.match(await page.locator('li[data-version="2"]').innerText(), /wt_name/);
+  await page.getByRole('button', { name: 'Revert to version 1' }).click();
+  await page.getByText('Reverted WT-P1 to version 1').waitFor();
+  await page.getByRole('heading', { name: /^Blue enamel mug WT-P1$/ }).waitFor();
+  const r = await api(PIM, 'GET', '/v1/products/WT-P1');
+  assert.equal(r.body.values.wt_name.find((v) => v.locale === 'en_US').data, 'Blue enamel mug');
+});
+
+test('a new product is created from its family form', async () => {
+  const { page } = b;
+  await page.goto(`${PIM}/#/products/new`);
+  await page.getByLabel('SKU').fill('WT-P3');
+  await page.getByLabel('Family').selectOption('wt_mug');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByLabel('Name (en_US)').fill('Green mug');
+  await page.getByLabel('Price (wt_web) EUR').fill('11.00');
+  await page.getByRole('button', { name: 'Create product' }).click();
+  await page.getByText('Created WT-P3').waitFor();
+  const r = await api(PIM, 'GET', '/v1/products/WT-P3');
+  assert.equal(r.status, 200);
+  assert.deepEqual(r.body.values.wt_price[0].data, [{ amount: '11.00', currency: 'EUR' }]);
+  assert.deepEqual(b.errors, []);
+});
