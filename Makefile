@@ -104,7 +104,7 @@ browser: all
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@scripts/deps.sh bench
-	@bench/run
+	@BUILD=$(BUILD) bench/run
 
 format:
 	clang-format -i $(COMMON_SRCS) $(IMP_SRCS) $(PIMD_SRCS) $(DAMD_SRCS) pimd/main.c damd/main.c \

@@ -8,7 +8,7 @@ build="build-essential pkg-config libmicrohttpd-dev liblmdb-dev lmdb-utils
 libjansson-dev libssl-dev libxml2-dev libxml2-utils libcsv-dev libutf8proc-dev
 libvips-dev libvips-tools libarchive-dev libmagic-dev"
 test="curl jq python3 file zip chromium nodejs"
-bench="wrk nginx-light sqlite3 procps"
+bench="wrk nginx-light sqlite3 procps time unzip"
 
 case $set_name in
 build) want=$build ;;
