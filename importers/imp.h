@@ -1,0 +1,80 @@
+/* libimp: catalog feeds in. Each parser reads a file as a stream and hands
+ * canonical product documents (DESIGN.md's shape) to a sink, with the line
+ * (or byte offset) they came from, so that pimd's import jobs, pimctl
+ * --offline and the tests share one code path. libimp knows nothing of
+ * pimd: it reads the schema it maps against from a JSON snapshot.
+ */
+#ifndef IMP_H
+#define IMP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct hub_err;
+
+enum imp_format { IMP_CSV, IMP_GMC_XML, IMP_GMC_TSV, IMP_BMECAT, IMP_JSONL, IMP_FORMAT_NONE };
+
+/* How a document is to be written: replaced whole, or merged as an
+ * RFC 7396 patch into the stored product (update feeds, partial CSVs). */
+enum imp_op { IMP_PUT, IMP_PATCH };
+
+/* Where parsed documents and row problems go. Strings are borrowed for the
+ * call. doc may return a negative HUB_E* code to stop the import. */
+struct imp_sink {
+	int (*doc)(void *cls, json_t *doc, enum imp_op op, long line);
+	/* A row that produced no document: errors is an array of
+	 * {"field","code","message"} (borrowed). */
+	void (*row_failed)(void *cls, long line, json_t *errors);
+	/* A problem that fails no row (a header column nobody knows, an image
+	 * file name left unresolved): reported once. */
+	void (*note)(void *cls, long line, const char *field, const char *code, const char *msg);
+	/* A schema document the feed defines (BMEcat catalog groups become
+	 * categories); may be NULL, then such documents are skipped. */
+	int (*schema_doc)(void *cls, const char *kind, json_t *doc, long line);
+	/* Bytes of the input consumed so far; may return true to cancel. */
+	bool (*progress)(void *cls, uint64_t bytes_done);
+	void *cls;
+};
+
+/* The schema a feed is mapped against (all borrowed by the importer):
+ * {"attributes":{code:doc}, "locales":[codes], "channels":{code:doc},
+ *  "currencies":[codes], "families":{code:doc}, "categories":{code:doc}}
+ * pimd builds it from its store with imp_schema_* helpers' shape; tests
+ * load it from the starter files. */
+struct imp_opts {
+	enum imp_format format;
+	json_t *schema;
+	json_t *profile;            /* NULL: the format's own column names */
+	const char *default_locale; /* NULL: the schema's first locale */
+};
+
+/* Parses the whole stream read from fd (a spooled upload or a file) and
+ * calls the sink for each row. Returns 0 when the file was read to its end
+ * (rows may still have failed), or a negative HUB_E* code with err naming
+ * the line or byte offset when the file itself is malformed (bad encoding,
+ * broken XML, unreadable) or the import was cancelled (HUB_EGONE). */
+int imp_run(int fd, const struct imp_opts *o, const struct imp_sink *sink, struct hub_err *err);
+
+/* The profile a format uses when the caller names none: "gmc" for the
+ * Merchant formats, NULL for the others. */
+const char *imp_default_profile(enum imp_format f);
+
+/* "csv", "gmc-xml", "gmc-tsv", "bmecat", "jsonl" to the enum and back;
+ * IMP_FORMAT_NONE for an unknown name. */
+enum imp_format imp_format_parse(const char *name);
+const char *imp_format_name(enum imp_format f);
+/* Guesses the format from the first bytes of a file (XML root element or
+ * the first line); IMP_FORMAT_NONE when it cannot tell. */
+enum imp_format imp_format_sniff(const char *data, size_t len);
+
+/* Loads the profile called name from dir/name.json (a new reference), or
+ * parses a profile sent inline. HUB_ENOTFOUND for an unknown name. */
+int imp_profile_load(const char *dir, const char *name, json_t **out, struct hub_err *err);
+
+/* Checks the whole fd is UTF-8, naming the line and byte of the first bad
+ * sequence; rewinds fd. */
+int imp_check_utf8(int fd, struct hub_err *err);
+
+#endif

@@ -1,0 +1,528 @@
+/* libimp on the real catalogs in ../shared/data and on small fixtures:
+ * product counts, spot values, the row and file errors. */
+#include "err.h"
+#include "../../importers/imp.h"
+#include "tap.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct res {
+	json_t *docs;   /* [{"op","line","doc"}] */
+	json_t *failed; /* [{"line","errors"}] */
+	json_t *notes;  /* [{"line","field","code","message"}] */
+	json_t *schema_docs;
+	int rc;
+	struct hub_err err;
+};
+
+static json_t *g_schema;
+static const char *g_data;
+
+static int s_doc(void *cls, json_t *doc, enum imp_op op, long line)
+{
+	struct res *r = cls;
+
+	json_array_append_new(r->docs, json_pack("{s:s,s:i,s:O}", "op", op == IMP_PUT ? "put" : "patch",
+						 "line", (json_int_t)line, "doc", doc));
+	return 0;
+}
+
+static void s_failed(void *cls, long line, json_t *errors)
+{
+	struct res *r = cls;
+
+	json_array_append_new(r->failed, json_pack("{s:i,s:O}", "line", (json_int_t)line, "errors", errors));
+}
+
+static void s_note(void *cls, long line, const char *field, const char *code, const char *msg)
+{
+	struct res *r = cls;
+
+	json_array_append_new(r->notes, json_pack("{s:i,s:s?,s:s,s:s}", "line", (json_int_t)line, "field",
+						  field, "code", code, "message", msg));
+}
+
+static int s_schema(void *cls, const char *kind, json_t *doc, long line)
+{
+	struct res *r = cls;
+
+	(void)line;
+	json_array_append_new(r->schema_docs, json_pack("{s:s,s:O}", "kind", kind, "doc", doc));
+	return 0;
+}
+
+static void res_free(struct res *r)
+{
+	json_decref(r->docs);
+	json_decref(r->failed);
+	json_decref(r->notes);
+	json_decref(r->schema_docs);
+}
+
+static void run_fd(struct res *r, int fd, enum imp_format f, const char *profile)
+{
+	struct imp_sink sink = {s_doc, s_failed, s_note, s_schema, NULL, r};
+	struct imp_opts o = {f, g_schema, NULL, NULL};
+
+	memset(r, 0, sizeof(*r));
+	r->docs = json_array();
+	r->failed = json_array();
+	r->notes = json_array();
+	r->schema_docs = json_array();
+	if (!profile)
+		profile = imp_default_profile(f);
+	if (profile && imp_profile_load("schemas/profiles", profile, &o.profile, &r->err) < 0) {
+		r->rc = r->err.code;
+		return;
+	}
+	r->rc = imp_run(fd, &o, &sink, &r->err);
+	json_decref(o.profile);
+	if (getenv("IMP_DEBUG")) {
+		char *s = json_dumps(r->docs, JSON_INDENT(1));
+
+		fprintf(stderr, "%s\n", s);
+		free(s);
+		s = json_dumps(r->failed, JSON_INDENT(1));
+		fprintf(stderr, "failed %s\n", s);
+		free(s);
+		s = json_dumps(r->notes, JSON_INDENT(1));
+		fprintf(stderr, "notes %s\nrc %d %s\n", s, r->rc, r->err.msg);
+		free(s);
+	}
+}
+
+static void run_file(struct res *r, const char *rel, enum imp_format f, const char *profile)
+{
+	char path[2048];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", g_data, rel);
+	fd = open(path, O_RDONLY);
+	if (fd < 0) {
+		memset(r, 0, sizeof(*r));
+		r->docs = json_array();
+		r->failed = json_array();
+		r->notes = json_array();
+		r->schema_docs = json_array();
+		r->rc = HUB_EIO;
+		snprintf(r->err.msg, sizeof(r->err.msg), "cannot open %.400s", path);
+		return;
+	}
+	run_fd(r, fd, f, profile);
+	close(fd);
+}
+
+static void run_text(struct res *r, const char *text, enum imp_format f, const char *profile)
+{
+	char path[] = "/tmp/imp-test-XXXXXX";
+	int fd = mkstemp(path);
+
+	if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t)strlen(text)) {
+		perror("mkstemp");
+		exit(1);
+	}
+	unlink(path);
+	lseek(fd, 0, SEEK_SET);
+	run_fd(r, fd, f, profile);
+	close(fd);
+}
+
+/* The document written for sku (the last one), or NULL. */
+static json_t *doc_of(const struct res *r, const char *sku)
+{
+	size_t i;
+	json_t *d, *found = NULL;
+
+	json_array_foreach(r->docs, i, d) {
+		json_t *doc = json_object_get(d, "doc");
+		const char *s = json_string_value(json_object_get(doc, "sku"));
+
+		if (s && !strcmp(s, sku))
+			found = doc;
+	}
+	return found;
+}
+
+/* values[attr] entry's data for locale (NULL: the first entry). */
+static json_t *val_of(json_t *doc, const char *attr, const char *locale)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(json_object_get(json_object_get(doc, "values"), attr), i, e) {
+		const char *l = json_string_value(json_object_get(e, "locale"));
+
+		if (!locale || (l && !strcmp(l, locale)))
+			return json_object_get(e, "data");
+	}
+	return NULL;
+}
+
+static const char *sval(json_t *doc, const char *attr, const char *locale)
+{
+	return json_string_value(val_of(doc, attr, locale));
+}
+
+static bool streq(const char *a, const char *b)
+{
+	if (!a || !b || strcmp(a, b)) {
+		printf("# got '%s', want '%s'\n", a ? a : "(null)", b ? b : "(null)");
+		return false;
+	}
+	return true;
+}
+
+static size_t count_with_parent(const struct res *r, bool parented)
+{
+	size_t i, n = 0;
+	json_t *d;
+
+	json_array_foreach(r->docs, i, d)
+		if (json_is_string(json_object_get(json_object_get(d, "doc"), "parent")) == parented)
+			n++;
+	return n;
+}
+
+static bool has_note(const struct res *r, const char *code, const char *field)
+{
+	size_t i;
+	json_t *n;
+
+	json_array_foreach(r->notes, i, n)
+		if (!strcmp(json_string_value(json_object_get(n, "code")), code) &&
+		    (!field || (json_string_value(json_object_get(n, "field")) &&
+				!strcmp(json_string_value(json_object_get(n, "field")), field))))
+			return true;
+	return false;
+}
+
+static void test_csv_basics(void)
+{
+	struct res r;
+	json_t *d;
+
+	run_text(&r,
+		 "\xEF\xBB\xBFsku;family;categories;enabled;name-en_US;name-fr_FR;price-EUR;price-USD;"
+		 "weight;weight-unit;gender;nosuch;name-xx_XX\n"
+		 "A-1;default;master,shirts;1;\"Tee, \"\"organic\"\"\";T-shirt;19.90;21.00;120;GRAM;"
+		 "female;x;y\n"
+		 "\n"
+		 "A-2;default;;0;\"two\nlines\";;12,5O;;;;;;\n"
+		 "A-3;default;;yes;Third;;;;;;nobody;;\n",
+		 IMP_CSV, NULL);
+	ok(r.rc == 0, "CSV with BOM and ';' reads: %s", r.err.msg);
+	ok(json_array_size(r.docs) == 1, "one good row of three (got %zu)", json_array_size(r.docs));
+	d = doc_of(&r, "A-1");
+	ok(d && streq(sval(d, "name", "en_US"), "Tee, \"organic\""), "quoted cell with ; and \"\"");
+	ok(d && streq(sval(d, "name", "fr_FR"), "T-shirt"), "name-fr_FR is the fr_FR value");
+	ok(d && json_array_size(val_of(d, "price", NULL)) == 2, "two currencies in one price");
+	ok(d && streq(json_string_value(json_object_get(json_array_get(val_of(d, "price", NULL), 0), "amount")),
+		      "19.90"),
+	   "price amount kept as the decimal string");
+	ok(d && streq(json_string_value(json_object_get(val_of(d, "weight", NULL), "unit")), "GRAM"),
+	   "weight + weight-unit make one metric");
+	ok(d && json_array_size(json_object_get(d, "categories")) == 2, "categories split on ','");
+	ok(d && json_is_true(json_object_get(d, "enabled")), "enabled 1 is true");
+	ok(json_array_size(r.failed) == 2, "two failed rows (got %zu)", json_array_size(r.failed));
+	ok(json_integer_value(json_object_get(json_array_get(r.failed, 0), "line")) == 4,
+	   "the bad price is reported on line 4 where its row starts");
+	ok(streq(json_string_value(json_object_get(
+			 json_array_get(json_object_get(json_array_get(r.failed, 0), "errors"), 0), "code")),
+		 "not_a_decimal"),
+	   "'12,5O' is not_a_decimal");
+	ok(json_integer_value(json_object_get(json_array_get(r.failed, 1), "line")) == 6,
+	   "the multi-line cell counts its lines (next row on line 6)");
+	ok(has_note(&r, "unknown_attribute", "nosuch"), "unknown column reported once");
+	ok(has_note(&r, "unknown_locale", "name-xx_XX"), "unknown locale reported once");
+	ok(!strcmp(json_string_value(json_object_get(json_array_get(r.docs, 0), "op")), "patch"),
+	   "a plain CSV row is a patch of the columns it has");
+	res_free(&r);
+
+	run_text(&r, "sku\tname\r\nT-1\tTab\r\nT-2\t\"a\tb\"\r\n", IMP_CSV, NULL);
+	ok(r.rc == 0 && json_array_size(r.docs) == 2, "tab-separated with CRLF");
+	ok(streq(sval(doc_of(&r, "T-2"), "name", "en_US"), "a\tb"), "quoted tab kept");
+	res_free(&r);
+}
+
+static void test_hostile_csv(void)
+{
+	static const char *files[] = {"cr-line-endings.csv", "empty.csv", "escaped_quotes.csv",
+				      "inconsistent-line-endings.csv", "json.csv",
+				      "quotes_and_newlines.csv", "utf8.csv"};
+	struct res r;
+	char rel[256];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(rel, sizeof(rel), "hostile/csv/%s", files[i]);
+		run_file(&r, rel, IMP_CSV, NULL);
+		ok(r.rc == HUB_EINVALID && strstr(r.err.msg, "no 'sku' column"),
+		   "%s: clear error (%s)", files[i], r.err.msg);
+		res_free(&r);
+	}
+	run_file(&r, "hostile/csv/invalid-byte-sequence.csv", IMP_CSV, NULL);
+	ok(r.rc == HUB_EINVAL && strstr(r.err.msg, "not UTF-8") && strstr(r.err.msg, "line 1,"),
+	   "invalid-byte-sequence.csv: not UTF-8 with line and byte (%s)", r.err.msg);
+	res_free(&r);
+	run_text(&r, "", IMP_CSV, NULL);
+	ok(r.rc == HUB_EINVAL && strstr(r.err.msg, "empty"), "an empty file is an error (%s)", r.err.msg);
+	res_free(&r);
+}
+
+static void test_hostile_xml(void)
+{
+	static const char *files[] = {"dtd.xml",	  "empty.xml",	     "external.xml",
+				      "external_file.xml", "quadratic.xml",    "truncated-utf16.xml",
+				      "unclosed-element.xml", "utf8-1.xml",   "xmlbomb.xml"};
+	struct res r;
+	char rel[256];
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		for (int f = 0; f < 2; f++) {
+			snprintf(rel, sizeof(rel), "hostile/xml/%s", files[i]);
+			run_file(&r, rel, f ? IMP_BMECAT : IMP_GMC_XML, NULL);
+			ok(r.rc < 0 && json_array_size(r.docs) == 0 && r.err.msg[0],
+			   "%s as %s: %s", files[i], f ? "bmecat" : "gmc-xml", r.err.msg);
+			res_free(&r);
+		}
+	}
+	run_file(&r, "hostile/xml/xmlbomb.xml", IMP_GMC_XML, NULL);
+	ok(strstr(r.err.msg, "entit") != NULL, "the bomb is refused for its entities");
+	res_free(&r);
+	run_file(&r, "hostile/xml/unclosed-element.xml", IMP_GMC_XML, NULL);
+	ok(strstr(r.err.msg, "line") && strstr(r.err.msg, "byte"), "broken XML names line and byte");
+	res_free(&r);
+}
+
+static void test_gmc(void)
+{
+	struct res r;
+	json_t *d;
+
+	run_file(&r, "catalogs/google-merchant/opispot_google_feed.xml", IMP_GMC_XML, NULL);
+	ok(r.rc == 0, "opispot feed reads: %s", r.err.msg);
+	ok(count_with_parent(&r, true) == 486 && json_array_size(r.docs) == 486 + 23,
+	   "486 items in 23 groups: 486 variants and 23 parents (variants %zu, docs %zu)",
+	   count_with_parent(&r, true), json_array_size(r.docs));
+	d = doc_of(&r, "6a17ffae-9f12-4aee-a88e-065550472ff5");
+	ok(d && streq(json_string_value(json_object_get(d, "parent")),
+		      "c984af97-0bb7-435d-9d0f-5a4caceef023"),
+	   "item_group_id becomes the parent");
+	ok(d && streq(sval(d, "size", NULL), "15\xE2\x80\xB3"), "variant keeps its size axis");
+	ok(d && streq(json_string_value(json_object_get(json_array_get(val_of(d, "price", NULL), 0),
+							 "currency")),
+		      "USD"),
+	   "'32.0 USD' gives the currency");
+	ok(d && streq(sval(d, "availability", NULL), "in_stock"), "availability 'in stock' → in_stock");
+	d = doc_of(&r, "c984af97-0bb7-435d-9d0f-5a4caceef023");
+	ok(d && sval(d, "name", "en_US") && strstr(sval(d, "name", "en_US"), "La Luna Digital"),
+	   "the parent carries the title");
+	ok(d && streq(sval(d, "brand", NULL), "Opispot"), "the parent carries the brand");
+	res_free(&r);
+
+	run_file(&r, "catalogs/google-merchant/lake-erie-clothing_google_feed.tsv", IMP_GMC_TSV, NULL);
+	ok(r.rc == 0, "lake-erie TSV reads: %s", r.err.msg);
+	ok(count_with_parent(&r, true) == 153 && json_array_size(r.docs) == 160 + 22,
+	   "160 TSV items: 153 variants in 22 groups and 7 on their own (variants %zu, docs %zu)",
+	   count_with_parent(&r, true), json_array_size(r.docs));
+	d = doc_of(&r, "98650bd8-5981-4055-8e14-5e144a04a23a");
+	ok(d && streq(sval(d, "color", NULL), "Solid White Blend"), "TSV color");
+	d = doc_of(&r, "2d50ecb4-8320-40e2-ab5c-17883fe08b4c");
+	ok(d && streq(sval(d, "name", "en_US"),
+		      "\"Lake Erie Loot Crew\" Women's Spaghetti Strap Pirate Fest Tank Top"),
+	   "TSV quoted title with doubled quotes");
+	ok(d && streq(sval(d, "gender", NULL), "female"), "TSV gender on the parent");
+	res_free(&r);
+}
+
+static void test_shopify(void)
+{
+	struct res r;
+	json_t *d;
+
+	run_file(&r, "catalogs/shopify/apparel.csv", IMP_CSV, "shopify");
+	ok(r.rc == 0, "apparel.csv reads: %s", r.err.msg);
+	ok(json_array_size(r.docs) == 23, "20 handles + 3 variants = 23 documents (got %zu, failed %zu)",
+	   json_array_size(r.docs), json_array_size(r.failed));
+	d = doc_of(&r, "classic-varsity-top-2");
+	ok(d && streq(json_string_value(json_object_get(d, "parent")), "classic-varsity-top"),
+	   "variant handle-N under its handle");
+	ok(d && streq(sval(d, "size", NULL), "Medium"), "Option1 Size → size");
+	d = doc_of(&r, "ocean-blue-shirt");
+	ok(d && !json_object_get(d, "parent"), "Default Title product has no parent");
+	ok(d && streq(json_string_value(json_object_get(json_array_get(val_of(d, "price", NULL), 0),
+							 "amount")),
+		      "50"),
+	   "price from Variant Price");
+	ok(d && sval(d, "description", "en_US") &&
+		   !strchr(sval(d, "description", "en_US"), '<'),
+	   "Body (HTML) stripped");
+	res_free(&r);
+
+	run_file(&r, "catalogs/shopify/jewelery.csv", IMP_CSV, "shopify");
+	ok(r.rc == 0, "jewelery.csv reads: %s", r.err.msg);
+	d = doc_of(&r, "boho-earrings");
+	ok(d && sval(d, "additional_image_links", NULL) &&
+		   strstr(sval(d, "additional_image_links", NULL), "inspired-woman"),
+	   "image-only rows attach to the product");
+	d = doc_of(&r, "leather-anchor-2");
+	ok(d && streq(sval(d, "color", NULL), "Silver"), "Color option → color");
+	ok(!doc_of(&r, "leather-anchor-3"), "an image-only row is not a variant");
+	res_free(&r);
+}
+
+static void test_magento(void)
+{
+	struct res r;
+	json_t *d;
+
+	{
+		int fd = open("tests/data/imp-magento-export.csv", O_RDONLY);
+
+		if (fd < 0) {
+			perror("tests/data/imp-magento-export.csv");
+			exit(1);
+		}
+		run_fd(&r, fd, IMP_CSV, "magento");
+		close(fd);
+	}
+	ok(r.rc == 0, "Magento export reads: %s", r.err.msg);
+	d = doc_of(&r, "MH01-XS-Black");
+	ok(d && streq(json_string_value(json_object_get(d, "parent")), "MH01"),
+	   "configurable_variations link the child to its configurable");
+	ok(d && streq(sval(d, "color", NULL), "Black"), "additional_attributes color=Black");
+	ok(d && !val_of(d, "name", NULL), "the variant inherits the name");
+	d = doc_of(&r, "MH01");
+	ok(d && sval(d, "description", "en_US") && strstr(sval(d, "description", "en_US"), "hoodie") &&
+		   !strchr(sval(d, "description", "en_US"), '<'),
+	   "multi-line HTML description stripped to text");
+	{
+		size_t i, parent_at = 0, child_at = 0;
+		json_t *x;
+
+		json_array_foreach(r.docs, i, x) {
+			const char *s = json_string_value(json_object_get(json_object_get(x, "doc"), "sku"));
+
+			if (!strcmp(s, "MH01"))
+				parent_at = i + 1;
+			if (!strcmp(s, "MH01-XS-Black"))
+				child_at = i + 1;
+		}
+		ok(parent_at && child_at && parent_at < child_at,
+		   "the configurable is written before its children");
+	}
+	d = doc_of(&r, "24-MB01");
+	ok(d && !json_object_get(d, "parent") &&
+		   streq(json_string_value(json_object_get(json_array_get(val_of(d, "price", NULL), 0), "amount")),
+			 "34.00"),
+	   "a simple product on its own");
+	res_free(&r);
+}
+
+static void test_bmecat(void)
+{
+	struct res r;
+	json_t *d;
+
+	run_file(&r, "catalogs/bmecat/olivere_bmecat12_new_catalog.xml", IMP_BMECAT, NULL);
+	ok(r.rc == 0, "BMEcat 1.2 new catalog: %s", r.err.msg);
+	d = doc_of(&r, "1000");
+	ok(d && streq(sval(d, "name", "de_DE"), "Apple MacBook Pro 13\""), "DESCRIPTION_SHORT → name de_DE");
+	ok(d && streq(sval(d, "gtin", NULL), "8712670911213"), "EAN → gtin");
+	ok(d && streq(json_string_value(json_object_get(json_array_get(val_of(d, "price", NULL), 0), "amount")),
+		      "1499.5"),
+	   "the price of the lowest bound");
+	ok(d && sval(d, "image_link", NULL) && strstr(sval(d, "image_link", NULL), "https://example.com/images/55-K-31.jpg"),
+	   "MIME_SOURCE under MIME_ROOT");
+	res_free(&r);
+
+	run_file(&r, "catalogs/bmecat/olivere_bmecat2005_new_catalog.xml", IMP_BMECAT, NULL);
+	ok(r.rc == 0 && doc_of(&r, "1000"), "BMEcat 2005 PRODUCT: %s", r.err.msg);
+	d = doc_of(&r, "1000");
+	ok(d && streq(json_string_value(json_object_get(val_of(d, "weight", NULL), "amount")), "1.37"),
+	   "2005 WEIGHT → weight");
+	res_free(&r);
+
+	run_file(&r, "catalogs/bmecat/olivere_bmecat12_update_prices.xml", IMP_BMECAT, NULL);
+	ok(r.rc == 0 && json_array_size(r.docs) >= 1, "T_UPDATE_PRICES: %s", r.err.msg);
+	d = json_array_get(r.docs, 0);
+	ok(d && streq(json_string_value(json_object_get(d, "op")), "patch") &&
+		   val_of(json_object_get(d, "doc"), "price", NULL) &&
+		   !val_of(json_object_get(d, "doc"), "name", NULL),
+	   "a price update is a patch of prices only");
+	res_free(&r);
+
+	run_file(&r, "catalogs/bmecat/olivere_bmecat12_update_products.xml", IMP_BMECAT, NULL);
+	ok(r.rc == 0 && json_array_size(r.docs) == 2, "T_UPDATE_PRODUCTS: %s", r.err.msg);
+	res_free(&r);
+
+	run_file(&r, "catalogs/bmecat/kstools_crossbase_bmecat12.xml", IMP_BMECAT, NULL);
+	ok(r.rc == 0, "KS Tools (DTD internal subset without entities): %s", r.err.msg);
+	ok(json_array_size(r.schema_docs) > 1000, "catalog groups become categories (%zu)",
+	   json_array_size(r.schema_docs));
+	res_free(&r);
+
+	run_file(&r, "catalogs/bmecat/WEI_BMECat_7760056069.xml", IMP_BMECAT, NULL);
+	ok(r.rc == 0 && json_array_size(r.docs) >= 1, "Weidmüller BMEcat 2005: %s", r.err.msg);
+	d = json_object_get(json_array_get(r.docs, 0), "doc");
+	ok(d && sval(d, "name", "de_DE") && sval(d, "name", "en_US"), "names in deu and eng");
+	res_free(&r);
+}
+
+static void test_jsonl(void)
+{
+	struct res r;
+	json_t *d;
+
+	run_text(&r,
+		 "{\"sku\":\"J-1\",\"family\":\"default\",\"values\":{},\"version\":3}\n"
+		 "{\"identifier\":\"J-2\",\"family\":\"default\",\"values\":{\"price\":[{\"locale\":null,"
+		 "\"scope\":\"web\",\"data\":[{\"amount\":45,\"currency\":\"EUR\"}]}]},"
+		 "\"associations\":{\"X_SELL\":{\"products\":[\"J-1\"],\"product_models\":[\"M\"],\"groups\":[]}}}\n"
+		 "{broken\n"
+		 "\n",
+		 IMP_JSONL, NULL);
+	ok(r.rc == 0 && json_array_size(r.docs) == 2, "two documents, one broken line");
+	ok(!json_object_get(doc_of(&r, "J-1"), "version"), "server fields dropped");
+	d = doc_of(&r, "J-2");
+	{
+		json_t *e = json_array_get(json_object_get(json_object_get(d, "values"), "price"), 0);
+
+		ok(e && streq(json_string_value(json_object_get(e, "channel")), "web"), "scope → channel");
+		ok(e && streq(json_string_value(json_object_get(json_array_get(json_object_get(e, "data"), 0),
+								 "amount")),
+			      "45"),
+		   "numeric amount → decimal string");
+	}
+	ok(json_array_size(json_object_get(json_object_get(json_object_get(d, "associations"), "X_SELL"),
+					   "products")) == 2,
+	   "product models join products in associations");
+	ok(json_integer_value(json_object_get(json_array_get(r.failed, 0), "line")) == 3,
+	   "the broken line is line 3");
+	res_free(&r);
+}
+
+int main(void)
+{
+	json_error_t je;
+
+	g_data = getenv("DATA") ? getenv("DATA") : "../shared/data";
+	g_schema = json_load_file("tests/data/imp-schema.json", 0, &je);
+	if (!g_schema) {
+		fprintf(stderr, "tests/data/imp-schema.json: %s (run from the project root)\n", je.text);
+		return 1;
+	}
+	test_csv_basics();
+	test_hostile_csv();
+	test_hostile_xml();
+	test_gmc();
+	test_shopify();
+	test_magento();
+	test_bmecat();
+	test_jsonl();
+	json_decref(g_schema);
+	return tap_done();
+}
