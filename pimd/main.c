@@ -1,5 +1,7 @@
 /* pimd: canonical product data over HTTP. */
+#include "api.h"
 #include "app.h"
+#include "catalog_int.h"
 #include "config.h"
 #include "daemon.h"
 #include "err.h"
@@ -13,6 +15,7 @@
 
 /* Each module's route table, in matching order; the UI's catch-all last. */
 static const struct route_table route_tables[] = {
+	{pim_api_routes, &pim_api_nroutes},
 	{pim_web_routes, &pim_web_nroutes},
 };
 
@@ -29,12 +32,15 @@ int main(int argc, char **argv)
 	app.damd_url = config_str(argc, argv, "--damd-url", "PIMD_DAMD_URL", "http://127.0.0.1:8081");
 	app.schemas_dir = config_str(argc, argv, "--schemas", "PIMD_SCHEMAS", "schemas");
 	app.web_dir = config_str(argc, argv, "--web", "PIMD_WEB", "web");
-	if (daemon_mkdirs(o.data, &err) < 0 || pim_store_open(&app.store, o.data, &err) < 0) {
+	app.cache_mb = config_long(argc, argv, "--projection-cache-mb", "PIMD_PROJECTION_CACHE_MB", 64);
+	if (daemon_mkdirs(o.data, &err) < 0 || pim_store_open(&app.store, o.data, &err) < 0 ||
+	    pim_catalog_open(&app, &err) < 0) {
 		hub_log(LOG_ERROR, "pimd start error=\"%s\"", err.msg);
 		return 1;
 	}
 	rc = daemon_serve(&o, route_tables, sizeof(route_tables) / sizeof(route_tables[0]), &app,
 			  NULL, NULL);
+	pim_catalog_close(&app);
 	pim_store_close(app.store);
 	return rc;
 }

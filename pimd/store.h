@@ -1,13 +1,74 @@
-/* pimd's LMDB environment. LMDB is used only behind this module. */
+/* pimd's LMDB environment: named databases, transactions and ordered
+ * iteration over byte keys. LMDB is used only behind this module; the rest
+ * of pimd sees keys and values as bytes. The layout (databases, key
+ * encodings) is documented in pimd/README.md.
+ */
 #ifndef PIM_STORE_H
 #define PIM_STORE_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 struct hub_err;
 struct pim_store;
+struct pim_txn;
+struct pim_iter;
+
+enum pim_db {
+	PDB_META,      /* "schema_seeded" … → small values */
+	PDB_SCHEMA,    /* kind NUL code → JSON document */
+	PDB_PRODUCTS,  /* sku → canonical JSON document */
+	PDB_HISTORY,   /* sku NUL BE32 version → JSON history entry */
+	PDB_CHANGES,   /* BE64 seq → JSON change */
+	PDB_IX_FAMILY, /* family NUL sku → "" */
+	PDB_IX_CAT,    /* category NUL sku → "" (every ancestor too) */
+	PDB_IX_ENABLED,/* "1"|"0" NUL sku → "" */
+	PDB_IX_UPDATED,/* BE64 ms NUL sku → "" */
+	PDB_IX_COMPLETE, /* channel/locale NUL sku → "" while complete */
+	PDB_IX_TOKEN,  /* folded word NUL sku → "" */
+	PDB_IX_PARENT, /* parent NUL child sku → "" */
+	PDB_UNIQUE,    /* attribute NUL value → sku */
+	PDB_IXKEYS,    /* sku → the index keys written for it (packed) */
+	PDB_COUNT
+};
 
 /* Opens (creating if needed) the environment in dir. */
 int pim_store_open(struct pim_store **out, const char *dir, struct hub_err *err);
 /* Closes it; every transaction must have ended. Accepts NULL. */
 void pim_store_close(struct pim_store *s);
+
+/* A write transaction is the only one at a time (others wait) and must be
+ * used, committed and aborted by the thread that began it. Read
+ * transactions never block writers; each thread reuses its own. */
+int pim_txn_begin(struct pim_store *s, bool write, struct pim_txn **out, struct hub_err *err);
+int pim_txn_commit(struct pim_txn *t, struct hub_err *err);
+/* Ends a read transaction or discards a write one; accepts NULL. */
+void pim_txn_abort(struct pim_txn *t);
+
+/* Values returned by get and the iterators point into the map and are
+ * valid only until the transaction ends or writes to that database. */
+/* 0, or HUB_ENOTFOUND. */
+int pim_get(struct pim_txn *t, enum pim_db db, const void *key, size_t klen, const void **val,
+	    size_t *vlen);
+int pim_put(struct pim_txn *t, enum pim_db db, const void *key, size_t klen, const void *val,
+	    size_t vlen, struct hub_err *err);
+/* Deleting a missing key is not an error. */
+int pim_del(struct pim_txn *t, enum pim_db db, const void *key, size_t klen,
+	    struct hub_err *err);
+
+/* Ordered iteration. seek positions at the first key >= key (klen 0: the
+ * first key), last at the last key; next and prev move. Each returns 0 with
+ * the current key and value, or HUB_ENOTFOUND past the end. */
+int pim_iter_open(struct pim_txn *t, enum pim_db db, struct pim_iter **out,
+		  struct hub_err *err);
+int pim_iter_seek(struct pim_iter *it, const void *key, size_t klen, const void **k,
+		  size_t *kl, const void **v, size_t *vl);
+int pim_iter_last(struct pim_iter *it, const void **k, size_t *kl, const void **v, size_t *vl);
+int pim_iter_next(struct pim_iter *it, const void **k, size_t *kl, const void **v, size_t *vl);
+int pim_iter_prev(struct pim_iter *it, const void **k, size_t *kl, const void **v, size_t *vl);
+void pim_iter_close(struct pim_iter *it);
+
+/* The longest key the store accepts. */
+#define PIM_MAX_KEY 500
 
 #endif

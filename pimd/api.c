@@ -1,0 +1,788 @@
+#include "api.h"
+#include "app.h"
+#include "buf.h"
+#include "catalog_int.h"
+#include "err.h"
+#include "json.h"
+#include "log.h"
+#include "project.h"
+#include "schema.h"
+#include "search.h"
+#include "store.h"
+#include "util.h"
+#include "validate.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BATCH_LINES 2000             /* lines per write transaction */
+#define BATCH_BYTES (8u << 20)       /* or this many bytes, whichever first */
+#define BATCH_MAX_LINE (16u << 20)   /* one document */
+#define ROLE_WRITE ROLE_MERCHANDISER
+
+static int reply_problems(struct http_req *req, const struct hub_err *err, json_t *problems)
+{
+	int rc = http_reply_problem(req, hub_err_status(err->code), err->msg, problems);
+
+	json_decref(problems);
+	return rc;
+}
+
+/* Parses the buffered JSON body; on failure the 400 is already queued. */
+static json_t *body_json(struct http_req *req)
+{
+	struct hub_err err = {0};
+	size_t len;
+	const char *b = http_body(req, &len);
+	json_t *j;
+
+	if (!b || !len) {
+		http_reply_problem(req, 400, "a JSON body is required", NULL);
+		return NULL;
+	}
+	j = json_parse(b, len, &err);
+	if (!j)
+		http_reply_err(req, &err);
+	return j;
+}
+
+static int reply_product(struct http_req *req, int status, json_t *doc)
+{
+	char etag[32];
+
+	snprintf(etag, sizeof(etag), "\"%lld\"",
+		 (long long)json_integer_value(json_object_get(doc, "version")));
+	http_set_header(req, "ETag", etag);
+	return http_reply_json(req, status, doc);
+}
+
+static int parse_mode(const char *m, enum pim_mode *out)
+{
+	if (!m || !strcmp(m, "upsert"))
+		*out = PIM_MODE_UPSERT;
+	else if (!strcmp(m, "create"))
+		*out = PIM_MODE_CREATE;
+	else if (!strcmp(m, "update"))
+		*out = PIM_MODE_UPDATE;
+	else
+		return -1;
+	return 0;
+}
+
+static bool query_true(struct http_req *req, const char *name)
+{
+	const char *v = http_query(req, name);
+
+	return v && (!strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "yes"));
+}
+
+/* ---- schema ---- */
+
+/* The kind from the path "/v1/<kind>[/code]". */
+static int path_kind(struct http_req *req)
+{
+	const char *p = http_path(req) + 4;
+	char kind[32];
+	size_t n = strcspn(p, "/?");
+
+	if (n >= sizeof(kind))
+		return -1;
+	memcpy(kind, p, n);
+	kind[n] = 0;
+	return pim_kind_parse(kind);
+}
+
+static int handle_schema_list(struct http_req *req)
+{
+	int kind = path_kind(req);
+	json_t *items = pim_schema_list(http_app(req), pim_kind_name(kind));
+	json_t *j = json_pack("{s:o,s:n}", "items", items, "next_cursor");
+	int rc = http_reply_json(req, 200, j);
+
+	json_decref(j);
+	return rc;
+}
+
+static int handle_schema_get(struct http_req *req)
+{
+	json_t *d = pim_schema_get(http_app(req), pim_kind_name(path_kind(req)),
+				   http_param(req, "code"));
+	int rc;
+
+	if (!d)
+		return http_reply_problem(req, 404, "no such schema document", NULL);
+	rc = http_reply_json(req, 200, d);
+	json_decref(d);
+	return rc;
+}
+
+static int handle_schema_put(struct http_req *req)
+{
+	struct hub_err err = {0};
+	json_t *doc = body_json(req), *problems = NULL, *stored = NULL;
+	int outcome = 0, rc;
+
+	if (!doc)
+		return 0;
+	rc = pim_schema_write(http_app(req), path_kind(req), http_param(req, "code"), doc,
+			      http_user(req), &outcome, &stored, &problems, &err);
+	json_decref(doc);
+	if (rc < 0)
+		return reply_problems(req, &err, problems);
+	rc = http_reply_json(req, outcome == PIM_CREATED ? 201 : 200, stored);
+	json_decref(stored);
+	return rc;
+}
+
+static int handle_schema_delete(struct http_req *req)
+{
+	struct hub_err err = {0};
+
+	if (pim_schema_delete(http_app(req), path_kind(req), http_param(req, "code"),
+			      http_user(req), &err) < 0)
+		return http_reply_err(req, &err);
+	return http_reply_empty(req, 204);
+}
+
+/* ---- products ---- */
+
+static int handle_product_get(struct http_req *req)
+{
+	struct pim_app *app = http_app(req);
+	struct hub_err err = {0};
+	struct pim_txn *t;
+	json_t *doc;
+	char etag[32];
+	int rc;
+
+	if (pim_txn_begin(app->store, false, &t, &err) < 0)
+		return http_reply_err(req, &err);
+	doc = pim_product_load(t, http_param(req, "sku"));
+	pim_txn_abort(t);
+	if (!doc)
+		return http_reply_problem(req, 404, "no such product", NULL);
+	snprintf(etag, sizeof(etag), "\"%lld\"",
+		 (long long)json_integer_value(json_object_get(doc, "version")));
+	http_set_header(req, "Cache-Control", "no-cache");
+	if (http_not_modified(req, etag)) {
+		json_decref(doc);
+		return 0;
+	}
+	rc = http_reply_json(req, 200, doc);
+	json_decref(doc);
+	return rc;
+}
+
+/* PUT, PATCH and revert share this: one write in its own transaction. */
+enum write_kind { W_PUT, W_PATCH, W_REVERT };
+
+static int product_write(struct http_req *req, enum write_kind kind)
+{
+	struct pim_app *app = http_app(req);
+	const char *sku = http_param(req, "sku"), *if_match = http_header(req, "If-Match");
+	struct hub_err err = {0};
+	struct pim_batch *b = NULL;
+	json_t *body = body_json(req), *stored = NULL, *problems = NULL;
+	int outcome = 0, rc;
+
+	if (!body)
+		return 0;
+	rc = pim_batch_begin(app, http_user(req), false, &b, &err);
+	if (rc < 0)
+		goto out;
+	if (kind == W_PUT) {
+		rc = pim_batch_write(b, sku, body, PIM_MODE_UPSERT, if_match, &outcome, &stored,
+				     &problems, &err);
+	} else if (kind == W_PATCH) {
+		rc = pim_batch_merge(b, sku, body, PIM_MODE_UPDATE, if_match, &outcome, &stored,
+				     &problems, &err);
+	} else {
+		json_t *v = json_object_get(body, "version");
+
+		if (!json_is_integer(v)) {
+			problems = json_array();
+			pim_problem(problems, "/version", "required", "revert needs {\"version\":N}");
+			rc = hub_err_set(&err, HUB_EINVALID, "revert needs {\"version\":N}");
+		} else {
+			rc = pim_batch_revert(b, sku, (long)json_integer_value(v), if_match, &outcome,
+					      &stored, &problems, &err);
+		}
+	}
+	if (rc < 0) {
+		pim_batch_abort(b);
+		b = NULL;
+		goto out;
+	}
+	rc = pim_batch_commit(b, &err);
+	b = NULL;
+out:
+	json_decref(body);
+	if (rc < 0) {
+		json_decref(stored);
+		return reply_problems(req, &err, problems);
+	}
+	rc = reply_product(req, outcome == PIM_CREATED ? 201 : 200, stored);
+	json_decref(stored);
+	return rc;
+}
+
+static int handle_product_put(struct http_req *req)
+{
+	return product_write(req, W_PUT);
+}
+
+static int handle_product_patch(struct http_req *req)
+{
+	return product_write(req, W_PATCH);
+}
+
+static int handle_product_revert(struct http_req *req)
+{
+	return product_write(req, W_REVERT);
+}
+
+static int handle_product_delete(struct http_req *req)
+{
+	struct hub_err err = {0};
+	struct pim_batch *b;
+	int rc = pim_batch_begin(http_app(req), http_user(req), false, &b, &err);
+
+	if (rc < 0)
+		return http_reply_err(req, &err);
+	rc = pim_batch_delete(b, http_param(req, "sku"), http_header(req, "If-Match"), &err);
+	if (rc < 0) {
+		pim_batch_abort(b);
+		return http_reply_err(req, &err);
+	}
+	if (pim_batch_commit(b, &err) < 0)
+		return http_reply_err(req, &err);
+	return http_reply_empty(req, 204);
+}
+
+static int read_cursor(struct http_req *req, char *after, size_t max, bool *has)
+{
+	const char *c = http_query(req, "cursor");
+
+	*has = false;
+	if (!c || !*c)
+		return 0;
+	if (pim_cursor_read(c, after, max) < 0) {
+		http_reply_problem(req, 400, "cursor is not one this server gave out", NULL);
+		return -1;
+	}
+	*has = true;
+	return 0;
+}
+
+static void set_next_cursor(json_t *out, json_t *skus, int more)
+{
+	char cur[PIM_MAX_KEY * 2];
+
+	if (more && json_array_size(skus)) {
+		pim_cursor_make(json_string_value(json_array_get(skus, json_array_size(skus) - 1)), cur);
+		json_object_set_new(out, "next_cursor", json_string(cur));
+	} else {
+		json_object_set_new(out, "next_cursor", json_null());
+	}
+}
+
+static int handle_product_list(struct http_req *req)
+{
+	struct pim_app *app = http_app(req);
+	struct pim_filter f = {0};
+	struct hub_err err = {0};
+	struct pim_txn *t = NULL;
+	char after[PIM_MAX_KEY + 1];
+	const char *en = http_query(req, "enabled"), *us = http_query(req, "updated_since");
+	json_t *skus = NULL, *items, *out, *v;
+	long limit;
+	bool has_after;
+	int more = 0, rc;
+	size_t i;
+
+	if (http_query_long(req, "limit", 50, 1, 1000, &limit) < 0 ||
+	    read_cursor(req, after, sizeof(after), &has_after) < 0)
+		return 0;
+	f.family = http_query(req, "family");
+	f.category = http_query(req, "category");
+	f.complete = http_query(req, "complete");
+	f.q = http_query(req, "q");
+	if (f.q && !*f.q)
+		f.q = NULL;
+	f.enabled = !en ? -1 : (!strcmp(en, "true") || !strcmp(en, "1")) ? 1 : 0;
+	f.updated_since = -1;
+	if (us) {
+		char *end;
+		long long ms = strtoll(us, &end, 10);
+
+		f.updated_since = *end || !*us ? pim_time_parse(us) : ms;
+		if (f.updated_since < 0)
+			return http_reply_problem(req, 400, "updated_since is an RFC 3339 time", NULL);
+	}
+	f.after = has_after ? after : NULL;
+	f.limit = (size_t)limit;
+	rc = pim_txn_begin(app->store, false, &t, &err);
+	if (rc < 0)
+		return http_reply_err(req, &err);
+	skus = json_array();
+	rc = pim_search(t, &f, skus, &more, &err);
+	if (rc < 0) {
+		pim_txn_abort(t);
+		json_decref(skus);
+		return http_reply_err(req, &err);
+	}
+	items = json_array();
+	json_array_foreach(skus, i, v) {
+		json_t *d = pim_product_load(t, json_string_value(v));
+
+		if (d)
+			json_array_append_new(items, d);
+	}
+	pim_txn_abort(t);
+	out = json_pack("{s:o}", "items", items);
+	set_next_cursor(out, skus, more);
+	rc = http_reply_json(req, 200, out);
+	json_decref(out);
+	json_decref(skus);
+	return rc;
+}
+
+static int handle_history(struct http_req *req)
+{
+	struct pim_app *app = http_app(req);
+	const char *sku = http_param(req, "sku");
+	struct hub_err err = {0};
+	struct pim_txn *t = NULL;
+	struct pim_iter *it = NULL;
+	char key[PIM_MAX_KEY + 8], after[32], cur[64];
+	size_t sl = strlen(sku), kl;
+	const void *k, *v;
+	size_t klen, vl;
+	long limit;
+	bool has_after;
+	uint32_t from = 1, last = 0;
+	json_t *items, *out;
+	int rc, more = 0;
+
+	if (http_query_long(req, "limit", 50, 1, 1000, &limit) < 0 ||
+	    read_cursor(req, after, sizeof(after), &has_after) < 0)
+		return 0;
+	if (has_after)
+		from = (uint32_t)strtoul(after, NULL, 10) + 1;
+	if (sl + 5 > PIM_MAX_KEY)
+		return http_reply_problem(req, 404, "no such product", NULL);
+	memcpy(key, sku, sl);
+	key[sl] = 0;
+	key[sl + 1] = (char)(from >> 24);
+	key[sl + 2] = (char)(from >> 16);
+	key[sl + 3] = (char)(from >> 8);
+	key[sl + 4] = (char)from;
+	kl = sl + 5;
+	rc = pim_txn_begin(app->store, false, &t, &err);
+	if (rc == 0)
+		rc = pim_iter_open(t, PDB_HISTORY, &it, &err);
+	if (rc < 0) {
+		pim_txn_abort(t);
+		return http_reply_err(req, &err);
+	}
+	items = json_array();
+	for (int r = pim_iter_seek(it, key, kl, &k, &klen, &v, &vl); r == 0;
+	     r = pim_iter_next(it, &k, &klen, &v, &vl)) {
+		json_t *h;
+
+		if (klen != sl + 5 || memcmp(k, key, sl + 1))
+			break;
+		if (json_array_size(items) == (size_t)limit) {
+			more = 1;
+			break;
+		}
+		h = json_loadb(v, vl, 0, NULL);
+		if (!h)
+			continue;
+		last = (uint32_t)json_integer_value(json_object_get(h, "version"));
+		json_object_del(h, "document");
+		json_array_append_new(items, h);
+	}
+	pim_iter_close(it);
+	pim_txn_abort(t);
+	if (!json_array_size(items) && !has_after) {
+		json_decref(items);
+		return http_reply_problem(req, 404, "no such product", NULL);
+	}
+	out = json_pack("{s:o}", "items", items);
+	if (more) {
+		char num[16];
+
+		snprintf(num, sizeof(num), "%u", last);
+		pim_cursor_make(num, cur);
+		json_object_set_new(out, "next_cursor", json_string(cur));
+	} else {
+		json_object_set_new(out, "next_cursor", json_null());
+	}
+	rc = http_reply_json(req, 200, out);
+	json_decref(out);
+	return rc;
+}
+
+/* ---- batch ---- */
+
+struct batch_ctx {
+	struct buf pend;   /* bytes not yet processed: whole lines, then a partial one */
+	struct buf out;    /* NDJSON answer */
+	long line;         /* lines consumed so far */
+	size_t pend_lines;
+	enum pim_mode mode;
+	bool dry_run;
+	bool failed;
+};
+
+static void batch_ctx_free(void *p)
+{
+	struct batch_ctx *c = p;
+
+	if (!c)
+		return;
+	buf_release(&c->pend);
+	buf_release(&c->out);
+	free(c);
+}
+
+static void out_line(struct buf *out, long line, const char *sku, int status,
+		     const char *outcome, json_t *errors)
+{
+	buf_addf(out, "{\"line\":%ld,\"sku\":", line);
+	if (sku) {
+		buf_addc(out, '"');
+		buf_add_json_escaped(out, sku, strlen(sku));
+		buf_addc(out, '"');
+	} else {
+		buf_adds(out, "null");
+	}
+	buf_addf(out, ",\"status\":%d", status);
+	if (outcome)
+		buf_addf(out, ",\"outcome\":\"%s\"", outcome);
+	if (errors) {
+		char *e = json_dumps(errors, JSON_COMPACT);
+
+		buf_adds(out, ",\"errors\":");
+		buf_adds(out, e ? e : "[]");
+		free(e);
+	}
+	buf_adds(out, "}\n");
+}
+
+static const char *outcome_name(int o)
+{
+	return o == PIM_CREATED ? "created" : o == PIM_UPDATED ? "updated" : "unchanged";
+}
+
+/* Processes the complete lines in pend (and, when final, the rest) in one
+ * write transaction. */
+static int batch_flush(struct http_req *req, struct batch_ctx *c, bool final)
+{
+	struct pim_app *app = http_app(req);
+	struct hub_err err = {0};
+	struct pim_batch *b = NULL;
+	size_t pos = 0, out_mark = c->out.len, end = c->pend.len;
+	long first_line = c->line;
+	int rc;
+
+	if (!final) {
+		while (end > 0 && c->pend.data[end - 1] != '\n')
+			end--;
+		if (end == 0)
+			return 0;
+	}
+	rc = pim_batch_begin(app, http_user(req), c->dry_run, &b, &err);
+	if (rc < 0)
+		return http_fail(req, &err);
+	while (pos < end) {
+		char *nl = memchr(c->pend.data + pos, '\n', end - pos);
+		size_t ll = (nl ? (size_t)(nl - c->pend.data) : end) - pos;
+		const char *l = c->pend.data + pos;
+		json_t *doc, *problems = NULL;
+		struct hub_err e2 = {0};
+		const char *sku;
+		int outcome = 0;
+
+		pos += ll + (nl ? 1 : 0);
+		c->line++;
+		while (ll && (l[ll - 1] == '\r' || l[ll - 1] == ' ' || l[ll - 1] == '\t'))
+			ll--;
+		if (ll == 0)
+			continue;
+		doc = json_parse(l, ll, &e2);
+		if (!doc) {
+			json_t *errs = json_pack("[{s:s,s:s,s:s}]", "path", "", "code", "bad_json",
+						 "message", e2.msg);
+
+			out_line(&c->out, c->line, NULL, 400, NULL, errs);
+			json_decref(errs);
+			continue;
+		}
+		sku = json_string_value(json_object_get(doc, "sku"));
+		rc = pim_batch_put(b, doc, c->mode, &outcome, &problems, &e2);
+		if (rc == 0) {
+			out_line(&c->out, c->line, sku, outcome == PIM_CREATED ? 201 : 200,
+				 outcome_name(outcome), NULL);
+		} else if (rc == HUB_EIO || rc == HUB_ENOMEM) {
+			json_decref(doc);
+			json_decref(problems);
+			err = e2;
+			goto fail;
+		} else {
+			if (!problems) {
+				problems = json_pack("[{s:s,s:s,s:s}]", "path", rc == HUB_ECONFLICT || rc == HUB_ENOTFOUND ? "/sku" : "",
+						     "code", rc == HUB_ECONFLICT ? "exists" : rc == HUB_ENOTFOUND ? "not_found" : hub_err_name(rc),
+						     "message", e2.msg);
+			}
+			out_line(&c->out, c->line, sku, hub_err_status(rc), NULL, problems);
+		}
+		json_decref(problems);
+		json_decref(doc);
+	}
+	rc = pim_batch_commit(b, &err);
+	b = NULL;
+	if (rc < 0)
+		goto fail;
+	memmove(c->pend.data, c->pend.data + end, c->pend.len - end);
+	c->pend.len -= end;
+	c->pend.data[c->pend.len] = 0;
+	c->pend_lines = 0;
+	return 0;
+fail:
+	pim_batch_abort(b);
+	/* nothing of this transaction was written: say so for each of its lines */
+	c->out.len = out_mark;
+	for (long n = first_line + 1; n <= c->line; n++)
+		out_line(&c->out, n, NULL, 500, NULL, NULL);
+	memmove(c->pend.data, c->pend.data + end, c->pend.len - end);
+	c->pend.len -= end;
+	c->pend_lines = 0;
+	hub_log(LOG_ERROR, "batch lines=%ld-%ld error=\"%s\"", first_line + 1, c->line, err.msg);
+	return 0;
+}
+
+static int batch_body(struct http_req *req, const char *data, size_t len)
+{
+	struct batch_ctx *c = http_ctx(req);
+	struct hub_err err = {0};
+
+	if (!c) {
+		c = calloc(1, sizeof(*c));
+		if (!c)
+			return http_fail(req, &(struct hub_err){HUB_ENOMEM, "out of memory"});
+		buf_init(&c->pend, 0);
+		buf_init(&c->out, 0);
+		http_set_ctx(req, c, batch_ctx_free);
+		if (parse_mode(http_query(req, "mode"), &c->mode) < 0) {
+			hub_err_set(&err, HUB_EINVAL, "mode is upsert, create or update");
+			return http_fail(req, &err);
+		}
+		c->dry_run = query_true(req, "dry_run");
+	}
+	if (buf_add(&c->pend, data, len) < 0)
+		return http_fail(req, &(struct hub_err){HUB_ENOMEM, "out of memory"});
+	for (size_t i = 0; i < len; i++)
+		c->pend_lines += data[i] == '\n';
+	if (c->pend_lines >= BATCH_LINES || c->pend.len >= BATCH_BYTES)
+		batch_flush(req, c, false);
+	if (c->pend.len > BATCH_MAX_LINE) {
+		hub_err_set(&err, HUB_ETOOBIG, "line %ld is longer than %u bytes", c->line + 1,
+			    BATCH_MAX_LINE);
+		return http_fail(req, &err);
+	}
+	return 0;
+}
+
+static int handle_batch(struct http_req *req)
+{
+	struct batch_ctx *c = http_ctx(req);
+	char *s;
+	size_t len;
+
+	if (!c)
+		return http_reply_problem(req, 400, "an NDJSON body is required", NULL);
+	if (c->pend.len)
+		batch_flush(req, c, true);
+	s = buf_detach(&c->out, &len);
+	return http_reply_owned(req, 200, "application/x-ndjson", s ? s : strdup(""), s ? len : 0);
+}
+
+/* ---- change feed ---- */
+
+static int handle_changes(struct http_req *req)
+{
+	struct pim_app *app = http_app(req);
+	struct hub_err err = {0};
+	struct pim_txn *t = NULL;
+	struct pim_iter *it = NULL;
+	long since, limit, wait;
+	unsigned char key[8];
+	const void *k, *v;
+	size_t kl, vl;
+	json_t *items, *out;
+	uint64_t next;
+	int rc;
+
+	if (http_query_long(req, "since", 0, 0, LONG_MAX, &since) < 0 ||
+	    http_query_long(req, "limit", 100, 1, 1000, &limit) < 0 ||
+	    http_query_long(req, "wait", 0, 0, 300, &wait) < 0)
+		return 0;
+	next = (uint64_t)since;
+	if (wait > 0 && !http_resumed(req) && pim_catalog_last_seq(app) <= (uint64_t)since) {
+		struct pim_catalog *c = app->catalog;
+
+		if (http_park(req, c->changes_q, (int)wait * 1000)) {
+			/* a commit between the check and the park must not be missed */
+			if (pim_catalog_last_seq(app) > (uint64_t)since)
+				http_waitq_wake(c->changes_q);
+			return 0;
+		}
+	}
+	rc = pim_txn_begin(app->store, false, &t, &err);
+	if (rc == 0)
+		rc = pim_iter_open(t, PDB_CHANGES, &it, &err);
+	if (rc < 0) {
+		pim_txn_abort(t);
+		return http_reply_err(req, &err);
+	}
+	items = json_array();
+	pim_be64((uint64_t)since + 1, key);
+	for (int r = pim_iter_seek(it, key, 8, &k, &kl, &v, &vl);
+	     r == 0 && json_array_size(items) < (size_t)limit;
+	     r = pim_iter_next(it, &k, &kl, &v, &vl)) {
+		json_t *e = json_loadb(v, vl, 0, NULL);
+
+		if (kl == 8)
+			next = pim_from_be64(k);
+		if (e)
+			json_array_append_new(items, e);
+	}
+	pim_iter_close(it);
+	pim_txn_abort(t);
+	out = json_pack("{s:o,s:I}", "items", items, "next_since", (json_int_t)next);
+	http_set_header(req, "Cache-Control", "no-store");
+	rc = http_reply_json(req, 200, out);
+	json_decref(out);
+	return rc;
+}
+
+/* ---- channel read API ---- */
+
+static int handle_projection(struct http_req *req)
+{
+	struct hub_err err = {0};
+	char *data, etag[40];
+	size_t len;
+
+	if (pim_project(http_app(req), http_param(req, "channel"), http_query(req, "locale"),
+			http_param(req, "sku"), &data, &len, etag, &err) < 0)
+		return http_reply_err(req, &err);
+	http_set_header(req, "Cache-Control", "public, no-cache");
+	if (http_not_modified(req, etag)) {
+		free(data);
+		return 0;
+	}
+	return http_reply_owned(req, 200, "application/json", data, len);
+}
+
+static int handle_channel_list(struct http_req *req)
+{
+	struct pim_app *app = http_app(req);
+	const char *channel = http_param(req, "channel"), *locale = http_query(req, "locale");
+	struct pim_filter f = {0};
+	struct hub_err err = {0};
+	struct pim_schema *s;
+	struct pim_txn *t = NULL;
+	char after[PIM_MAX_KEY + 1], complete[256];
+	json_t *skus, *items, *out, *v, *chdoc;
+	long limit;
+	bool has_after;
+	int more = 0, rc;
+	size_t i;
+
+	if (http_query_long(req, "limit", 50, 1, 200, &limit) < 0 ||
+	    read_cursor(req, after, sizeof(after), &has_after) < 0)
+		return 0;
+	s = pim_catalog_schema(app);
+	chdoc = pim_schema_doc(s, PK_CHANNELS, channel);
+	if (!chdoc) {
+		pim_schema_unref(s);
+		return http_reply_problem(req, 404, "no such channel", NULL);
+	}
+	if (!locale || !*locale)
+		locale = json_string_value(json_array_get(json_object_get(chdoc, "locales"), 0));
+	snprintf(complete, sizeof(complete), "%s/%s", channel, locale ? locale : "");
+	pim_schema_unref(s);
+	f.complete = complete;
+	f.enabled = 1;
+	f.category = http_query(req, "category");
+	f.q = http_query(req, "q");
+	if (f.q && !*f.q)
+		f.q = NULL;
+	f.updated_since = -1;
+	f.after = has_after ? after : NULL;
+	f.limit = (size_t)limit;
+	rc = pim_txn_begin(app->store, false, &t, &err);
+	if (rc < 0)
+		return http_reply_err(req, &err);
+	skus = json_array();
+	rc = pim_search(t, &f, skus, &more, &err);
+	pim_txn_abort(t);
+	if (rc < 0) {
+		json_decref(skus);
+		return http_reply_err(req, &err);
+	}
+	items = json_array();
+	json_array_foreach(skus, i, v) {
+		char *data, etag[40];
+		size_t len;
+		struct hub_err e2 = {0};
+
+		if (pim_project(app, channel, locale, json_string_value(v), &data, &len, etag, &e2) == 0) {
+			json_t *p = json_loadb(data, len, 0, NULL);
+
+			if (p)
+				json_array_append_new(items, p);
+			free(data);
+		}
+	}
+	out = json_pack("{s:o}", "items", items);
+	set_next_cursor(out, skus, more);
+	http_set_header(req, "Cache-Control", "public, no-cache");
+	rc = http_reply_json(req, 200, out);
+	json_decref(out);
+	json_decref(skus);
+	return rc;
+}
+
+#define SCHEMA_ROUTES(kind)                                                                    \
+	{"GET", "/v1/" kind, handle_schema_list, HTTP_ANY_ROLE, NULL, 0},                      \
+	{"GET", "/v1/" kind "/{code}", handle_schema_get, HTTP_ANY_ROLE, NULL, 0},             \
+	{"PUT", "/v1/" kind "/{code}", handle_schema_put, ROLE_WRITE, NULL, 0},                \
+	{"DELETE", "/v1/" kind "/{code}", handle_schema_delete, ROLE_WRITE, NULL, 0}
+
+const struct http_route pim_api_routes[] = {
+	{"GET", "/v1/channels/{channel}/products/{sku}", handle_projection, HTTP_PUBLIC_READ, NULL, 0},
+	{"GET", "/v1/channels/{channel}/products", handle_channel_list, HTTP_PUBLIC_READ, NULL, 0},
+	{"GET", "/v1/products", handle_product_list, HTTP_ANY_ROLE, NULL, 0},
+	{"POST", "/v1/products/batch", handle_batch, ROLE_WRITE, batch_body, (size_t)1 << 40},
+	{"GET", "/v1/products/{sku}", handle_product_get, HTTP_ANY_ROLE, NULL, 0},
+	{"PUT", "/v1/products/{sku}", handle_product_put, ROLE_WRITE, NULL, 0},
+	{"PATCH", "/v1/products/{sku}", handle_product_patch, ROLE_WRITE, NULL, 0},
+	{"DELETE", "/v1/products/{sku}", handle_product_delete, ROLE_WRITE, NULL, 0},
+	{"GET", "/v1/products/{sku}/history", handle_history, HTTP_ANY_ROLE, NULL, 0},
+	{"POST", "/v1/products/{sku}/revert", handle_product_revert, ROLE_WRITE, NULL, 0},
+	{"GET", "/v1/changes", handle_changes, HTTP_ANY_ROLE, NULL, 0},
+	SCHEMA_ROUTES("locales"),
+	SCHEMA_ROUTES("currencies"),
+	SCHEMA_ROUTES("channels"),
+	SCHEMA_ROUTES("attributes"),
+	SCHEMA_ROUTES("families"),
+	SCHEMA_ROUTES("categories"),
+	SCHEMA_ROUTES("association-types"),
+};
+const size_t pim_api_nroutes = sizeof(pim_api_routes) / sizeof(pim_api_routes[0]);

@@ -1,0 +1,1393 @@
+/* Product and schema writes: validation, versions, completeness, secondary
+ * indexes, history and the change feed, each write in one LMDB write
+ * transaction with its indexes. */
+#include "app.h"
+#include "buf.h"
+#include "cache.h"
+#include "catalog_int.h"
+#include "err.h"
+#include "http.h"
+#include "json.h"
+#include "log.h"
+#include "schema.h"
+#include "store.h"
+#include "util.h"
+#include "validate.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_TOKENS 256
+#define REFRESH_CHUNK 4096
+
+struct pim_batch {
+	struct pim_app *app;
+	struct pim_catalog *c;
+	struct pim_schema *schema;
+	struct pim_txn *txn;
+	char by[64];
+	bool dry_run;
+	bool schema_changed;
+	int64_t now;
+	char now_s[32];
+	uint64_t seq;
+	json_t *touched; /* object: sku → true, invalidated after commit */
+};
+
+/* ---- packed index keys ---- */
+
+struct ixk {
+	unsigned char db;
+	unsigned short len;
+	const char *key;
+};
+
+struct keyset {
+	struct buf mem;
+	struct ixk *v;
+	size_t n, cap;
+};
+
+static void keys_add(struct keyset *ks, int db, const char *a, size_t al, const char *sku)
+{
+	size_t sl = strlen(sku), kl = al + 1 + sl;
+	unsigned char hdr[3];
+
+	if (db == PDB_UNIQUE)
+		kl = al; /* attribute NUL value: the value is the sku */
+	if (kl > PIM_MAX_KEY)
+		return;
+	hdr[0] = (unsigned char)db;
+	hdr[1] = (unsigned char)(kl & 0xff);
+	hdr[2] = (unsigned char)(kl >> 8);
+	buf_add(&ks->mem, hdr, 3);
+	buf_add(&ks->mem, a, al);
+	if (db != PDB_UNIQUE) {
+		buf_addc(&ks->mem, 0);
+		buf_add(&ks->mem, sku, sl);
+	}
+	ks->n++;
+}
+
+static int ixk_cmp(const void *x, const void *y)
+{
+	const struct ixk *a = x, *b = y;
+	int c;
+
+	if (a->db != b->db)
+		return a->db < b->db ? -1 : 1;
+	c = memcmp(a->key, b->key, a->len < b->len ? a->len : b->len);
+	if (c)
+		return c;
+	return a->len < b->len ? -1 : a->len > b->len;
+}
+
+/* Parses packed keys (mem must outlive the result) into a sorted vector
+ * without duplicates. */
+static int keys_parse(const char *mem, size_t len, struct ixk **out, size_t *n)
+{
+	size_t cap = 16, cnt = 0, o = 0;
+	struct ixk *v = malloc(cap * sizeof(*v));
+
+	if (!v)
+		return HUB_ENOMEM;
+	while (o + 3 <= len) {
+		const unsigned char *h = (const unsigned char *)mem + o;
+		size_t kl = h[1] | (size_t)h[2] << 8;
+
+		if (o + 3 + kl > len)
+			break;
+		if (cnt == cap) {
+			struct ixk *nv = realloc(v, (cap *= 2) * sizeof(*v));
+
+			if (!nv) {
+				free(v);
+				return HUB_ENOMEM;
+			}
+			v = nv;
+		}
+		v[cnt].db = h[0];
+		v[cnt].len = (unsigned short)kl;
+		v[cnt].key = mem + o + 3;
+		cnt++;
+		o += 3 + kl;
+	}
+	qsort(v, cnt, sizeof(*v), ixk_cmp);
+	{
+		size_t w = 0;
+
+		for (size_t i = 0; i < cnt; i++)
+			if (!w || ixk_cmp(&v[w - 1], &v[i]))
+				v[w++] = v[i];
+		cnt = w;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+/* Serialises a sorted vector back to packed form. */
+static void keys_pack(struct ixk *v, size_t n, struct buf *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char hdr[3] = {v[i].db, (unsigned char)(v[i].len & 0xff),
+					(unsigned char)(v[i].len >> 8)};
+
+		buf_add(out, hdr, 3);
+		buf_add(out, v[i].key, v[i].len);
+	}
+}
+
+struct tokctx {
+	struct keyset *ks;
+	const char *sku;
+	int count;
+};
+
+static void token_cb(void *cls, const char *w, size_t len)
+{
+	struct tokctx *t = cls;
+
+	if (t->count >= MAX_TOKENS)
+		return;
+	t->count++;
+	keys_add(t->ks, PDB_IX_TOKEN, w, len, t->sku);
+}
+
+static void tokens_of(struct tokctx *t, const char *text)
+{
+	char *f = pim_fold(text, strlen(text));
+
+	if (f) {
+		pim_words(f, token_cb, t);
+		free(f);
+	}
+}
+
+size_t pim_unique_key(const char *attr, json_t *data, char *out, size_t max);
+
+/* Every index key of a stored product. */
+static void keys_collect(const struct pim_schema *s, json_t *doc, json_t *resolved,
+			 struct keyset *ks)
+{
+	const char *sku = json_string_value(json_object_get(doc, "sku"));
+	const char *fam = json_string_value(json_object_get(doc, "family"));
+	const char *parent = json_string_value(json_object_get(doc, "parent"));
+	json_t *v, *e, *arr;
+	const char *k;
+	size_t i, j;
+	unsigned char be[8];
+	struct tokctx tc = {ks, sku, 0};
+
+	keys_add(ks, PDB_IX_FAMILY, fam, strlen(fam), sku);
+	keys_add(ks, PDB_IX_ENABLED, json_is_true(json_object_get(doc, "enabled")) ? "1" : "0", 1,
+		 sku);
+	pim_be64((uint64_t)pim_time_parse(json_string_value(json_object_get(doc, "updated"))), be);
+	keys_add(ks, PDB_IX_UPDATED, (const char *)be, 8, sku);
+	if (parent)
+		keys_add(ks, PDB_IX_PARENT, parent, strlen(parent), sku);
+	json_array_foreach(json_object_get(doc, "categories"), i, v) {
+		json_t *path = pim_schema_cat_path(s, json_string_value(v));
+
+		json_array_foreach(path, j, e)
+			keys_add(ks, PDB_IX_CAT, json_string_value(e), strlen(json_string_value(e)), sku);
+	}
+	json_object_foreach(json_object_get(doc, "completeness"), k, v)
+		if (json_integer_value(json_object_get(v, "ratio")) == 100)
+			keys_add(ks, PDB_IX_COMPLETE, k, strlen(k), sku);
+	/* unique values: the product's own, not inherited ones */
+	json_object_foreach(json_object_get(doc, "values"), k, arr) {
+		const struct pim_attr *a = pim_schema_attr(s, k);
+
+		if (!a || !a->unique || a->type == PT_IDENTIFIER)
+			continue;
+		json_array_foreach(arr, i, e) {
+			char key[PIM_MAX_KEY];
+			size_t kl = pim_unique_key(k, json_object_get(e, "data"), key, sizeof(key));
+
+			keys_add(ks, PDB_UNIQUE, key, kl, sku);
+		}
+	}
+	tokens_of(&tc, sku);
+	/* full text: the family's label attribute and every text attribute
+	 * whose code says it is a name or a description */
+	{
+		const struct pim_family *f = pim_schema_family(s, fam);
+		const char *label = f ? json_string_value(json_object_get(f->doc, "label_attribute")) : NULL;
+
+		json_object_foreach(resolved, k, arr) {
+			const struct pim_attr *a = pim_schema_attr(s, k);
+
+			if (!a || (a->type != PT_TEXT && a->type != PT_TEXTAREA))
+				continue;
+			if (!(label && !strcmp(k, label)) && !strstr(k, "name") && !strstr(k, "description"))
+				continue;
+			json_array_foreach(arr, i, e)
+				if (json_is_string(json_object_get(e, "data")))
+					tokens_of(&tc, json_string_value(json_object_get(e, "data")));
+		}
+	}
+}
+
+/* Brings the index entries of sku from what was written before to ks. */
+static int keys_apply(struct pim_txn *t, const char *sku, struct keyset *ks, bool deleting,
+		      struct hub_err *err)
+{
+	const void *ov;
+	size_t ovl, on = 0, nn = 0, i = 0, j = 0;
+	char *old = NULL;
+	struct ixk *ovec = NULL, *nvec = NULL;
+	struct buf packed = BUF_INIT;
+	size_t sl = strlen(sku);
+	int rc = 0;
+
+	if (pim_get(t, PDB_IXKEYS, sku, sl, &ov, &ovl) == 0) {
+		old = malloc(ovl + 1);
+		if (!old)
+			return hub_err_set(err, HUB_ENOMEM, "out of memory");
+		memcpy(old, ov, ovl);
+		rc = keys_parse(old, ovl, &ovec, &on);
+	}
+	if (rc == 0)
+		rc = keys_parse(ks->mem.data ? ks->mem.data : "", ks->mem.len, &nvec, &nn);
+	if (rc < 0) {
+		rc = hub_err_set(err, HUB_ENOMEM, "out of memory");
+		goto out;
+	}
+	while (rc == 0 && (i < on || j < nn)) {
+		int c = i == on ? 1 : j == nn ? -1 : ixk_cmp(&ovec[i], &nvec[j]);
+
+		if (c < 0) {
+			rc = pim_del(t, ovec[i].db, ovec[i].key, ovec[i].len, err);
+			i++;
+		} else if (c > 0) {
+			rc = pim_put(t, nvec[j].db, nvec[j].key, nvec[j].len,
+				     nvec[j].db == PDB_UNIQUE ? sku : "", nvec[j].db == PDB_UNIQUE ? sl : 0,
+				     err);
+			j++;
+		} else {
+			i++;
+			j++;
+		}
+	}
+	if (rc < 0)
+		goto out;
+	if (deleting) {
+		rc = pim_del(t, PDB_IXKEYS, sku, sl, err);
+	} else {
+		keys_pack(nvec, nn, &packed);
+		rc = pim_put(t, PDB_IXKEYS, sku, sl, packed.data ? packed.data : "", packed.len, err);
+	}
+out:
+	buf_release(&packed);
+	free(ovec);
+	free(nvec);
+	free(old);
+	return rc;
+}
+
+/* ---- completeness and values ---- */
+
+json_t *pim_value_pick(const struct pim_attr *a, json_t *entries, const char *channel,
+		       const char *locale)
+{
+	json_t *best = NULL, *e;
+	int best_score = 0;
+	size_t i;
+
+	json_array_foreach(entries, i, e) {
+		const char *l = json_string_value(json_object_get(e, "locale"));
+		const char *c = json_string_value(json_object_get(e, "channel"));
+		int score;
+
+		if (a->localizable ? !l || !locale || strcmp(l, locale) : l != NULL)
+			continue;
+		if (c && (!channel || strcmp(c, channel)))
+			continue;
+		score = c ? 2 : 1;
+		if (score > best_score) {
+			best = e;
+			best_score = score;
+		}
+	}
+	return best;
+}
+
+static bool filled(const struct pim_attr *a, json_t *entry, json_t *currencies)
+{
+	json_t *d = json_object_get(entry, "data"), *p, *c;
+	size_t i, j;
+
+	if (!d || json_is_null(d))
+		return false;
+	if (json_is_string(d))
+		return json_string_length(d) > 0;
+	if (a->type == PT_PRICE) {
+		json_array_foreach(d, i, p)
+			json_array_foreach(currencies, j, c)
+				if (json_equal(json_object_get(p, "currency"), c))
+					return true;
+		return false;
+	}
+	if (json_is_array(d))
+		return json_array_size(d) > 0;
+	return true;
+}
+
+json_t *pim_completeness(const struct pim_schema *s, const char *family, json_t *resolved)
+{
+	const struct pim_family *fam = pim_schema_family(s, family);
+	json_t *out = json_object(), *ch, *loc, *a;
+	const char *code;
+	size_t i, j;
+
+	json_object_foreach(s->docs[PK_CHANNELS], code, ch) {
+		json_t *req = fam ? json_object_get(fam->requirements, code) : NULL;
+		json_t *curs = json_object_get(ch, "currencies");
+
+		json_array_foreach(json_object_get(ch, "locales"), i, loc) {
+			json_t *missing = json_array();
+			size_t nreq = 0;
+			char key[256];
+
+			json_array_foreach(req, j, a) {
+				const char *ac = json_string_value(a);
+				const struct pim_attr *at = pim_schema_attr(s, ac);
+
+				if (!ac)
+					continue;
+				nreq++;
+				if (!strcmp(ac, "sku"))
+					continue;
+				if (!at || !filled(at, pim_value_pick(at, json_object_get(resolved, ac), code,
+								     json_string_value(loc)),
+						  curs))
+					json_array_append(missing, a);
+			}
+			snprintf(key, sizeof(key), "%s/%s", code, json_string_value(loc));
+			json_object_set_new(out, key,
+					    json_pack("{s:I,s:o}", "ratio",
+						      (json_int_t)(nreq ? (nreq - json_array_size(missing)) * 100 / nreq : 100),
+						      "missing", missing));
+		}
+	}
+	return out;
+}
+
+/* ---- history and changes ---- */
+
+static void history_key(const char *sku, uint32_t version, char *key, size_t *kl)
+{
+	size_t sl = strlen(sku);
+
+	memcpy(key, sku, sl);
+	key[sl] = 0;
+	key[sl + 1] = (char)(version >> 24);
+	key[sl + 2] = (char)(version >> 16);
+	key[sl + 3] = (char)(version >> 8);
+	key[sl + 4] = (char)version;
+	*kl = sl + 5;
+}
+
+/* The newest version ever recorded for sku (0: none), so that a product
+ * created again after a delete carries on counting. */
+static long last_version(struct pim_txn *t, const char *sku)
+{
+	char key[PIM_MAX_KEY + 8];
+	struct pim_iter *it;
+	const void *k;
+	size_t kl, sl = strlen(sku);
+	long v = 0;
+	int rc;
+
+	history_key(sku, 0xffffffffu, key, &kl);
+	if (pim_iter_open(t, PDB_HISTORY, &it, NULL) < 0)
+		return 0;
+	if (pim_iter_seek(it, key, kl, &k, &kl, NULL, NULL) == 0)
+		rc = pim_iter_prev(it, &k, &kl, NULL, NULL);
+	else
+		rc = pim_iter_last(it, &k, &kl, NULL, NULL);
+	if (rc == 0 && kl == sl + 5 && !memcmp(k, sku, sl + 1)) {
+		const unsigned char *p = (const unsigned char *)k + sl + 1;
+
+		v = (long)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]);
+	}
+	pim_iter_close(it);
+	return v;
+}
+
+static int put_json(struct pim_txn *t, int db, const void *key, size_t kl, json_t *j,
+		    struct hub_err *err)
+{
+	size_t len;
+	char *s = json_dump_compact(j, &len);
+	int rc;
+
+	if (!s)
+		return hub_err_set(err, HUB_ENOMEM, "out of memory");
+	rc = pim_put(t, db, key, kl, s, len, err);
+	free(s);
+	return rc;
+}
+
+/* Appends to the change feed; takes entry. */
+static int change_add(struct pim_batch *b, json_t *entry, struct hub_err *err)
+{
+	unsigned char key[8];
+	int rc;
+
+	b->seq++;
+	json_object_set_new(entry, "seq", json_integer((json_int_t)b->seq));
+	json_object_set_new(entry, "at", json_string(b->now_s));
+	pim_be64(b->seq, key);
+	rc = put_json(b->txn, PDB_CHANGES, key, 8, entry, err);
+	json_decref(entry);
+	return rc;
+}
+
+static const char *const core_fields[] = {"sku", "family", "parent", "categories", "enabled",
+					  "values", "associations", NULL};
+
+/* The fields a client writes, from a stored document (a new reference). */
+static json_t *core_of(json_t *stored)
+{
+	json_t *c = json_object();
+
+	for (int i = 0; core_fields[i]; i++) {
+		json_t *v = json_object_get(stored, core_fields[i]);
+
+		json_object_set(c, core_fields[i], v ? v : json_null());
+	}
+	return c;
+}
+
+static json_t *diff(json_t *old, json_t *cur)
+{
+	json_t *ch = json_array(), *ov = json_object_get(old, "values"),
+	       *nv = json_object_get(cur, "values"), *v;
+	const char *k;
+
+	for (int i = 1; core_fields[i]; i++) {
+		json_t *a = json_object_get(old, core_fields[i]), *b = json_object_get(cur, core_fields[i]);
+
+		if (!strcmp(core_fields[i], "values"))
+			continue;
+		if (!a && json_is_null(b))
+			continue;
+		if (!json_equal(a ? a : json_null(), b ? b : json_null())) {
+			char p[64];
+
+			snprintf(p, sizeof(p), "/%s", core_fields[i]);
+			json_array_append_new(ch, json_pack("{s:s,s:O,s:O}", "path", p, "old",
+							    a ? a : json_null(), "new", b ? b : json_null()));
+		}
+	}
+	json_object_foreach(ov, k, v)
+		if (!json_equal(v, json_object_get(nv, k))) {
+			char p[600];
+			json_t *n = json_object_get(nv, k);
+
+			pim_ptr(p, sizeof(p), "/values", k);
+			json_array_append_new(ch, json_pack("{s:s,s:O,s:O}", "path", p, "old", v, "new",
+							    n ? n : json_null()));
+		}
+	json_object_foreach(nv, k, v)
+		if (!json_object_get(ov, k)) {
+			char p[600];
+
+			pim_ptr(p, sizeof(p), "/values", k);
+			json_array_append_new(ch, json_pack("{s:s,s:n,s:O}", "path", p, "old", "new", v));
+		}
+	return ch;
+}
+
+/* ---- batches ---- */
+
+struct pim_schema *pim_catalog_schema(struct pim_app *app)
+{
+	struct pim_catalog *c = app->catalog;
+	struct pim_schema *s;
+
+	pthread_mutex_lock(&c->schema_lock);
+	s = c->schema;
+	pim_schema_ref(s);
+	pthread_mutex_unlock(&c->schema_lock);
+	return s;
+}
+
+uint64_t pim_catalog_last_seq(struct pim_app *app)
+{
+	return __atomic_load_n(&app->catalog->last_seq, __ATOMIC_ACQUIRE);
+}
+
+struct pim_txn *pim_batch_txn(struct pim_batch *b)
+{
+	return b->txn;
+}
+
+int pim_batch_begin(struct pim_app *app, const char *by, bool dry_run, struct pim_batch **out,
+		    struct hub_err *err)
+{
+	struct pim_batch *b = calloc(1, sizeof(*b));
+	struct pim_iter *it = NULL;
+	const void *k;
+	size_t kl;
+	int rc;
+
+	if (!b)
+		return hub_err_set(err, HUB_ENOMEM, "out of memory");
+	b->app = app;
+	b->c = app->catalog;
+	b->dry_run = dry_run;
+	snprintf(b->by, sizeof(b->by), "%s", by && *by ? by : "-");
+	b->touched = json_object();
+	pthread_mutex_lock(&b->c->write_lock);
+	rc = pim_txn_begin(app->store, true, &b->txn, err);
+	if (rc < 0) {
+		pthread_mutex_unlock(&b->c->write_lock);
+		json_decref(b->touched);
+		free(b);
+		return rc;
+	}
+	b->schema = pim_catalog_schema(app);
+	b->now = pim_now_ms();
+	pim_time_format(b->now, b->now_s);
+	if (pim_iter_open(b->txn, PDB_CHANGES, &it, NULL) == 0) {
+		if (pim_iter_last(it, &k, &kl, NULL, NULL) == 0 && kl == 8)
+			b->seq = pim_from_be64(k);
+		pim_iter_close(it);
+	}
+	*out = b;
+	return 0;
+}
+
+static void batch_free(struct pim_batch *b)
+{
+	pim_schema_unref(b->schema);
+	json_decref(b->touched);
+	pthread_mutex_unlock(&b->c->write_lock);
+	free(b);
+}
+
+void pim_batch_abort(struct pim_batch *b)
+{
+	if (!b)
+		return;
+	pim_txn_abort(b->txn);
+	batch_free(b);
+}
+
+int pim_batch_commit(struct pim_batch *b, struct hub_err *err)
+{
+	struct pim_catalog *c = b->c;
+	const char *sku;
+	json_t *v;
+	int rc;
+
+	if (b->dry_run) {
+		pim_batch_abort(b);
+		return 0;
+	}
+	rc = pim_txn_commit(b->txn, err);
+	b->txn = NULL;
+	if (rc == 0) {
+		if (b->schema_changed) {
+			struct pim_schema *old;
+
+			pim_schema_ref(b->schema);
+			pthread_mutex_lock(&c->schema_lock);
+			old = c->schema;
+			c->schema = b->schema;
+			pthread_mutex_unlock(&c->schema_lock);
+			pim_schema_unref(old);
+			pim_cache_flush(c->cache);
+		} else {
+			json_object_foreach(b->touched, sku, v)
+				pim_cache_invalidate(c->cache, sku);
+		}
+		if (b->seq != c->last_seq) {
+			__atomic_store_n(&c->last_seq, b->seq, __ATOMIC_RELEASE);
+			http_waitq_wake(c->changes_q);
+		}
+	}
+	batch_free(b);
+	return rc;
+}
+
+/* Recomputes what a product derives from others (its parent's values,
+ * the schema): completeness and index keys. feed: record it in the change
+ * feed. */
+static int refresh(struct pim_batch *b, const char *sku, json_t *parent, bool feed,
+		   struct hub_err *err)
+{
+	json_t *doc = pim_product_load(b->txn, sku), *resolved = NULL, *comp = NULL;
+	struct keyset ks = {BUF_INIT, NULL, 0, 0};
+	json_t *own_parent = NULL;
+	int rc = 0;
+
+	if (!doc)
+		return 0;
+	if (!parent && json_is_string(json_object_get(doc, "parent")))
+		parent = own_parent =
+			pim_product_load(b->txn, json_string_value(json_object_get(doc, "parent")));
+	resolved = pim_resolved_values(doc, parent);
+	comp = pim_completeness(b->schema, json_string_value(json_object_get(doc, "family")),
+				resolved);
+	if (!json_equal(comp, json_object_get(doc, "completeness"))) {
+		json_object_set(doc, "completeness", comp);
+		rc = put_json(b->txn, PDB_PRODUCTS, sku, strlen(sku), doc, err);
+	}
+	if (rc == 0) {
+		keys_collect(b->schema, doc, resolved, &ks);
+		rc = keys_apply(b->txn, sku, &ks, false, err);
+	}
+	if (rc == 0 && feed)
+		rc = change_add(b,
+				json_pack("{s:s,s:s,s:O,s:s}", "type", "product.updated", "sku", sku,
+					  "version", json_object_get(doc, "version"), "via", "parent"),
+				err);
+	json_object_set_new(b->touched, sku, json_true());
+	buf_release(&ks.mem);
+	json_decref(comp);
+	json_decref(resolved);
+	json_decref(own_parent);
+	json_decref(doc);
+	return rc;
+}
+
+/* Calls refresh for each sku under prefix in index db (all products when
+ * db is PDB_PRODUCTS), in chunks so that the cursor never walks a
+ * database being written. */
+static int refresh_index(struct pim_batch *b, int db, const char *prefix, json_t *parent,
+			 bool feed, struct hub_err *err)
+{
+	size_t pl = prefix ? strlen(prefix) + 1 : 0;
+	char from[PIM_MAX_KEY + 2];
+	size_t fl = pl;
+	int rc = 0;
+
+	if (pl > PIM_MAX_KEY)
+		return 0;
+	if (prefix) {
+		memcpy(from, prefix, pl - 1);
+		from[pl - 1] = 0;
+	}
+	for (;;) {
+		json_t *skus = json_array(), *v;
+		struct pim_iter *it;
+		const void *k;
+		size_t kl, i;
+		int r;
+
+		rc = pim_iter_open(b->txn, db, &it, err);
+		if (rc < 0) {
+			json_decref(skus);
+			return rc;
+		}
+		for (r = pim_iter_seek(it, from, fl, &k, &kl, NULL, NULL); r == 0;
+		     r = pim_iter_next(it, &k, &kl, NULL, NULL)) {
+			if (kl < pl || memcmp(k, from, pl))
+				break;
+			if (kl == fl && !memcmp(k, from, fl) && json_array_size(skus) == 0 && fl > pl)
+				continue; /* where the last chunk ended */
+			json_array_append_new(skus, json_stringn((const char *)k + pl, kl - pl));
+			if (json_array_size(skus) == REFRESH_CHUNK)
+				break;
+		}
+		pim_iter_close(it);
+		json_array_foreach(skus, i, v)
+			if ((rc = refresh(b, json_string_value(v), parent, feed, err)) < 0)
+				break;
+		if (rc < 0 || json_array_size(skus) < REFRESH_CHUNK) {
+			json_decref(skus);
+			return rc;
+		}
+		v = json_array_get(skus, REFRESH_CHUNK - 1);
+		fl = pl + json_string_length(v);
+		memcpy(from + pl, json_string_value(v), json_string_length(v));
+		json_decref(skus);
+	}
+}
+
+static int children_refresh(struct pim_batch *b, const char *sku, json_t *stored)
+{
+	struct hub_err err = {0};
+
+	return refresh_index(b, PDB_IX_PARENT, sku, stored, true, &err);
+}
+
+/* Stores a validated document as the next version of sku. */
+static int store(struct pim_batch *b, const char *sku, json_t *old, json_t *norm, json_t *parent,
+		 json_t **stored_out, struct hub_err *err)
+{
+	long version = old ? (long)json_integer_value(json_object_get(old, "version")) + 1
+			   : last_version(b->txn, sku) + 1;
+	json_t *stored = json_copy(norm), *resolved, *comp, *hist, *oldcore;
+	struct keyset ks = {BUF_INIT, NULL, 0, 0};
+	char hkey[PIM_MAX_KEY + 8];
+	size_t hkl;
+	const char *parent_sku = json_string_value(json_object_get(norm, "parent"));
+	const char *old_parent = json_string_value(json_object_get(old, "parent"));
+	int rc;
+
+	json_object_set_new(stored, "version", json_integer(version));
+	if (old)
+		json_object_set(stored, "created", json_object_get(old, "created"));
+	else
+		json_object_set_new(stored, "created", json_string(b->now_s));
+	json_object_set_new(stored, "updated", json_string(b->now_s));
+	resolved = pim_resolved_values(norm, parent);
+	comp = pim_completeness(b->schema, json_string_value(json_object_get(norm, "family")),
+				resolved);
+	json_object_set_new(stored, "completeness", comp);
+	rc = put_json(b->txn, PDB_PRODUCTS, sku, strlen(sku), stored, err);
+	if (rc == 0) {
+		keys_collect(b->schema, stored, resolved, &ks);
+		rc = keys_apply(b->txn, sku, &ks, false, err);
+	}
+	if (rc == 0) {
+		oldcore = old ? core_of(old) : NULL;
+		hist = json_pack("{s:I,s:s,s:s,s:o,s:O}", "version", (json_int_t)version, "at",
+				 b->now_s, "by", b->by, "changes", diff(oldcore, norm), "document", norm);
+		json_decref(oldcore);
+		history_key(sku, (uint32_t)version, hkey, &hkl);
+		rc = put_json(b->txn, PDB_HISTORY, hkey, hkl, hist, err);
+		json_decref(hist);
+	}
+	if (rc == 0)
+		rc = change_add(b,
+				json_pack("{s:s,s:s,s:I,s:s}", "type", "product.updated", "sku", sku,
+					  "version", (json_int_t)version, "outcome",
+					  old ? "updated" : "created"),
+				err);
+	/* variants publish their parent's values: recompute them */
+	if (rc == 0 && old && !parent_sku)
+		rc = children_refresh(b, sku, stored);
+	json_object_set_new(b->touched, sku, json_true());
+	if (parent_sku)
+		json_object_set_new(b->touched, parent_sku, json_true());
+	if (old_parent)
+		json_object_set_new(b->touched, old_parent, json_true());
+	buf_release(&ks.mem);
+	json_decref(resolved);
+	if (rc == 0 && stored_out)
+		*stored_out = stored;
+	else
+		json_decref(stored);
+	return rc;
+}
+
+static int if_match_check(json_t *old, const char *if_match, struct hub_err *err)
+{
+	char want[32];
+
+	if (!if_match)
+		return 0;
+	if (!old)
+		return hub_err_set(err, HUB_EPRECOND, "If-Match given for a product that does not exist");
+	if (!strcmp(if_match, "*"))
+		return 0;
+	snprintf(want, sizeof(want), "\"%lld\"",
+		 (long long)json_integer_value(json_object_get(old, "version")));
+	if (!strstr(if_match, want))
+		return hub_err_set(err, HUB_EPRECOND, "the product is at version %s, not %s", want,
+				   if_match);
+	return 0;
+}
+
+int pim_batch_write(struct pim_batch *b, const char *sku, json_t *doc, enum pim_mode mode,
+		    const char *if_match, int *outcome, json_t **stored, json_t **problems,
+		    struct hub_err *err)
+{
+	json_t *old, *norm, *parent = NULL, *probs, *oc;
+	int rc = 0;
+
+	if (problems)
+		*problems = NULL;
+	if (stored)
+		*stored = NULL;
+	*outcome = 0;
+	old = pim_product_load(b->txn, sku);
+	if (mode == PIM_MODE_CREATE && old) {
+		rc = hub_err_set(err, HUB_ECONFLICT, "product '%.200s' already exists", sku);
+		goto out;
+	}
+	if (mode == PIM_MODE_UPDATE && !old) {
+		rc = hub_err_set(err, HUB_ENOTFOUND, "product '%.200s' does not exist", sku);
+		goto out;
+	}
+	rc = if_match_check(old, if_match, err);
+	if (rc < 0)
+		goto out;
+	probs = json_array();
+	norm = pim_validate(b->schema, b->txn, sku, doc, probs, &parent);
+	if (!norm) {
+		rc = hub_err_set(err, HUB_EINVALID, "the product has %zu problem%s",
+				 json_array_size(probs), json_array_size(probs) == 1 ? "" : "s");
+		if (problems)
+			*problems = probs;
+		else
+			json_decref(probs);
+		goto out;
+	}
+	json_decref(probs);
+	oc = old ? core_of(old) : NULL;
+	if (oc && json_equal(oc, norm)) {
+		*outcome = PIM_UNCHANGED;
+		if (stored)
+			*stored = json_incref(old);
+	} else {
+		rc = store(b, sku, old, norm, parent, stored, err);
+		if (rc == 0)
+			*outcome = old ? PIM_UPDATED : PIM_CREATED;
+	}
+	json_decref(oc);
+	json_decref(norm);
+	json_decref(parent);
+out:
+	json_decref(old);
+	return rc;
+}
+
+int pim_batch_merge(struct pim_batch *b, const char *sku, json_t *patch, enum pim_mode mode,
+		    const char *if_match, int *outcome, json_t **stored, json_t **problems,
+		    struct hub_err *err)
+{
+	json_t *old = pim_product_load(b->txn, sku), *base, *merged;
+	int rc;
+
+	if (problems)
+		*problems = NULL;
+	if (!old && (mode == PIM_MODE_UPDATE || if_match)) {
+		json_decref(old);
+		return if_match ? hub_err_set(err, HUB_EPRECOND, "If-Match given for a product that does not exist")
+				: hub_err_set(err, HUB_ENOTFOUND, "product '%.200s' does not exist", sku);
+	}
+	if (!json_is_object(patch)) {
+		json_decref(old);
+		return hub_err_set(err, HUB_EINVAL, "a merge patch is a JSON object");
+	}
+	base = old ? core_of(old) : json_pack("{s:s}", "sku", sku);
+	/* null members are absent in a merge patch's eyes */
+	if (json_is_null(json_object_get(base, "parent")))
+		json_object_del(base, "parent");
+	merged = pim_merge_patch(base, patch);
+	rc = pim_batch_write(b, sku, merged, old ? PIM_MODE_UPDATE : mode, if_match, outcome,
+			     stored, problems, err);
+	json_decref(merged);
+	json_decref(base);
+	json_decref(old);
+	return rc;
+}
+
+int pim_batch_put(struct pim_batch *b, json_t *doc, enum pim_mode mode, int *outcome,
+		  json_t **problems, struct hub_err *err)
+{
+	const char *sku = json_string_value(json_object_get(doc, "sku"));
+
+	if (problems)
+		*problems = NULL;
+	*outcome = 0;
+	if (!sku) {
+		if (problems) {
+			*problems = json_array();
+			pim_problem(*problems, "/sku", "required", "a product needs a sku");
+		}
+		return hub_err_set(err, HUB_EINVALID, "a product needs a sku");
+	}
+	return pim_batch_write(b, sku, doc, mode, NULL, outcome, NULL, problems, err);
+}
+
+int pim_batch_patch(struct pim_batch *b, const char *sku, json_t *patch, enum pim_mode mode,
+		    int *outcome, json_t **problems, struct hub_err *err)
+{
+	*outcome = 0;
+	if (mode == PIM_MODE_CREATE && pim_get(b->txn, PDB_PRODUCTS, sku, strlen(sku), NULL, NULL) == 0) {
+		if (problems)
+			*problems = NULL;
+		return hub_err_set(err, HUB_ECONFLICT, "product '%.200s' already exists", sku);
+	}
+	return pim_batch_merge(b, sku, patch, mode, NULL, outcome, NULL, problems, err);
+}
+
+int pim_batch_revert(struct pim_batch *b, const char *sku, long version, const char *if_match,
+		     int *outcome, json_t **stored, json_t **problems, struct hub_err *err)
+{
+	char key[PIM_MAX_KEY + 8];
+	size_t kl;
+	const void *v;
+	size_t vl;
+	json_t *h, *doc;
+	int rc;
+
+	if (problems)
+		*problems = NULL;
+	if (version < 1 || version > 0xffffffffL || strlen(sku) > PIM_MAX_KEY - 5)
+		return hub_err_set(err, HUB_ENOTFOUND, "no version %ld of '%.200s'", version, sku);
+	history_key(sku, (uint32_t)version, key, &kl);
+	if (pim_get(b->txn, PDB_HISTORY, key, kl, &v, &vl) < 0)
+		return hub_err_set(err, HUB_ENOTFOUND, "no version %ld of '%.200s'", version, sku);
+	h = json_loadb(v, vl, 0, NULL);
+	doc = json_object_get(h, "document");
+	if (!doc || json_is_null(doc)) {
+		json_decref(h);
+		return hub_err_set(err, HUB_ENOTFOUND, "version %ld of '%.200s' is a deletion",
+				   version, sku);
+	}
+	rc = pim_batch_write(b, sku, doc, PIM_MODE_UPSERT, if_match, outcome, stored, problems,
+			     err);
+	json_decref(h);
+	return rc;
+}
+
+int pim_batch_delete(struct pim_batch *b, const char *sku, const char *if_match,
+		     struct hub_err *err)
+{
+	json_t *old = pim_product_load(b->txn, sku), *hist;
+	struct keyset ks = {BUF_INIT, NULL, 0, 0};
+	struct pim_iter *it = NULL;
+	char key[PIM_MAX_KEY + 8];
+	size_t kl, sl = strlen(sku);
+	const void *k;
+	long version;
+	int rc;
+
+	if (!old)
+		return hub_err_set(err, HUB_ENOTFOUND, "product '%.200s' does not exist", sku);
+	rc = if_match_check(old, if_match, err);
+	if (rc < 0)
+		goto out;
+	/* variants cannot outlive their parent */
+	if (sl + 1 <= PIM_MAX_KEY && pim_iter_open(b->txn, PDB_IX_PARENT, &it, err) == 0) {
+		memcpy(key, sku, sl);
+		key[sl] = 0;
+		if (pim_iter_seek(it, key, sl + 1, &k, &kl, NULL, NULL) == 0 && kl > sl + 1 &&
+		    !memcmp(k, key, sl + 1))
+			rc = hub_err_set(err, HUB_ECONFLICT,
+					 "product '%.200s' has variants; delete them first", sku);
+		pim_iter_close(it);
+		if (rc < 0)
+			goto out;
+	}
+	version = (long)json_integer_value(json_object_get(old, "version")) + 1;
+	rc = keys_apply(b->txn, sku, &ks, true, err);
+	if (rc == 0)
+		rc = pim_del(b->txn, PDB_PRODUCTS, sku, sl, err);
+	if (rc == 0) {
+		json_t *oc = core_of(old);
+
+		hist = json_pack("{s:I,s:s,s:s,s:[{s:s,s:O,s:n}],s:n}", "version", (json_int_t)version,
+				 "at", b->now_s, "by", b->by, "changes", "path", "", "old", oc, "new",
+				 "document");
+		json_decref(oc);
+		history_key(sku, (uint32_t)version, key, &kl);
+		rc = put_json(b->txn, PDB_HISTORY, key, kl, hist, err);
+		json_decref(hist);
+	}
+	if (rc == 0)
+		rc = change_add(b,
+				json_pack("{s:s,s:s,s:I}", "type", "product.deleted", "sku", sku,
+					  "version", (json_int_t)version),
+				err);
+	json_object_set_new(b->touched, sku, json_true());
+	if (json_is_string(json_object_get(old, "parent")))
+		json_object_set_new(b->touched, json_string_value(json_object_get(old, "parent")),
+				    json_true());
+out:
+	buf_release(&ks.mem);
+	json_decref(old);
+	return rc;
+}
+
+/* ---- schema ---- */
+
+static size_t schema_key(int kind, const char *code, char *key, size_t max)
+{
+	const char *kn = pim_kind_name(kind);
+	size_t a = strlen(kn), c = strlen(code);
+
+	if (a + 1 + c > max)
+		return 0;
+	memcpy(key, kn, a);
+	key[a] = 0;
+	memcpy(key + a + 1, code, c);
+	return a + 1 + c;
+}
+
+/* After a schema change inside b: a fresh snapshot, completeness and
+ * indexes of the products it affects, and a change entry. */
+static int schema_changed(struct pim_batch *b, int kind, const char *code, const char *type,
+			  struct hub_err *err)
+{
+	struct pim_schema *ns;
+	int rc = pim_schema_load(b->txn, &ns, err);
+
+	if (rc < 0)
+		return rc;
+	pim_schema_unref(b->schema);
+	b->schema = ns;
+	b->schema_changed = true;
+	if (kind == PK_FAMILIES)
+		rc = refresh_index(b, PDB_IX_FAMILY, code, NULL, false, err);
+	else if (kind == PK_CHANNELS || kind == PK_CATEGORIES || kind == PK_ATTRIBUTES)
+		rc = refresh_index(b, PDB_PRODUCTS, NULL, NULL, false, err);
+	if (rc == 0)
+		rc = change_add(b, json_pack("{s:s,s:s,s:s}", "type", type, "kind", pim_kind_name(kind),
+					     "code", code),
+				err);
+	return rc;
+}
+
+static int schema_put_in(struct pim_batch *b, int kind, const char *code, json_t *doc,
+			 int *outcome, json_t **stored, json_t **problems, struct hub_err *err)
+{
+	char key[PIM_MAX_KEY];
+	size_t kl = schema_key(kind, code, key, sizeof(key));
+	json_t *probs = json_array(), *norm, *old;
+	int rc;
+
+	*outcome = 0;
+	if (problems)
+		*problems = NULL;
+	norm = pim_schema_check(b->schema, kind, code, doc, probs);
+	if (!norm || !kl) {
+		if (!kl && norm)
+			pim_problem(probs, "/code", "bad_code", "the code is too long");
+		json_decref(norm);
+		if (problems)
+			*problems = probs;
+		else
+			json_decref(probs);
+		return hub_err_set(err, HUB_EINVALID, "the %s document has problems",
+				   pim_kind_name(kind));
+	}
+	json_decref(probs);
+	old = pim_schema_doc(b->schema, kind, code);
+	if (old && json_equal(old, norm)) {
+		*outcome = PIM_UNCHANGED;
+		rc = 0;
+	} else {
+		rc = put_json(b->txn, PDB_SCHEMA, key, kl, norm, err);
+		if (rc == 0)
+			rc = schema_changed(b, kind, code, "schema.updated", err);
+		*outcome = old ? PIM_UPDATED : PIM_CREATED;
+	}
+	if (rc == 0 && stored)
+		*stored = json_incref(norm);
+	json_decref(norm);
+	return rc;
+}
+
+int pim_schema_write(struct pim_app *app, int kind, const char *code, json_t *doc,
+		     const char *by, int *outcome, json_t **stored, json_t **problems,
+		     struct hub_err *err)
+{
+	struct pim_batch *b;
+	int rc;
+
+	if (stored)
+		*stored = NULL;
+	rc = pim_batch_begin(app, by, false, &b, err);
+	if (rc < 0)
+		return rc;
+	rc = schema_put_in(b, kind, code, doc, outcome, stored, problems, err);
+	if (rc < 0 || *outcome == PIM_UNCHANGED) {
+		pim_batch_abort(b);
+		return rc;
+	}
+	return pim_batch_commit(b, err);
+}
+
+int pim_schema_put(struct pim_app *app, const char *kind, json_t *doc, const char *by,
+		   json_t **problems, struct hub_err *err)
+{
+	int k = pim_kind_parse(kind), outcome;
+	const char *code = json_string_value(json_object_get(doc, "code"));
+
+	if (problems)
+		*problems = NULL;
+	if (k < 0)
+		return hub_err_set(err, HUB_EINVAL, "'%s' is not a kind of schema document", kind);
+	if (!code) {
+		if (problems) {
+			*problems = json_array();
+			pim_problem(*problems, "/code", "required", "a schema document needs a code");
+		}
+		return hub_err_set(err, HUB_EINVALID, "a schema document needs a code");
+	}
+	return pim_schema_write(app, k, code, doc, by, &outcome, NULL, problems, err);
+}
+
+int pim_schema_delete(struct pim_app *app, int kind, const char *code, const char *by,
+		      struct hub_err *err)
+{
+	struct pim_batch *b;
+	char key[PIM_MAX_KEY], msg[256];
+	size_t kl = schema_key(kind, code, key, sizeof(key));
+	int rc;
+
+	rc = pim_batch_begin(app, by, false, &b, err);
+	if (rc < 0)
+		return rc;
+	if (!kl || !pim_schema_doc(b->schema, kind, code)) {
+		rc = hub_err_set(err, HUB_ENOTFOUND, "no %s '%.100s'", pim_kind_name(kind), code);
+	} else if (pim_schema_in_use(b->schema, kind, code, msg, sizeof(msg))) {
+		rc = hub_err_set(err, HUB_ECONFLICT, "%s '%.100s' is in use: %s", pim_kind_name(kind),
+				 code, msg);
+	} else if (kind == PK_FAMILIES) {
+		struct pim_iter *it;
+		const void *k;
+		size_t kln, cl = strlen(code);
+
+		rc = pim_iter_open(b->txn, PDB_IX_FAMILY, &it, err);
+		if (rc == 0) {
+			char pre[PIM_MAX_KEY + 1];
+
+			memcpy(pre, code, cl);
+			pre[cl] = 0;
+			if (pim_iter_seek(it, pre, cl + 1, &k, &kln, NULL, NULL) == 0 && kln > cl &&
+			    !memcmp(k, pre, cl + 1))
+				rc = hub_err_set(err, HUB_ECONFLICT, "family '%.100s' still has products",
+						 code);
+			pim_iter_close(it);
+		}
+	}
+	if (rc == 0)
+		rc = pim_del(b->txn, PDB_SCHEMA, key, kl, err);
+	if (rc == 0)
+		rc = schema_changed(b, kind, code, "schema.deleted", err);
+	if (rc < 0) {
+		pim_batch_abort(b);
+		return rc;
+	}
+	return pim_batch_commit(b, err);
+}
+
+json_t *pim_schema_get(struct pim_app *app, const char *kind, const char *code)
+{
+	struct pim_schema *s = pim_catalog_schema(app);
+	int k = pim_kind_parse(kind);
+	json_t *d = k >= 0 ? pim_schema_doc(s, k, code) : NULL;
+
+	json_incref(d);
+	pim_schema_unref(s);
+	return d;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+json_t *pim_schema_list(struct pim_app *app, const char *kind)
+{
+	struct pim_schema *s = pim_catalog_schema(app);
+	int k = pim_kind_parse(kind);
+	json_t *arr = json_array(), *d;
+	const char *code;
+
+	if (k >= 0) {
+		/* sorted by code, like every other listing */
+		const char **codes = calloc(json_object_size(s->docs[k]) + 1, sizeof(*codes));
+		size_t n = 0;
+
+		json_object_foreach(s->docs[k], code, d)
+			if (codes)
+				codes[n++] = code;
+		if (codes) {
+			qsort(codes, n, sizeof(*codes), str_cmp);
+			for (size_t i = 0; i < n; i++)
+				json_array_append(arr, json_object_get(s->docs[k], codes[i]));
+		}
+		free(codes);
+	}
+	pim_schema_unref(s);
+	return arr;
+}
+
+/* ---- reads ---- */
+
+int pim_products_foreach(struct pim_app *app, const char *after, pim_product_fn fn, void *cls,
+			 struct hub_err *err)
+{
+	char from[PIM_MAX_KEY + 2];
+	size_t fl = 0;
+	bool skip_first = false;
+	int rc = 0;
+
+	if (after && *after) {
+		fl = strlen(after);
+		if (fl > PIM_MAX_KEY)
+			fl = PIM_MAX_KEY;
+		memcpy(from, after, fl);
+		skip_first = true;
+	}
+	for (;;) {
+		json_t *docs = json_array(), *d;
+		struct pim_txn *t;
+		struct pim_iter *it;
+		const void *k, *v;
+		size_t kl, vl, i;
+		int r;
+
+		rc = pim_txn_begin(app->store, false, &t, err);
+		if (rc == 0)
+			rc = pim_iter_open(t, PDB_PRODUCTS, &it, err);
+		else
+			t = NULL;
+		if (rc < 0) {
+			pim_txn_abort(t);
+			json_decref(docs);
+			return rc;
+		}
+		/* short read transactions, so a long export holds no old pages */
+		for (r = pim_iter_seek(it, from, fl, &k, &kl, &v, &vl); r == 0 && json_array_size(docs) < 256;
+		     r = pim_iter_next(it, &k, &kl, &v, &vl)) {
+			if (skip_first && kl == fl && !memcmp(k, from, fl))
+				continue;
+			d = json_loadb(v, vl, 0, NULL);
+			if (d)
+				json_array_append_new(docs, d);
+		}
+		pim_iter_close(it);
+		pim_txn_abort(t);
+		json_array_foreach(docs, i, d)
+			if (fn(cls, d)) {
+				json_decref(docs);
+				return 0;
+			}
+		if (json_array_size(docs) < 256) {
+			json_decref(docs);
+			return 0;
+		}
+		d = json_array_get(docs, 255);
+		fl = strlen(json_string_value(json_object_get(d, "sku")));
+		memcpy(from, json_string_value(json_object_get(d, "sku")), fl);
+		skip_first = true;
+		json_decref(docs);
+	}
+}
+
+/* ---- open, seed ---- */
+
+static const int seed_order[] = {PK_LOCALES, PK_CURRENCIES, PK_CATEGORIES, PK_CHANNELS,
+				 PK_ATTRIBUTES, PK_FAMILIES, PK_ASSOC};
+
+/* Seeds the starter catalog when the schema is empty; a bad document is
+ * logged and skipped, so that one mistake does not stop the daemon. */
+static int seed(struct pim_app *app, struct hub_err *err)
+{
+	struct pim_batch *b;
+	bool empty;
+	int rc;
+
+	rc = pim_batch_begin(app, "seed", false, &b, err);
+	if (rc < 0)
+		return rc;
+	empty = b->schema->nattrs == 0 && json_object_size(b->schema->docs[PK_LOCALES]) == 0;
+	if (pim_get(b->txn, PDB_META, "seeded", 6, NULL, NULL) == 0)
+		empty = false;
+	for (size_t i = 0; empty && i < sizeof(seed_order) / sizeof(seed_order[0]); i++) {
+		char path[4096];
+		json_error_t je;
+		json_t *arr, *doc;
+		size_t j;
+
+		snprintf(path, sizeof(path), "%s/starter/%s.json", app->schemas_dir,
+			 pim_kind_name(seed_order[i]));
+		arr = json_load_file(path, 0, &je);
+		if (!arr) {
+			hub_log(LOG_WARN, "seed file=\"%s\" error=\"%s\"", path, je.text);
+			continue;
+		}
+		json_array_foreach(arr, j, doc) {
+			const char *code = json_string_value(json_object_get(doc, "code"));
+			json_t *probs = NULL;
+			int outcome;
+			struct hub_err e2 = {0};
+
+			if (!code || schema_put_in(b, seed_order[i], code, doc, &outcome, NULL, &probs,
+						   &e2) < 0) {
+				char *s = probs ? json_dumps(probs, JSON_COMPACT) : NULL;
+
+				hub_log(LOG_WARN, "seed file=\"%s\" item=%zu error=\"%s\" problems=%s", path, j,
+					e2.msg, s ? s : "[]");
+				free(s);
+			}
+			json_decref(probs);
+		}
+		json_decref(arr);
+	}
+	if (!pim_schema_attr(b->schema, "sku")) {
+		json_t *sku = json_pack("{s:s,s:s}", "code", "sku", "type", "identifier");
+		json_t *probs = NULL;
+		int outcome;
+
+		rc = schema_put_in(b, PK_ATTRIBUTES, "sku", sku, &outcome, NULL, &probs, err);
+		json_decref(sku);
+		json_decref(probs);
+	}
+	if (rc == 0 && empty)
+		rc = pim_put(b->txn, PDB_META, "seeded", 6, "1", 1, err);
+	if (rc < 0) {
+		pim_batch_abort(b);
+		return rc;
+	}
+	return pim_batch_commit(b, err);
+}
+
+int pim_catalog_open(struct pim_app *app, struct hub_err *err)
+{
+	struct pim_catalog *c = calloc(1, sizeof(*c));
+	struct pim_txn *t = NULL;
+	struct pim_iter *it = NULL;
+	const void *k;
+	size_t kl;
+	int rc;
+
+	if (!c)
+		return hub_err_set(err, HUB_ENOMEM, "out of memory");
+	pthread_mutex_init(&c->schema_lock, NULL);
+	pthread_mutex_init(&c->write_lock, NULL);
+	c->cache = pim_cache_new((size_t)(app->cache_mb > 0 ? app->cache_mb : 64) << 20);
+	c->changes_q = http_waitq_new();
+	app->catalog = c;
+	if (!c->cache || !c->changes_q) {
+		rc = hub_err_set(err, HUB_ENOMEM, "out of memory");
+		goto fail;
+	}
+	rc = pim_txn_begin(app->store, false, &t, err);
+	if (rc == 0)
+		rc = pim_schema_load(t, &c->schema, err);
+	if (rc == 0 && pim_iter_open(t, PDB_CHANGES, &it, NULL) == 0) {
+		if (pim_iter_last(it, &k, &kl, NULL, NULL) == 0 && kl == 8)
+			c->last_seq = pim_from_be64(k);
+		pim_iter_close(it);
+	}
+	pim_txn_abort(t);
+	if (rc == 0)
+		rc = seed(app, err);
+	if (rc < 0)
+		goto fail;
+	return 0;
+fail:
+	pim_catalog_close(app);
+	return rc;
+}
+
+void pim_catalog_close(struct pim_app *app)
+{
+	struct pim_catalog *c = app->catalog;
+
+	if (!c)
+		return;
+	pim_schema_unref(c->schema);
+	pim_cache_free(c->cache);
+	http_waitq_free(c->changes_q);
+	pthread_mutex_destroy(&c->schema_lock);
+	pthread_mutex_destroy(&c->write_lock);
+	free(c);
+	app->catalog = NULL;
+}

@@ -1,0 +1,74 @@
+/* What pimd's own modules share about the catalog beyond catalog.h: the
+ * catalog state hung off struct pim_app, writes with If-Match, deletes,
+ * reverts, schema writes with outcomes, completeness and value lookup. */
+#ifndef PIM_CATALOG_INT_H
+#define PIM_CATALOG_INT_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "catalog.h"
+
+struct http_waitq;
+struct pim_attr;
+struct pim_cache;
+struct pim_schema;
+struct pim_txn;
+
+struct pim_catalog {
+	pthread_mutex_t schema_lock; /* guards the schema pointer only */
+	struct pim_schema *schema;
+	/* one writer at a time: its transaction, the snapshot swap after a
+	 * schema write and the change sequence stay in step */
+	pthread_mutex_t write_lock;
+	struct pim_cache *cache;
+	struct http_waitq *changes_q;
+	uint64_t last_seq; /* atomic: the newest committed change */
+};
+
+/* Opens the catalog over app->store: loads the schema, seeds the starter
+ * catalog from app->schemas_dir/starter on first start. */
+int pim_catalog_open(struct pim_app *app, struct hub_err *err);
+void pim_catalog_close(struct pim_app *app);
+
+/* The current schema snapshot (a reference: pim_schema_unref it). */
+struct pim_schema *pim_catalog_schema(struct pim_app *app);
+uint64_t pim_catalog_last_seq(struct pim_app *app);
+
+/* Writes with If-Match (the quoted version, "*" or NULL). *stored gets
+ * the canonical document after the write (a new reference, may be NULL).
+ * HUB_EPRECOND when If-Match does not hold. */
+int pim_batch_write(struct pim_batch *b, const char *sku, json_t *doc, enum pim_mode mode,
+		    const char *if_match, int *outcome, json_t **stored, json_t **problems,
+		    struct hub_err *err);
+int pim_batch_merge(struct pim_batch *b, const char *sku, json_t *patch, enum pim_mode mode,
+		    const char *if_match, int *outcome, json_t **stored, json_t **problems,
+		    struct hub_err *err);
+/* Writes the document of an earlier version again, as a new version. */
+int pim_batch_revert(struct pim_batch *b, const char *sku, long version, const char *if_match,
+		     int *outcome, json_t **stored, json_t **problems, struct hub_err *err);
+/* HUB_ENOTFOUND, HUB_EPRECOND, or HUB_ECONFLICT while it has variants. */
+int pim_batch_delete(struct pim_batch *b, const char *sku, const char *if_match,
+		     struct hub_err *err);
+/* The batch's transaction and schema, for reads inside it. */
+struct pim_txn *pim_batch_txn(struct pim_batch *b);
+
+/* Schema writes: *outcome is PIM_CREATED, PIM_UPDATED or PIM_UNCHANGED. */
+int pim_schema_write(struct pim_app *app, int kind, const char *code, json_t *doc,
+		     const char *by, int *outcome, json_t **stored, json_t **problems,
+		     struct hub_err *err);
+int pim_schema_delete(struct pim_app *app, int kind, const char *code, const char *by,
+		      struct hub_err *err);
+
+/* Completeness of resolved values per channel/locale:
+ * {"web/en_US":{"ratio":75,"missing":["description"]}, …} (a new ref). */
+json_t *pim_completeness(const struct pim_schema *s, const char *family, json_t *resolved);
+
+/* The value entry of an attribute for a channel and locale: exact channel
+ * before a null one; localizable values need locale. NULL if none. */
+json_t *pim_value_pick(const struct pim_attr *a, json_t *entries, const char *channel,
+		       const char *locale);
+
+#endif
