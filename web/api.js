@@ -52,8 +52,9 @@ async function problemOf(r) {
   return { title: `HTTP ${r.status}`, detail: text.slice(0, 300) };
 }
 
-// request(base, path, {method, body, json, headers, raw}) → parsed JSON
-// (or text / the Response with raw). Throws ApiError on non-2xx.
+// request(base, path, {method, body, json, headers, raw, signIn}) → parsed
+// JSON (or text / the Response with raw). Throws ApiError on non-2xx; a 401
+// signs out unless signIn (the sign-in form's own check) is set.
 async function request(base, token, path, opt = {}) {
   const headers = { ...(opt.headers || {}) };
   if (token) headers.Authorization = `Bearer ${token}`;
@@ -70,7 +71,7 @@ async function request(base, token, path, opt = {}) {
   }
   if (!r.ok && r.status !== 304) {
     const p = await problemOf(r);
-    if (r.status === 401 && onUnauthorized) onUnauthorized(base);
+    if (r.status === 401 && onUnauthorized && !opt.signIn) onUnauthorized(base);
     throw new ApiError(r.status, p);
   }
   if (opt.raw) return r;

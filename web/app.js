@@ -84,7 +84,7 @@ function loginPage() {
         const t = token.value.trim();
         auth.set(t, damToken.value.trim());
         try {
-          await pim('/v1/products?limit=1');
+          await pim('/v1/products?limit=1', { signIn: true });
         } catch (e) {
           auth.clear();
           submit.disabled = false;
@@ -94,7 +94,7 @@ function loginPage() {
           return;
         }
         try {
-          await dam('/v1/assets?limit=1');
+          await dam('/v1/assets?limit=1', { signIn: true });
         } catch (e) {
           // Products still work; say why assets will not.
           sessionStorage.setItem('hub.damWarning', e.status === 401 || e.status === 403

@@ -1,7 +1,7 @@
 // Shared by the browser tests: a Chromium page on the UI (started by
 // tests/run.sh with PIM, DAM and TOKEN set), API helpers to seed data.
 import { chromium } from 'playwright-core';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -46,7 +46,9 @@ export async function signIn(page, token = TOKEN) {
 }
 
 export async function shot(page, name) {
-  if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
 // api(base, method, path, body?, headers?) → {status, body}
@@ -99,4 +101,20 @@ export function mug(sku, name, price = '12.50') {
       wt_price: [{ locale: null, channel: 'wt_web', data: [{ amount: price, currency: 'EUR' }] }],
     },
   };
+}
+
+// Every item of a pimd collection (follows next_cursor).
+export async function all(path) {
+  const out = [];
+  let cursor = '';
+  for (let i = 0; i < 1000; i++) {
+    const sep = path.includes('?') ? '&' : '?';
+    const r = await api(PIM, 'GET', cursor ? `${path}${sep}cursor=${encodeURIComponent(cursor)}` : path);
+    if (r.status !== 200) throw new Error(`GET ${path} gave ${r.status}`);
+    if (Array.isArray(r.body)) return r.body;
+    out.push(...r.body.items);
+    cursor = r.body.next_cursor;
+    if (!cursor) break;
+  }
+  return out;
 }

@@ -93,7 +93,7 @@ function jobView(id, first) {
     const pct = total ? Math.min(100, Math.round((100 * (j.bytes_done || 0)) / total)) : (FINAL.includes(j.status) ? 100 : 0);
     const n = (k) => h('div.count', { dataset: { count: k } }, h('span.num', String(j[k] ?? 0)), h('span.label', k));
     const errs = j.errors || [];
-    box.replaceChildren(
+    box.replaceChildren(...[
       h('div.job-head', h('h2', `Import ${id}`), h(`span.status.${j.status || 'queued'}`, j.status || 'queued'),
         j.dry_run ? h('span.badge', 'dry run') : null),
       h('p.muted', [j.format, j.profile && `profile ${j.profile}`, j.mode].filter(Boolean).join(' · '),
@@ -105,7 +105,7 @@ function jobView(id, first) {
       errs.length ? h('div', h('h3', `Problems (${errs.length})`), h('table.list.errors',
         h('thead', h('tr', h('th', 'Line'), h('th', 'Field'), h('th', 'Code'), h('th', 'Message'))),
         h('tbody', errs.map((e) => h('tr', h('td', String(e.line ?? '')), h('td', e.field || e.path || ''),
-          h('td', h('code', e.code || '')), h('td', e.message || '')))))) : null);
+          h('td', h('code', e.code || '')), h('td', e.message || '')))))) : null].filter(Boolean));
   };
   const poll = async () => {
     if (stopped || !box.isConnected && box.dataset.started) return;
