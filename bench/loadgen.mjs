@@ -37,7 +37,7 @@ function urlFor(n) {
   const w = 800 - (k % 64);
   const h = Math.round((w * 3) / 4);
   const q = 80 - (Math.floor(k / 64) % 16);
-  return template.replace('{src}', encodeURIComponent(src)).replace('{w}', w).replace('{h}', h)
+  return template.replace('{src}', encodeURIComponent(src).replace(/%3A/gi, ':')).replace('{w}', w).replace('{h}', h)
     .replace('{q}', q).replace('{n}', n);
 }
 
