@@ -616,8 +616,9 @@ bool map_value(struct map *m, json_t *doc, const char *code, const char *locale,
 			return true;
 		}
 	}
-	if (scope && !channel) {
-		/* a scopable value without a channel holds for every channel */
+	if (scope && !channel && m->profile) {
+		/* a profile's scopable value without a channel holds for every
+		 * channel; an Akeneo-style column without one means none */
 		const char *ch;
 		json_t *cv;
 		bool any = false;
@@ -823,6 +824,9 @@ static void row_fill(struct map *m, struct grow *g, long line, const struct col 
 
 		if (!c || c->kind == C_IGNORE || !len)
 			continue;
+		/* an export's guard against formula injection, taken off again */
+		if (len > 1 && s[0] == '\'' && strchr("=+-@", s[1]))
+			s++, len--;
 		t = transform(c, s, len);
 		if (t) {
 			s = t;

@@ -4,6 +4,7 @@
 
 struct pim_store;
 struct pim_catalog;
+struct pim_imports;
 
 struct pim_app {
 	struct pim_store *store;
@@ -12,6 +13,7 @@ struct pim_app {
 	const char *damd_url;    /* --damd-url: where rendition URLs point */
 	const char *schemas_dir; /* --schemas: starter catalog and presets */
 	const char *web_dir;     /* --web: the browser UI served at / */
+	struct pim_imports *imports; /* import jobs: queue and worker */
 	long cache_mb;           /* --projection-cache-mb: bound of the projection cache */
 };
 

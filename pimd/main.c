@@ -5,7 +5,10 @@
 #include "config.h"
 #include "daemon.h"
 #include "err.h"
+#include "exports.h"
+#include "feed.h"
 #include "http.h"
+#include "imports.h"
 #include "log.h"
 #include "store.h"
 #include "web.h"
@@ -16,6 +19,9 @@
 /* Each module's route table, in matching order; the UI's catch-all last. */
 static const struct route_table route_tables[] = {
 	{pim_api_routes, &pim_api_nroutes},
+	{pim_import_routes, &pim_import_nroutes},
+	{pim_export_routes, &pim_export_nroutes},
+	{pim_feed_routes, &pim_feed_nroutes},
 	{pim_web_routes, &pim_web_nroutes},
 };
 
@@ -34,12 +40,13 @@ int main(int argc, char **argv)
 	app.web_dir = config_str(argc, argv, "--web", "PIMD_WEB", "web");
 	app.cache_mb = config_long(argc, argv, "--projection-cache-mb", "PIMD_PROJECTION_CACHE_MB", 64);
 	if (daemon_mkdirs(o.data, &err) < 0 || pim_store_open(&app.store, o.data, &err) < 0 ||
-	    pim_catalog_open(&app, &err) < 0) {
+	    pim_catalog_open(&app, &err) < 0 || pim_imports_open(&app, &err) < 0) {
 		hub_log(LOG_ERROR, "pimd start error=\"%s\"", err.msg);
 		return 1;
 	}
 	rc = daemon_serve(&o, route_tables, sizeof(route_tables) / sizeof(route_tables[0]), &app,
 			  NULL, NULL);
+	pim_imports_close(&app);
 	pim_catalog_close(&app);
 	pim_store_close(app.store);
 	return rc;

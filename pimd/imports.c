@@ -1,0 +1,1040 @@
+/* Import jobs over HTTP and the runner shared with pimctl --offline. */
+#include "imports.h"
+
+#include "app.h"
+#include "catalog.h"
+#include "err.h"
+#include "json.h"
+#include "log.h"
+
+#include "../importers/imp.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define IMPORT_MAX_BODY ((size_t)64 << 30) /* 64 GiB: bounded by the disk */
+#define IMPORT_MAX_ERRORS 1000             /* error entries kept per report */
+#define IMPORT_KEEP_JOBS 200               /* finished jobs kept in memory */
+
+enum job_status { J_QUEUED, J_RUNNING, J_DONE, J_FAILED, J_CANCELLED };
+static const char *const status_names[] = {"queued", "running", "done", "failed", "cancelled"};
+static const char *const mode_names[] = {"upsert", "create", "update"};
+
+/* Counters of one run; under the jobs' lock when a job's report is read
+ * from other threads. */
+struct counts {
+	uint64_t bytes_total, bytes_done;
+	long rows, created, updated, unchanged, failed;
+	long nerrors;
+	json_t *errors;
+	double seconds;
+};
+
+struct job {
+	char id[32];
+	enum job_status status;
+	char format[16];
+	char profile[64];
+	json_t *profile_doc; /* inline profile (X-Import-Profile), or loaded */
+	enum pim_mode mode;
+	bool dry_run;
+	char by[128];
+	char spool[4096];
+	char fail_msg[512];
+	struct counts c;
+	atomic_bool cancel;
+	struct timespec t0;
+	struct job *next; /* newest first */
+	struct job *qnext;
+};
+
+struct pim_imports {
+	struct pim_app *app;
+	char dir[4096];
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t worker;
+	bool stopping, started;
+	struct job *jobs;          /* every job in memory, newest first */
+	struct job *qhead, *qtail; /* waiting to run */
+	unsigned seq;
+};
+
+/* ---- the runner ---- */
+
+struct run {
+	struct pim_app *app;
+	struct pim_batch *b;
+	const char *by;
+	bool dry_run;
+	enum pim_mode mode;
+	int in_batch;
+	struct counts *c;
+	pthread_mutex_t *lock; /* NULL offline */
+	atomic_bool *cancel;
+	int fatal;
+	struct hub_err fatal_err;
+	struct timespec t0;
+	struct timespec last_progress;
+	void (*progress)(void *cls, const json_t *report);
+	void *progress_cls;
+	json_t *report; /* offline: refreshed for progress */
+	void (*report_fill)(struct run *r);
+};
+
+static double since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void lock(struct run *r)
+{
+	if (r->lock)
+		pthread_mutex_lock(r->lock);
+}
+
+static void unlock(struct run *r)
+{
+	if (r->lock)
+		pthread_mutex_unlock(r->lock);
+}
+
+/* Appends an error entry (under the lock), keeping the first ones. */
+static void add_error(struct run *r, long line, const char *field, const char *code,
+		      const char *msg)
+{
+	lock(r);
+	r->c->nerrors++;
+	if (json_array_size(r->c->errors) < IMPORT_MAX_ERRORS)
+		json_array_append_new(r->c->errors,
+				      json_pack("{s:I,s:s?,s:s,s:s}", "line", (json_int_t)line, "field",
+						field, "code", code ? code : "error", "message",
+						msg ? msg : ""));
+	unlock(r);
+}
+
+static int batch_open(struct run *r)
+{
+	struct hub_err e = {0};
+
+	if (r->b)
+		return 0;
+	if (pim_batch_begin(r->app, r->by, r->dry_run, &r->b, &e) < 0) {
+		r->fatal = e.code ? e.code : HUB_EIO;
+		r->fatal_err = e;
+		return r->fatal;
+	}
+	r->in_batch = 0;
+	return 0;
+}
+
+static int batch_close(struct run *r)
+{
+	struct hub_err e = {0};
+
+	if (!r->b)
+		return 0;
+	if (pim_batch_commit(r->b, &e) < 0) {
+		r->b = NULL;
+		r->fatal = e.code ? e.code : HUB_EIO;
+		r->fatal_err = e;
+		return r->fatal;
+	}
+	r->b = NULL;
+	return 0;
+}
+
+static void row_problems(struct run *r, long line, json_t *problems)
+{
+	size_t i;
+	json_t *p;
+
+	json_array_foreach(problems, i, p)
+		add_error(r, line, json_string_value(json_object_get(p, "path")),
+			  json_string_value(json_object_get(p, "code")),
+			  json_string_value(json_object_get(p, "message")));
+}
+
+static int on_doc(void *cls, json_t *doc, enum imp_op op, long line)
+{
+	struct run *r = cls;
+	const char *sku = json_string_value(json_object_get(doc, "sku"));
+	json_t *problems = NULL;
+	struct hub_err e = {0};
+	int outcome = 0, rc;
+
+	if (batch_open(r) < 0)
+		return r->fatal;
+	if (op == IMP_PATCH)
+		rc = pim_batch_patch(r->b, sku, doc, r->mode, &outcome, &problems, &e);
+	else
+		rc = pim_batch_put(r->b, doc, r->mode, &outcome, &problems, &e);
+	if (rc == 0) {
+		lock(r);
+		r->c->rows++;
+		if (outcome == PIM_CREATED)
+			r->c->created++;
+		else if (outcome == PIM_UPDATED)
+			r->c->updated++;
+		else
+			r->c->unchanged++;
+		unlock(r);
+	} else if (rc == HUB_EINVALID || rc == HUB_ECONFLICT || rc == HUB_ENOTFOUND ||
+		   rc == HUB_EINVAL) {
+		char msg[600];
+
+		lock(r);
+		r->c->rows++;
+		r->c->failed++;
+		unlock(r);
+		if (rc == HUB_EINVALID && json_array_size(problems)) {
+			row_problems(r, line, problems);
+		} else if (rc == HUB_ECONFLICT) {
+			snprintf(msg, sizeof(msg),
+				 "product '%.200s' exists already (mode create adds new products only)",
+				 sku ? sku : "");
+			add_error(r, line, "sku", "exists", msg);
+		} else if (rc == HUB_ENOTFOUND) {
+			snprintf(msg, sizeof(msg),
+				 "there is no product '%.200s' to update (mode update changes existing "
+				 "products only)",
+				 sku ? sku : "");
+			add_error(r, line, "sku", "not_found", msg);
+		} else {
+			add_error(r, line, NULL, hub_err_name(rc), e.msg);
+		}
+	} else {
+		json_decref(problems);
+		r->fatal = rc;
+		r->fatal_err = e;
+		return rc;
+	}
+	json_decref(problems);
+	if (++r->in_batch >= IMPORT_BATCH && batch_close(r) < 0)
+		return r->fatal;
+	return 0;
+}
+
+static void on_row_failed(void *cls, long line, json_t *errors)
+{
+	struct run *r = cls;
+	size_t i;
+	json_t *e;
+
+	lock(r);
+	r->c->rows++;
+	r->c->failed++;
+	unlock(r);
+	json_array_foreach(errors, i, e)
+		add_error(r, line, json_string_value(json_object_get(e, "field")),
+			  json_string_value(json_object_get(e, "code")),
+			  json_string_value(json_object_get(e, "message")));
+}
+
+static void on_note(void *cls, long line, const char *field, const char *code, const char *msg)
+{
+	add_error(cls, line, field, code, msg);
+}
+
+/* A schema document from the feed: written outside the product batch. */
+static int on_schema_doc(void *cls, const char *kind, json_t *doc, long line)
+{
+	struct run *r = cls;
+	json_t *problems = NULL;
+	struct hub_err e = {0};
+	const char *code = json_string_value(json_object_get(doc, "code"));
+	json_t *have;
+
+	if (r->dry_run)
+		return 0;
+	have = pim_schema_get(r->app, kind, code ? code : "");
+	if (have) {
+		json_decref(have);
+		return 0; /* the catalog's own definition wins */
+	}
+	if (batch_close(r) < 0)
+		return r->fatal;
+	if (pim_schema_put(r->app, kind, doc, r->by, &problems, &e) < 0) {
+		char msg[600];
+
+		if (json_array_size(problems))
+			snprintf(msg, sizeof(msg), "%s '%s' was not created: %s", kind, code ? code : "",
+				 json_string_value(json_object_get(json_array_get(problems, 0), "message")));
+		else
+			snprintf(msg, sizeof(msg), "%s '%s' was not created: %s", kind, code ? code : "",
+				 e.msg);
+		add_error(r, line, code, "schema_refused", msg);
+	}
+	json_decref(problems);
+	return 0;
+}
+
+static bool on_progress(void *cls, uint64_t bytes)
+{
+	struct run *r = cls;
+
+	lock(r);
+	r->c->bytes_done = bytes;
+	r->c->seconds = since(&r->t0);
+	unlock(r);
+	if (r->progress && since(&r->last_progress) >= 0.25) {
+		clock_gettime(CLOCK_MONOTONIC, &r->last_progress);
+		r->report_fill(r);
+		r->progress(r->progress_cls, r->report);
+	}
+	return r->cancel && atomic_load(r->cancel);
+}
+
+json_t *pim_import_schema(struct pim_app *app)
+{
+	static const char *const keyed[] = {"attributes", "families", "channels", "categories"};
+	static const char *const listed[] = {"locales", "currencies"};
+	json_t *s = json_object(), *arr, *d;
+	size_t i;
+
+	for (size_t k = 0; k < 4; k++) {
+		json_t *obj = json_object();
+
+		arr = pim_schema_list(app, keyed[k]);
+		json_array_foreach(arr, i, d)
+			if (json_get_str(d, "code"))
+				json_object_set(obj, json_get_str(d, "code"), d);
+		json_decref(arr);
+		json_object_set_new(s, keyed[k], obj);
+	}
+	for (size_t k = 0; k < 2; k++) {
+		json_t *codes = json_array();
+
+		arr = pim_schema_list(app, listed[k]);
+		json_array_foreach(arr, i, d)
+			if (json_get_str(d, "code"))
+				json_array_append_new(codes, json_string(json_get_str(d, "code")));
+		json_decref(arr);
+		json_object_set_new(s, listed[k], codes);
+	}
+	return s;
+}
+
+/* Parses fd into the catalog; the counters land in r->c. */
+static int run_import(struct run *r, int fd, enum imp_format f, json_t *profile,
+		      struct hub_err *err)
+{
+	struct imp_sink sink = {on_doc, on_row_failed, on_note, on_schema_doc, on_progress, r};
+	struct imp_opts o = {f, NULL, profile, NULL};
+	int rc;
+
+	o.schema = pim_import_schema(r->app);
+	clock_gettime(CLOCK_MONOTONIC, &r->t0);
+	r->last_progress = r->t0;
+	rc = imp_run(fd, &o, &sink, err);
+	if (r->fatal) {
+		rc = r->fatal;
+		*err = r->fatal_err;
+	}
+	if (rc < 0) {
+		if (r->b)
+			pim_batch_abort(r->b);
+		r->b = NULL;
+	} else if (batch_close(r) < 0) {
+		rc = r->fatal;
+		*err = r->fatal_err;
+	}
+	lock(r);
+	r->c->seconds = since(&r->t0);
+	if (rc == 0)
+		r->c->bytes_done = r->c->bytes_total;
+	unlock(r);
+	json_decref(o.schema);
+	return rc;
+}
+
+static int parse_mode(const char *s, enum pim_mode *out)
+{
+	for (int i = 0; i < 3; i++)
+		if (s && !strcmp(s, mode_names[i])) {
+			*out = (enum pim_mode)i;
+			return 0;
+		}
+	return -1;
+}
+
+static void counts_to_json(const struct counts *c, json_t *rep, bool with_errors)
+{
+	double secs = c->seconds > 0 ? c->seconds : 0;
+	long rps = secs > 0.001 ? (long)((double)c->rows / secs) : 0;
+
+	json_object_set_new(rep, "bytes_total", json_integer((json_int_t)c->bytes_total));
+	json_object_set_new(rep, "bytes_done", json_integer((json_int_t)c->bytes_done));
+	json_object_set_new(rep, "rows", json_integer(c->rows));
+	json_object_set_new(rep, "created", json_integer(c->created));
+	json_object_set_new(rep, "updated", json_integer(c->updated));
+	json_object_set_new(rep, "unchanged", json_integer(c->unchanged));
+	json_object_set_new(rep, "failed", json_integer(c->failed));
+	json_object_set_new(rep, "rows_per_second", json_integer(rps));
+	json_object_set_new(rep, "seconds", json_real((double)(long)(secs * 1000) / 1000));
+	json_object_set_new(rep, "errors_total", json_integer(c->nerrors));
+	if (with_errors)
+		json_object_set(rep, "errors", c->errors ? c->errors : json_array());
+}
+
+struct offline_fill {
+	const char *format, *profile, *mode;
+	bool dry_run;
+};
+
+static void offline_fill(struct run *r)
+{
+	counts_to_json(r->c, r->report, false);
+}
+
+int pim_import_file(struct pim_app *app, int fd, const char *format, const char *profile,
+		    const char *mode, bool dry_run, const char *by, json_t *report,
+		    void (*progress)(void *cls, const json_t *report), void *cls,
+		    struct hub_err *err)
+{
+	enum imp_format f = imp_format_parse(format);
+	struct counts c = {0};
+	struct run r = {0};
+	json_t *prof = NULL;
+	struct stat st;
+	char pdir[4096];
+	int rc;
+
+	if (f == IMP_FORMAT_NONE)
+		return hub_err_set(err, HUB_EINVAL, "unknown format '%s' (csv, gmc-xml, gmc-tsv, bmecat, jsonl)",
+				   format ? format : "");
+	if (!profile || !*profile)
+		profile = imp_default_profile(f);
+	if (!mode)
+		mode = "upsert";
+	if (parse_mode(mode, &r.mode) < 0)
+		return hub_err_set(err, HUB_EINVAL, "unknown mode '%s' (upsert, create, update)", mode);
+	snprintf(pdir, sizeof(pdir), "%s/profiles", app->schemas_dir ? app->schemas_dir : "schemas");
+	if (profile && (rc = imp_profile_load(pdir, profile, &prof, err)) < 0)
+		return rc;
+	c.errors = json_array();
+	if (fstat(fd, &st) == 0)
+		c.bytes_total = (uint64_t)st.st_size;
+	r.app = app;
+	r.by = by;
+	r.dry_run = dry_run;
+	r.c = &c;
+	r.progress = progress;
+	r.progress_cls = cls;
+	r.report = report;
+	r.report_fill = offline_fill;
+	json_object_set_new(report, "format", json_string(imp_format_name(f)));
+	json_object_set_new(report, "profile", profile ? json_string(profile) : json_null());
+	json_object_set_new(report, "mode", json_string(mode));
+	json_object_set_new(report, "dry_run", json_boolean(dry_run));
+	json_object_set_new(report, "status", json_string("running"));
+	rc = run_import(&r, fd, f, prof, err);
+	if (rc < 0)
+		add_error(&r, 0, NULL, "malformed_file", err->msg);
+	json_object_set_new(report, "status", json_string(rc < 0 ? "failed" : "done"));
+	counts_to_json(&c, report, true);
+	json_decref(c.errors);
+	json_decref(prof);
+	return rc;
+}
+
+/* ---- jobs ---- */
+
+/* The report of j; the caller holds the lock. */
+static json_t *job_report_locked(struct job *j, bool with_errors)
+{
+	json_t *rep;
+
+	rep = json_pack("{s:s,s:s,s:s,s:s?,s:s,s:b}", "id", j->id, "status", status_names[j->status],
+			"format", j->format, "profile", j->profile[0] ? j->profile : NULL, "mode",
+			mode_names[j->mode], "dry_run", j->dry_run);
+	if (j->status == J_RUNNING)
+		j->c.seconds = since(&j->t0);
+	counts_to_json(&j->c, rep, with_errors);
+	if (j->fail_msg[0])
+		json_object_set_new(rep, "error", json_string(j->fail_msg));
+	return rep;
+}
+
+static json_t *job_report(struct pim_imports *im, struct job *j, bool with_errors)
+{
+	json_t *rep;
+
+	pthread_mutex_lock(&im->lock);
+	rep = job_report_locked(j, with_errors);
+	pthread_mutex_unlock(&im->lock);
+	return rep;
+}
+
+static void job_free(struct job *j)
+{
+	if (!j)
+		return;
+	json_decref(j->c.errors);
+	json_decref(j->profile_doc);
+	free(j);
+}
+
+/* Writes the finished report next to the spool files, atomically. */
+static void job_persist(struct pim_imports *im, struct job *j)
+{
+	char path[4200], tmp[4210];
+	json_t *rep = job_report(im, j, true);
+
+	snprintf(path, sizeof(path), "%s/%s.json", im->dir, j->id);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if (json_dump_file(rep, tmp, JSON_COMPACT) == 0 && rename(tmp, path) == 0)
+		hub_log(LOG_DEBUG, "import report id=%s", j->id);
+	else
+		hub_log(LOG_WARN, "import report not saved id=%s error=\"%s\"", j->id, strerror(errno));
+	json_decref(rep);
+}
+
+/* Keeps the newest finished jobs in memory; older ones live on disk. */
+static void jobs_trim(struct pim_imports *im)
+{
+	struct job **pp = &im->jobs;
+	int n = 0;
+
+	while (*pp) {
+		struct job *j = *pp;
+
+		if (++n > IMPORT_KEEP_JOBS && j->status >= J_DONE) {
+			*pp = j->next;
+			job_free(j);
+			continue;
+		}
+		pp = &j->next;
+	}
+}
+
+static void job_run(struct pim_imports *im, struct job *j)
+{
+	struct run r = {0};
+	struct hub_err err = {0};
+	enum imp_format f = imp_format_parse(j->format);
+	int fd, rc;
+
+	fd = open(j->spool, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		rc = hub_err_set(&err, HUB_EIO, "cannot open the uploaded file: %s", strerror(errno));
+		goto done;
+	}
+	r.app = im->app;
+	r.by = j->by;
+	r.dry_run = j->dry_run;
+	r.mode = j->mode;
+	r.c = &j->c;
+	r.lock = &im->lock;
+	r.cancel = &j->cancel;
+	hub_log(LOG_INFO, "import start id=%s format=%s bytes=%llu", j->id, j->format,
+		(unsigned long long)j->c.bytes_total);
+	rc = run_import(&r, fd, f, j->profile_doc, &err);
+	close(fd);
+done:
+	pthread_mutex_lock(&im->lock);
+	if (rc == HUB_EGONE || atomic_load(&j->cancel)) {
+		j->status = J_CANCELLED;
+		snprintf(j->fail_msg, sizeof(j->fail_msg), "%s",
+			 im->stopping ? "pimd stopped during the import" : "the import was cancelled");
+	} else if (rc < 0) {
+		j->status = J_FAILED;
+		snprintf(j->fail_msg, sizeof(j->fail_msg), "%s", err.msg);
+		j->c.nerrors++;
+		if (json_array_size(j->c.errors) < IMPORT_MAX_ERRORS + 1)
+			json_array_append_new(j->c.errors,
+					      json_pack("{s:I,s:n,s:s,s:s}", "line", (json_int_t)0, "field",
+							"code", "malformed_file", "message", err.msg));
+	} else {
+		j->status = J_DONE;
+	}
+	pthread_mutex_unlock(&im->lock);
+	hub_log(LOG_INFO,
+		"import end id=%s status=%s rows=%ld created=%ld updated=%ld unchanged=%ld failed=%ld "
+		"seconds=%.2f",
+		j->id, status_names[j->status], j->c.rows, j->c.created, j->c.updated, j->c.unchanged,
+		j->c.failed, j->c.seconds);
+	unlink(j->spool);
+	job_persist(im, j);
+}
+
+static void *worker(void *arg)
+{
+	struct pim_imports *im = arg;
+
+	pthread_mutex_lock(&im->lock);
+	for (;;) {
+		struct job *j;
+
+		while (!im->stopping && !im->qhead)
+			pthread_cond_wait(&im->cond, &im->lock);
+		if (im->stopping)
+			break;
+		j = im->qhead;
+		im->qhead = j->qnext;
+		if (!im->qhead)
+			im->qtail = NULL;
+		if (atomic_load(&j->cancel)) {
+			j->status = J_CANCELLED;
+			pthread_mutex_unlock(&im->lock);
+			unlink(j->spool);
+			job_persist(im, j);
+			pthread_mutex_lock(&im->lock);
+			continue;
+		}
+		j->status = J_RUNNING;
+		clock_gettime(CLOCK_MONOTONIC, &j->t0);
+		pthread_mutex_unlock(&im->lock);
+		job_run(im, j);
+		pthread_mutex_lock(&im->lock);
+		jobs_trim(im);
+	}
+	pthread_mutex_unlock(&im->lock);
+	return NULL;
+}
+
+/* Reports left by a previous run; spool files without one were never
+ * finished: reported failed. */
+static void load_reports(struct pim_imports *im)
+{
+	DIR *d = opendir(im->dir);
+	struct dirent *e;
+
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		char path[4400];
+
+		if (n > 7 && !strcmp(e->d_name + n - 7, ".upload")) {
+			char id[64];
+			json_t *rep;
+
+			snprintf(path, sizeof(path), "%s/%s", im->dir, e->d_name);
+			unlink(path);
+			snprintf(id, sizeof(id), "%.*s", (int)(n - 7), e->d_name);
+			snprintf(path, sizeof(path), "%s/%s.json", im->dir, id);
+			if (access(path, F_OK) == 0)
+				continue;
+			rep = json_pack("{s:s,s:s,s:s,s:[{s:i,s:n,s:s,s:s}]}", "id", id, "status", "failed",
+					"error", "pimd stopped before the import finished", "errors",
+					"line", 0, "field", "code", "interrupted", "message",
+					"pimd stopped before the import finished");
+			json_dump_file(rep, path, JSON_COMPACT);
+			json_decref(rep);
+		}
+	}
+	closedir(d);
+}
+
+int pim_imports_open(struct pim_app *app, struct hub_err *err)
+{
+	struct pim_imports *im = calloc(1, sizeof(*im));
+
+	if (!im)
+		return hub_err_set(err, HUB_ENOMEM, "out of memory");
+	im->app = app;
+	snprintf(im->dir, sizeof(im->dir), "%s/imports", app->data_dir);
+	if (mkdir(im->dir, 0700) < 0 && errno != EEXIST) {
+		hub_err_set(err, HUB_EIO, "cannot create '%s': %s", im->dir, strerror(errno));
+		free(im);
+		return HUB_EIO;
+	}
+	pthread_mutex_init(&im->lock, NULL);
+	pthread_cond_init(&im->cond, NULL);
+	load_reports(im);
+	if (pthread_create(&im->worker, NULL, worker, im) != 0) {
+		pthread_mutex_destroy(&im->lock);
+		pthread_cond_destroy(&im->cond);
+		free(im);
+		return hub_err_set(err, HUB_EIO, "cannot start the import worker");
+	}
+	im->started = true;
+	app->imports = im;
+	return 0;
+}
+
+void pim_imports_close(struct pim_app *app)
+{
+	struct pim_imports *im = app ? app->imports : NULL;
+	struct job *j;
+
+	if (!im)
+		return;
+	pthread_mutex_lock(&im->lock);
+	im->stopping = true;
+	for (j = im->jobs; j; j = j->next)
+		atomic_store(&j->cancel, true);
+	pthread_cond_broadcast(&im->cond);
+	pthread_mutex_unlock(&im->lock);
+	if (im->started)
+		pthread_join(im->worker, NULL);
+	while ((j = im->jobs)) {
+		im->jobs = j->next;
+		if (j->status == J_QUEUED)
+			unlink(j->spool);
+		job_free(j);
+	}
+	pthread_mutex_destroy(&im->lock);
+	pthread_cond_destroy(&im->cond);
+	free(im);
+	app->imports = NULL;
+}
+
+/* ---- HTTP ---- */
+
+struct upload {
+	struct job *job; /* NULL once handed to the queue */
+	int fd;
+};
+
+static void upload_free(void *p)
+{
+	struct upload *u = p;
+
+	if (!u)
+		return;
+	if (u->fd >= 0)
+		close(u->fd);
+	if (u->job) {
+		unlink(u->job->spool);
+		job_free(u->job);
+	}
+	free(u);
+}
+
+static struct job *find_job(struct pim_imports *im, const char *id)
+{
+	struct job *j;
+
+	for (j = im->jobs; j; j = j->next)
+		if (!strcmp(j->id, id))
+			return j;
+	return NULL;
+}
+
+/* Checks the query and makes the job (not yet queued). */
+static int job_new(struct http_req *req, struct pim_imports *im, struct job **out,
+		   struct hub_err *err)
+{
+	const char *format = http_query(req, "format");
+	const char *profile = http_query(req, "profile");
+	const char *mode = http_query(req, "mode");
+	const char *dry = http_query(req, "dry_run");
+	const char *inline_prof = http_header(req, "X-Import-Profile");
+	enum imp_format f;
+	struct job *j;
+	char pdir[4096];
+	int rc;
+	struct timespec now;
+
+	j = calloc(1, sizeof(*j));
+	if (!j)
+		return hub_err_set(err, HUB_ENOMEM, "out of memory");
+	f = format && *format ? imp_format_parse(format) : IMP_CSV;
+	if (f == IMP_FORMAT_NONE) {
+		rc = hub_err_set(err, HUB_EINVAL,
+				 "format '%.40s' is not one of csv, gmc-xml, gmc-tsv, bmecat, jsonl",
+				 format);
+		goto fail;
+	}
+	snprintf(j->format, sizeof(j->format), "%s", imp_format_name(f));
+	if (!mode || !*mode)
+		mode = "upsert";
+	if (parse_mode(mode, &j->mode) < 0) {
+		rc = hub_err_set(err, HUB_EINVAL, "mode '%.40s' is not one of upsert, create, update",
+				 mode);
+		goto fail;
+	}
+	j->dry_run = dry && (!strcmp(dry, "true") || !strcmp(dry, "1") || !strcmp(dry, "yes"));
+	if (inline_prof && *inline_prof) {
+		j->profile_doc = json_parse(inline_prof, strlen(inline_prof), err);
+		if (!j->profile_doc || !json_is_object(j->profile_doc)) {
+			rc = hub_err_set(err, HUB_EINVAL, "X-Import-Profile is not a JSON object: %s",
+					 err->msg);
+			goto fail;
+		}
+		snprintf(j->profile, sizeof(j->profile), "%s",
+			 json_get_str(j->profile_doc, "code") ? json_get_str(j->profile_doc, "code")
+							       : "inline");
+	} else {
+		if (!profile || !*profile)
+			profile = imp_default_profile(f);
+		if (profile) {
+			snprintf(pdir, sizeof(pdir), "%s/profiles",
+				 im->app->schemas_dir ? im->app->schemas_dir : "schemas");
+			rc = imp_profile_load(pdir, profile, &j->profile_doc, err);
+			if (rc < 0) {
+				if (rc == HUB_ENOTFOUND)
+					rc = HUB_EINVAL;
+				err->code = rc;
+				goto fail;
+			}
+			snprintf(j->profile, sizeof(j->profile), "%s", profile);
+		}
+	}
+	snprintf(j->by, sizeof(j->by), "%s", http_user(req));
+	clock_gettime(CLOCK_REALTIME, &now);
+	pthread_mutex_lock(&im->lock);
+	snprintf(j->id, sizeof(j->id), "imp_%011llx%04x",
+		 (unsigned long long)(now.tv_sec * 1000 + now.tv_nsec / 1000000),
+		 (im->seq++) & 0xffff);
+	pthread_mutex_unlock(&im->lock);
+	snprintf(j->spool, sizeof(j->spool), "%.4000s/%s.upload", im->dir, j->id);
+	j->c.errors = json_array();
+	j->status = J_QUEUED;
+	*out = j;
+	return 0;
+fail:
+	job_free(j);
+	return rc;
+}
+
+static int imports_body(struct http_req *req, const char *data, size_t len)
+{
+	struct pim_app *app = http_app(req);
+	struct upload *u = http_ctx(req);
+	struct hub_err err = {0};
+
+	if (!u) {
+		u = calloc(1, sizeof(*u));
+		if (!u) {
+			hub_err_set(&err, HUB_ENOMEM, "out of memory");
+			return http_fail(req, &err), -1;
+		}
+		u->fd = -1;
+		http_set_ctx(req, u, upload_free);
+		if (job_new(req, app->imports, &u->job, &err) < 0)
+			return http_fail(req, &err), -1;
+		u->fd = open(u->job->spool, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (u->fd < 0) {
+			hub_err_set(&err, HUB_EIO, "cannot store the upload: %s", strerror(errno));
+			return http_fail(req, &err), -1;
+		}
+	}
+	while (len) {
+		ssize_t n = write(u->fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			hub_err_set(&err, errno == ENOSPC ? HUB_ETOOBIG : HUB_EIO,
+				    "cannot store the upload: %s", strerror(errno));
+			return http_fail(req, &err), -1;
+		}
+		data += n;
+		len -= (size_t)n;
+		u->job->c.bytes_total += (uint64_t)n;
+	}
+	return 0;
+}
+
+static void set_location(struct http_req *req, const char *id)
+{
+	char loc[96];
+
+	snprintf(loc, sizeof(loc), "/v1/imports/%s", id);
+	http_set_header(req, "Location", loc);
+}
+
+static int imports_post(struct http_req *req)
+{
+	struct pim_app *app = http_app(req);
+	struct pim_imports *im = app->imports;
+	struct upload *u = http_ctx(req);
+	struct hub_err err = {0};
+	struct job *j;
+	json_t *rep;
+
+	if (!u || !u->job) {
+		/* no body at all: check the query anyway, for a precise answer */
+		if (job_new(req, im, &j, &err) < 0)
+			return http_reply_err(req, &err);
+		job_free(j);
+		return http_reply_problem(req, 400,
+					  "the body is empty: send the file itself as the request body",
+					  NULL);
+	}
+	close(u->fd);
+	u->fd = -1;
+	j = u->job;
+	u->job = NULL;
+	pthread_mutex_lock(&im->lock);
+	j->next = im->jobs;
+	im->jobs = j;
+	if (im->qtail)
+		im->qtail->qnext = j;
+	else
+		im->qhead = j;
+	im->qtail = j;
+	pthread_cond_signal(&im->cond);
+	pthread_mutex_unlock(&im->lock);
+	hub_log(LOG_INFO, "import queued id=%s format=%s bytes=%llu by=%s", j->id, j->format,
+		(unsigned long long)j->c.bytes_total, j->by);
+	rep = job_report(im, j, true);
+	set_location(req, j->id);
+	http_reply_json(req, 202, rep);
+	json_decref(rep);
+	return 0;
+}
+
+static bool id_ok(const char *id)
+{
+	size_t n = strlen(id);
+
+	if (n < 5 || n > 30 || strncmp(id, "imp_", 4))
+		return false;
+	for (size_t i = 4; i < n; i++)
+		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'f')))
+			return false;
+	return true;
+}
+
+static int imports_get(struct http_req *req)
+{
+	struct pim_app *app = http_app(req);
+	struct pim_imports *im = app->imports;
+	const char *id = http_param(req, "id");
+	struct job *j;
+	json_t *rep = NULL;
+
+	if (!id_ok(id))
+		return http_reply_problem(req, 404, "no such import job", NULL);
+	pthread_mutex_lock(&im->lock);
+	j = find_job(im, id);
+	if (j)
+		rep = job_report_locked(j, true);
+	pthread_mutex_unlock(&im->lock);
+	if (!j) {
+		char path[4200];
+
+		snprintf(path, sizeof(path), "%s/%s.json", im->dir, id);
+		rep = json_load_file(path, 0, NULL);
+	}
+	if (!rep)
+		return http_reply_problem(req, 404, "no such import job", NULL);
+	http_reply_json(req, 200, rep);
+	json_decref(rep);
+	return 0;
+}
+
+static int cmp_id_desc(const void *a, const void *b)
+{
+	return -strcmp(json_get_str(*(json_t *const *)a, "id"), json_get_str(*(json_t *const *)b, "id"));
+}
+
+/* Every job in memory and on disk, newest first, without the error lists. */
+static int imports_list(struct http_req *req)
+{
+	struct pim_app *app = http_app(req);
+	struct pim_imports *im = app->imports;
+	json_t *items = json_array(), *seen = json_object(), *out;
+	long limit = 100;
+	struct job *j;
+	DIR *d;
+	struct dirent *e;
+	size_t n;
+	json_t **arr;
+
+	if (http_query_long(req, "limit", 100, 1, 1000, &limit) < 0)
+		return 0;
+	pthread_mutex_lock(&im->lock);
+	for (j = im->jobs; j; j = j->next) {
+		json_object_set_new(seen, j->id, json_true());
+		json_array_append_new(items, job_report_locked(j, false));
+	}
+	pthread_mutex_unlock(&im->lock);
+	d = opendir(im->dir);
+	while (d && (e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		char id[64], path[4400];
+		json_t *rep;
+
+		if (len < 6 || strcmp(e->d_name + len - 5, ".json"))
+			continue;
+		snprintf(id, sizeof(id), "%.*s", (int)(len - 5), e->d_name);
+		if (json_object_get(seen, id) || !id_ok(id))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", im->dir, e->d_name);
+		rep = json_load_file(path, 0, NULL);
+		if (rep) {
+			json_object_del(rep, "errors");
+			json_array_append_new(items, rep);
+		}
+	}
+	if (d)
+		closedir(d);
+	n = json_array_size(items);
+	arr = malloc((n ? n : 1) * sizeof(*arr));
+	for (size_t i = 0; arr && i < n; i++)
+		arr[i] = json_incref(json_array_get(items, i));
+	if (arr)
+		qsort(arr, n, sizeof(*arr), cmp_id_desc);
+	out = json_array();
+	for (size_t i = 0; arr && i < n; i++) {
+		if ((long)i < limit)
+			json_array_append(out, arr[i]);
+		json_decref(arr[i]);
+	}
+	free(arr);
+	json_decref(items);
+	json_decref(seen);
+	items = json_pack("{s:o,s:n}", "items", out, "next_cursor");
+	http_reply_json(req, 200, items);
+	json_decref(items);
+	return 0;
+}
+
+static int imports_cancel(struct http_req *req)
+{
+	struct pim_app *app = http_app(req);
+	struct pim_imports *im = app->imports;
+	const char *id = http_param(req, "id");
+	struct job *j;
+	json_t *rep;
+	bool finished;
+
+	if (!id_ok(id))
+		return http_reply_problem(req, 404, "no such import job", NULL);
+	pthread_mutex_lock(&im->lock);
+	j = find_job(im, id);
+	finished = j && j->status >= J_DONE;
+	if (j && !finished) {
+		atomic_store(&j->cancel, true);
+		if (j->status == J_QUEUED)
+			j->status = J_CANCELLED;
+	}
+	rep = j ? job_report_locked(j, false) : NULL;
+	pthread_mutex_unlock(&im->lock);
+	if (!j)
+		return http_reply_problem(req, 404, "no such import job (or it finished long ago)",
+					  NULL);
+	if (finished) {
+		http_reply_problem(req, 409, "the import has already finished", NULL);
+	} else {
+		http_reply_json(req, 202, rep);
+	}
+	json_decref(rep);
+	return 0;
+}
+
+const struct http_route pim_import_routes[] = {
+	{"POST", "/v1/imports", imports_post, ROLE_MERCHANDISER, imports_body, IMPORT_MAX_BODY},
+	{"GET", "/v1/imports", imports_list, ROLE_MERCHANDISER | ROLE_READER, NULL, 0},
+	{"GET", "/v1/imports/{id}", imports_get, ROLE_MERCHANDISER | ROLE_READER, NULL, 0},
+	{"DELETE", "/v1/imports/{id}", imports_cancel, ROLE_MERCHANDISER, NULL, 0},
+	{"POST", "/v1/imports/{id}/cancel", imports_cancel, ROLE_MERCHANDISER, NULL, 0},
+};
+const size_t pim_import_nroutes = sizeof(pim_import_routes) / sizeof(pim_import_routes[0]);
