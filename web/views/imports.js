@@ -1,7 +1,7 @@
 // #/imports: upload a feed file as an import job and watch it: progress,
 // counts, and the per-line error report. #/imports/ID shows one job.
 import { auth, pim, query, upload } from '../api.js';
-import { h, field, problemBox, fmtBytes, fmtTime } from '../ui.js';
+import { h, field, problemBox, fmtBytes, items } from '../ui.js';
 
 const RECENT = 'hub.recentImports';
 const FORMATS = [['csv', 'CSV'], ['gmc-xml', 'Google Merchant XML'], ['gmc-tsv', 'Google Merchant TSV'],
@@ -76,12 +76,31 @@ export async function importsPage(jobId) {
   go);
 
   if (jobId) job.replaceChildren(jobView(jobId, null));
-  const past = recent();
   return h('section', h('h1', 'Imports'),
     h('p.muted', 'Upload a catalog feed. Every line is validated against the schema; lines that fail are listed with their reason and change nothing.'),
-    form, job,
-    past.length ? h('section.recent', h('h2', 'Recent imports'), h('ul', past.map((p) => h('li',
-      h('a', { href: `#/imports/${encodeURIComponent(p.id)}` }, p.file || p.id), ' ', h('span.muted', fmtTime(p.at)))))) : null);
+    form, job, await recentJobs());
+}
+
+// Recent jobs: pimd's list (GET /v1/imports), named by the files this
+// browser uploaded; the browser's own list when pimd cannot list.
+async function recentJobs() {
+  const files = Object.fromEntries(recent().map((r) => [r.id, r]));
+  let list;
+  try {
+    list = items(await pim('/v1/imports?limit=20'));
+  } catch {
+    list = recent().map((r) => ({ id: r.id }));
+  }
+  if (!list.length) return null;
+  return h('section.recent', h('h2', 'Recent imports'), h('table.list',
+    h('thead', h('tr', h('th', 'Job'), h('th', 'File'), h('th', 'Status'), h('th', 'Format'),
+      h('th', 'Created'), h('th', 'Updated'), h('th', 'Failed'))),
+    h('tbody', list.map((j) => h('tr',
+      h('td', h('a', { href: `#/imports/${encodeURIComponent(j.id)}` }, j.id)),
+      h('td', files[j.id] ? files[j.id].file : h('span.muted', '—')),
+      h('td', j.status ? h(`span.status.${j.status}`, j.status) : ''),
+      h('td', j.format || ''), h('td', String(j.created ?? '')), h('td', String(j.updated ?? '')),
+      h('td', String(j.failed ?? '')))))));
 }
 
 // A live report of job id; polls until the job ends or the view goes away.
@@ -95,7 +114,20 @@ function jobView(id, first) {
     const errs = j.errors || [];
     box.replaceChildren(...[
       h('div.job-head', h('h2', `Import ${id}`), h(`span.status.${j.status || 'queued'}`, j.status || 'queued'),
-        j.dry_run ? h('span.badge', 'dry run') : null),
+        j.dry_run ? h('span.badge', 'dry run') : null,
+        FINAL.includes(j.status) ? null : h('button.small.danger', {
+          type: 'button',
+          on: {
+            click: async (ev) => {
+              ev.target.disabled = true;
+              try {
+                await pim(`/v1/imports/${encodeURIComponent(id)}/cancel`, { method: 'POST' });
+              } catch (e) {
+                box.append(problemBox(e.problem || { detail: e.message }, 'Cannot cancel'));
+              }
+            },
+          },
+        }, 'Cancel')),
       h('p.muted', [j.format, j.profile && `profile ${j.profile}`, j.mode].filter(Boolean).join(' · '),
         j.rows_per_second ? ` · ${Math.round(j.rows_per_second)} rows/s` : ''),
       h('progress', { max: 100, value: pct, 'aria-label': 'Import progress' }),

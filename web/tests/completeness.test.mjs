@@ -1,0 +1,39 @@
+// Completeness per channel/locale: counts, and the products that miss
+// required values with what they miss.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { PIM, openBrowser, signIn, seedSchema, put, mug, all, shot } from './lib.mjs';
+
+let b;
+before(async () => {
+  await seedSchema();
+  await put('/v1/products/WT-C1', mug('WT-C1', 'Complete mug'));
+  const incomplete = mug('WT-C2', 'Mug without a price');
+  delete incomplete.values.wt_price;
+  await put('/v1/products/WT-C2', incomplete);
+  b = await openBrowser();
+  await signIn(b.page);
+  await b.page.getByRole('heading', { name: 'Products' }).waitFor();
+});
+after(async () => { if (b) await b.close(); });
+
+test('the table counts complete products and lists what is missing', async () => {
+  const { page } = b;
+  const products = await all('/v1/products');
+  const at = (p) => p.completeness && p.completeness['wt_web/en_US'];
+  const counted = products.filter(at);
+  const complete = counted.filter((p) => at(p).ratio === 100);
+  await page.getByRole('link', { name: 'Completeness' }).click();
+  const row = page.locator('tr[data-key="wt_web/en_US"]');
+  await row.waitFor();
+  assert.match(await row.innerText(), new RegExp(`${complete.length} of ${counted.length}`));
+  assert.match(await row.innerText(), /wt_price/);
+  await row.getByRole('link').click();
+  const detail = page.locator('section.detail');
+  await detail.getByRole('link', { name: 'WT-C2' }).waitFor();
+  assert.match(await detail.innerText(), /wt_price/);
+  assert.equal(await detail.getByRole('link', { name: 'WT-C1' }).count(), 0);
+  await shot(page, 'completeness');
+  await detail.getByRole('link', { name: 'WT-C2' }).click();
+  await page.locator('fieldset[data-attr="wt_price"] .missing').waitFor();
+});
