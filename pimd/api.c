@@ -498,6 +498,8 @@ static int batch_flush(struct http_req *req, struct batch_ctx *c, bool final)
 	rc = pim_batch_begin(app, http_user(req), c->dry_run, &b, &err);
 	if (rc < 0)
 		return http_fail(req, &err);
+	if (!final)
+		pim_batch_lazy(b);
 	while (pos < end) {
 		char *nl = memchr(c->pend.data + pos, '\n', end - pos);
 		size_t ll = (nl ? (size_t)(nl - c->pend.data) : end) - pos;
@@ -585,8 +587,8 @@ static int batch_body(struct http_req *req, const char *data, size_t len)
 	}
 	if (buf_add(&c->pend, data, len) < 0)
 		return http_fail(req, &(struct hub_err){HUB_ENOMEM, "out of memory"});
-	for (size_t i = 0; i < len; i++)
-		c->pend_lines += data[i] == '\n';
+	for (const char *p = data, *end = data + len; (p = memchr(p, '\n', end - p)); p++)
+		c->pend_lines++;
 	if (c->pend_lines >= BATCH_LINES || c->pend.len >= BATCH_BYTES)
 		batch_flush(req, c, false);
 	if (c->pend.len > BATCH_MAX_LINE) {
@@ -605,8 +607,14 @@ static int handle_batch(struct http_req *req)
 
 	if (!c)
 		return http_reply_problem(req, 400, "an NDJSON body is required", NULL);
-	if (c->pend.len)
+	if (c->pend.len) {
 		batch_flush(req, c, true);
+	} else if (!c->dry_run) {
+		struct hub_err err = {0};
+
+		if (pim_catalog_sync(http_app(req), &err) < 0)
+			return http_reply_err(req, &err);
+	}
 	s = buf_detach(&c->out, &len);
 	return http_reply_owned(req, 200, "application/x-ndjson", s ? s : strdup(""), s ? len : 0);
 }

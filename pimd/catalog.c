@@ -30,6 +30,7 @@ struct pim_batch {
 	char by[64];
 	bool dry_run;
 	bool schema_changed;
+	bool lazy;
 	int64_t now;
 	char now_s[32];
 	uint64_t seq;
@@ -367,10 +368,16 @@ json_t *pim_completeness(const struct pim_schema *s, const char *family, json_t 
 					json_array_append(missing, a);
 			}
 			snprintf(key, sizeof(key), "%s/%s", code, json_string_value(loc));
-			json_object_set_new(out, key,
-					    json_pack("{s:I,s:o}", "ratio",
-						      (json_int_t)(nreq ? (nreq - json_array_size(missing)) * 100 / nreq : 100),
-						      "missing", missing));
+			{
+				json_t *e = json_object();
+
+				json_object_set_new_nocheck(
+					e, "ratio",
+					json_integer((json_int_t)(nreq ? (nreq - json_array_size(missing)) * 100 / nreq
+								       : 100)));
+				json_object_set_new_nocheck(e, "missing", missing);
+				json_object_set_new(out, key, e);
+			}
 		}
 	}
 	return out;
@@ -418,17 +425,22 @@ static long last_version(struct pim_txn *t, const char *sku)
 	return v;
 }
 
+/* Serialises into one per-thread buffer that is reused, so that the write
+ * path does not allocate for every document. */
+static _Thread_local struct buf put_buf;
+
 static int put_json(struct pim_txn *t, int db, const void *key, size_t kl, json_t *j,
 		    struct hub_err *err)
 {
-	size_t len;
-	char *s = json_dump_compact(j, &len);
 	int rc;
 
-	if (!s)
+	buf_reset(&put_buf);
+	if (pim_json_write(&put_buf, j) < 0)
 		return hub_err_set(err, HUB_ENOMEM, "out of memory");
-	rc = pim_put(t, db, key, kl, s, len, err);
-	free(s);
+	rc = pim_put(t, db, key, kl, put_buf.data, put_buf.len, err);
+	/* a huge document must not pin its buffer for the thread's lifetime */
+	if (put_buf.cap > (1u << 20))
+		buf_release(&put_buf);
 	return rc;
 }
 
@@ -522,6 +534,16 @@ uint64_t pim_catalog_last_seq(struct pim_app *app)
 	return __atomic_load_n(&app->catalog->last_seq, __ATOMIC_ACQUIRE);
 }
 
+void pim_batch_lazy(struct pim_batch *b)
+{
+	b->lazy = true;
+}
+
+int pim_catalog_sync(struct pim_app *app, struct hub_err *err)
+{
+	return pim_store_sync(app->store, err);
+}
+
 struct pim_txn *pim_batch_txn(struct pim_batch *b)
 {
 	return b->txn;
@@ -565,6 +587,7 @@ int pim_batch_begin(struct pim_app *app, const char *by, bool dry_run, struct pi
 
 static void batch_free(struct pim_batch *b)
 {
+	buf_release(&put_buf);
 	pim_schema_unref(b->schema);
 	json_decref(b->touched);
 	pthread_mutex_unlock(&b->c->write_lock);
@@ -592,6 +615,8 @@ int pim_batch_commit(struct pim_batch *b, struct hub_err *err)
 	}
 	rc = pim_txn_commit(b->txn, err);
 	b->txn = NULL;
+	if (rc == 0 && !b->lazy)
+		rc = pim_store_sync(b->app->store, err);
 	if (rc == 0) {
 		if (b->schema_changed) {
 			struct pim_schema *old;
@@ -749,8 +774,8 @@ static int store(struct pim_batch *b, const char *sku, json_t *old, json_t *norm
 	}
 	if (rc == 0) {
 		oldcore = old ? core_of(old) : NULL;
-		hist = json_pack("{s:I,s:s,s:s,s:o,s:O}", "version", (json_int_t)version, "at",
-				 b->now_s, "by", b->by, "changes", diff(oldcore, norm), "document", norm);
+		hist = json_pack("{s:I,s:s,s:s,s:o}", "version", (json_int_t)version, "at", b->now_s,
+				 "by", b->by, "changes", diff(oldcore, norm));
 		json_decref(oldcore);
 		history_key(sku, (uint32_t)version, hkey, &hkl);
 		rc = put_json(b->txn, PDB_HISTORY, hkey, hkl, hist, err);
@@ -912,33 +937,114 @@ int pim_batch_patch(struct pim_batch *b, const char *sku, json_t *patch, enum pi
 	return pim_batch_merge(b, sku, patch, mode, NULL, outcome, NULL, problems, err);
 }
 
+/* Applies one history entry's changes to doc (NULL: no product). */
+static json_t *replay_one(json_t *doc, json_t *changes)
+{
+	json_t *c;
+	size_t i;
+
+	json_array_foreach(changes, i, c) {
+		const char *path = json_string_value(json_object_get(c, "path"));
+		json_t *nv = json_object_get(c, "new");
+
+		if (!path)
+			continue;
+		if (!*path) {
+			json_decref(doc);
+			doc = json_is_object(nv) ? json_deep_copy(nv) : NULL;
+			continue;
+		}
+		if (!doc)
+			doc = json_object();
+		if (!strncmp(path, "/values/", 8)) {
+			json_t *vals = json_object_get(doc, "values");
+			char attr[PIM_MAX_KEY];
+			size_t o = 0;
+
+			for (const char *p = path + 8; *p && o + 1 < sizeof(attr); p++) {
+				if (*p == '~' && (p[1] == '0' || p[1] == '1')) {
+					attr[o++] = p[1] == '0' ? '~' : '/';
+					p++;
+				} else {
+					attr[o++] = *p;
+				}
+			}
+			attr[o] = 0;
+			if (!json_is_object(vals)) {
+				vals = json_object();
+				json_object_set_new(doc, "values", vals);
+			}
+			if (!nv || json_is_null(nv))
+				json_object_del(vals, attr);
+			else
+				json_object_set(vals, attr, nv);
+		} else {
+			json_object_set(doc, path + 1, nv ? nv : json_null());
+		}
+	}
+	return doc;
+}
+
+/* The document of a version, rebuilt from the history's changes up to it
+ * (a new reference), or NULL when the product did not exist then. */
+static json_t *replay(struct pim_txn *t, const char *sku, long version, bool *found)
+{
+	char key[PIM_MAX_KEY + 8];
+	size_t kl, sl = strlen(sku);
+	struct pim_iter *it;
+	const void *k, *v;
+	size_t klen, vl;
+	json_t *doc = NULL;
+
+	*found = false;
+	history_key(sku, 0, key, &kl);
+	if (pim_iter_open(t, PDB_HISTORY, &it, NULL) < 0)
+		return NULL;
+	for (int r = pim_iter_seek(it, key, kl, &k, &klen, &v, &vl); r == 0;
+	     r = pim_iter_next(it, &k, &klen, &v, &vl)) {
+		const unsigned char *p = (const unsigned char *)k + sl + 1;
+		long ver;
+		json_t *h;
+
+		if (klen != sl + 5 || memcmp(k, key, sl + 1))
+			break;
+		ver = (long)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]);
+		if (ver > version)
+			break;
+		h = json_loadb(v, vl, 0, NULL);
+		doc = replay_one(doc, json_object_get(h, "changes"));
+		json_decref(h);
+		*found = ver == version;
+	}
+	pim_iter_close(it);
+	if (doc)
+		json_object_set_new(doc, "sku", json_string(sku));
+	return doc;
+}
+
 int pim_batch_revert(struct pim_batch *b, const char *sku, long version, const char *if_match,
 		     int *outcome, json_t **stored, json_t **problems, struct hub_err *err)
 {
-	char key[PIM_MAX_KEY + 8];
-	size_t kl;
-	const void *v;
-	size_t vl;
-	json_t *h, *doc;
+	json_t *doc;
+	bool found;
 	int rc;
 
 	if (problems)
 		*problems = NULL;
+	*outcome = 0;
 	if (version < 1 || version > 0xffffffffL || strlen(sku) > PIM_MAX_KEY - 5)
 		return hub_err_set(err, HUB_ENOTFOUND, "no version %ld of '%.200s'", version, sku);
-	history_key(sku, (uint32_t)version, key, &kl);
-	if (pim_get(b->txn, PDB_HISTORY, key, kl, &v, &vl) < 0)
+	doc = replay(b->txn, sku, version, &found);
+	if (!found) {
+		json_decref(doc);
 		return hub_err_set(err, HUB_ENOTFOUND, "no version %ld of '%.200s'", version, sku);
-	h = json_loadb(v, vl, 0, NULL);
-	doc = json_object_get(h, "document");
-	if (!doc || json_is_null(doc)) {
-		json_decref(h);
+	}
+	if (!doc)
 		return hub_err_set(err, HUB_ENOTFOUND, "version %ld of '%.200s' is a deletion",
 				   version, sku);
-	}
 	rc = pim_batch_write(b, sku, doc, PIM_MODE_UPSERT, if_match, outcome, stored, problems,
 			     err);
-	json_decref(h);
+	json_decref(doc);
 	return rc;
 }
 
@@ -978,9 +1084,8 @@ int pim_batch_delete(struct pim_batch *b, const char *sku, const char *if_match,
 	if (rc == 0) {
 		json_t *oc = core_of(old);
 
-		hist = json_pack("{s:I,s:s,s:s,s:[{s:s,s:O,s:n}],s:n}", "version", (json_int_t)version,
-				 "at", b->now_s, "by", b->by, "changes", "path", "", "old", oc, "new",
-				 "document");
+		hist = json_pack("{s:I,s:s,s:s,s:[{s:s,s:O,s:n}]}", "version", (json_int_t)version,
+				 "at", b->now_s, "by", b->by, "changes", "path", "", "old", oc, "new");
 		json_decref(oc);
 		history_key(sku, (uint32_t)version, key, &kl);
 		rc = put_json(b->txn, PDB_HISTORY, key, kl, hist, err);

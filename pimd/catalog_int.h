@@ -52,6 +52,10 @@ int pim_batch_revert(struct pim_batch *b, const char *sku, long version, const c
 /* HUB_ENOTFOUND, HUB_EPRECOND, or HUB_ECONFLICT while it has variants. */
 int pim_batch_delete(struct pim_batch *b, const char *sku, const char *if_match,
 		     struct hub_err *err);
+/* Commit without syncing to disk: for all but the last transaction of a
+ * streamed request, which then syncs them all (pim_catalog_sync). */
+void pim_batch_lazy(struct pim_batch *b);
+int pim_catalog_sync(struct pim_app *app, struct hub_err *err);
 /* The batch's transaction and schema, for reads inside it. */
 struct pim_txn *pim_batch_txn(struct pim_batch *b);
 

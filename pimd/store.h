@@ -37,6 +37,10 @@ int pim_store_open(struct pim_store **out, const char *dir, struct hub_err *err)
 /* Closes it; every transaction must have ended. Accepts NULL. */
 void pim_store_close(struct pim_store *s);
 
+/* Flushes committed transactions to disk. Commits do not sync by
+ * themselves, so that a batch of transactions pays for one sync. */
+int pim_store_sync(struct pim_store *s, struct hub_err *err);
+
 /* A write transaction is the only one at a time (others wait) and must be
  * used, committed and aborted by the thread that began it. Read
  * transactions never block writers; each thread reuses its own. */

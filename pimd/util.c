@@ -1,4 +1,6 @@
 #include "util.h"
+#include "buf.h"
+#include "err.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -319,4 +321,74 @@ uint64_t pim_from_be64(const void *p)
 	for (int i = 0; i < 8; i++)
 		v = v << 8 | b[i];
 	return v;
+}
+
+int pim_json_write(struct buf *out, const json_t *j)
+{
+	char num[48];
+	int n, rc = 0;
+
+	switch (json_typeof(j)) {
+	case JSON_OBJECT: {
+		const char *k;
+		json_t *v;
+		bool first = true;
+
+		rc = buf_addc(out, '{');
+		json_object_foreach((json_t *)j, k, v) {
+			if (!first)
+				buf_addc(out, ',');
+			first = false;
+			buf_addc(out, '"');
+			buf_add_json_escaped(out, k, strlen(k));
+			buf_add(out, "\":", 2);
+			rc = pim_json_write(out, v);
+			if (rc < 0)
+				return rc;
+		}
+		return buf_addc(out, '}');
+	}
+	case JSON_ARRAY: {
+		size_t i;
+		json_t *v;
+
+		buf_addc(out, '[');
+		json_array_foreach(j, i, v) {
+			if (i)
+				buf_addc(out, ',');
+			rc = pim_json_write(out, v);
+			if (rc < 0)
+				return rc;
+		}
+		return buf_addc(out, ']');
+	}
+	case JSON_STRING:
+		buf_addc(out, '"');
+		buf_add_json_escaped(out, json_string_value(j), json_string_length(j));
+		return buf_addc(out, '"');
+	case JSON_INTEGER: {
+		long long v = (long long)json_integer_value(j);
+		unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+		char *p = num + sizeof(num);
+
+		do {
+			*--p = (char)('0' + u % 10);
+			u /= 10;
+		} while (u);
+		if (v < 0)
+			*--p = '-';
+		return buf_add(out, p, (size_t)(num + sizeof(num) - p));
+	}
+	case JSON_REAL:
+		n = snprintf(num, sizeof(num), "%.17g", json_real_value(j));
+		if (!strpbrk(num, ".eE") && n + 2 < (int)sizeof(num)) {
+			num[n++] = '.';
+			num[n++] = '0';
+			num[n] = 0;
+		}
+		return buf_add(out, num, strlen(num));
+	case JSON_TRUE: return buf_add(out, "true", 4);
+	case JSON_FALSE: return buf_add(out, "false", 5);
+	default: return buf_add(out, "null", 4);
+	}
 }

@@ -325,7 +325,7 @@ static json_t *check_values(struct vctx *c, json_t *vals, const struct pim_famil
 	json_object_foreach(vals, code, arr) {
 		const struct pim_attr *a = pim_schema_attr(c->s, code);
 		char base[PATH_MAX_LEN], p[PATH_MAX_LEN];
-		json_t *norm, *e, *seen;
+		json_t *norm, *e;
 		size_t i;
 
 		pim_ptr(base, sizeof(base), "/values", code);
@@ -351,69 +351,76 @@ static json_t *check_values(struct vctx *c, json_t *vals, const struct pim_famil
 			continue;
 		}
 		norm = json_array();
-		seen = json_object();
 		json_array_foreach(arr, i, e) {
 			json_t *loc = json_object_get(e, "locale"), *ch = json_object_get(e, "channel");
-			json_t *data = json_object_get(e, "data");
+			json_t *data = json_object_get(e, "data"), *x;
 			const char *k;
-			json_t *x;
-			char dup[256];
+			size_t j;
 
-			snprintf(p, sizeof(p), "%.400s/%zu", base, i);
+			/* paths are formatted only for a problem: the write path is hot */
+#define AT(leaf) (snprintf(p, sizeof(p), "%.400s/%zu%s", base, i, leaf), p)
 			if (!json_is_object(e)) {
-				pim_problem(c->problems, p, "wrong_type",
+				pim_problem(c->problems, AT(""), "wrong_type",
 					    "a value is {\"locale\",\"channel\",\"data\"}");
 				continue;
 			}
-			json_object_foreach(e, k, x)
-				if (strcmp(k, "locale") && strcmp(k, "channel") && strcmp(k, "data")) {
-					char pk[PATH_MAX_LEN];
+			if (json_object_size(e) > (size_t)(!!loc + !!ch + !!data))
+				json_object_foreach(e, k, x)
+					if (strcmp(k, "locale") && strcmp(k, "channel") && strcmp(k, "data")) {
+						char pk[PATH_MAX_LEN];
 
-					pim_ptr(pk, sizeof(pk), p, k);
-					pim_problem(c->problems, pk, "unknown_field",
-						    "a value has only locale, channel and data");
-				}
+						pim_ptr(pk, sizeof(pk), AT(""), k);
+						pim_problem(c->problems, pk, "unknown_field",
+							    "a value has only locale, channel and data");
+					}
 			if (loc && json_is_null(loc))
 				loc = NULL;
 			if (ch && json_is_null(ch))
 				ch = NULL;
-			snprintf(p, sizeof(p), "%.400s/%zu/locale", base, i);
 			if (a->localizable) {
 				if (!json_is_string(loc))
-					pim_problem(c->problems, p, "locale_required",
+					pim_problem(c->problems, AT("/locale"), "locale_required",
 						    "'%s' is localizable: each value names its locale", code);
 				else if (!pim_schema_doc(c->s, PK_LOCALES, json_string_value(loc)))
-					pim_problem(c->problems, p, "unknown_locale",
+					pim_problem(c->problems, AT("/locale"), "unknown_locale",
 						    "'%.40s' is not a known locale", json_string_value(loc));
 			} else if (loc) {
-				pim_problem(c->problems, p, "not_localizable",
+				pim_problem(c->problems, AT("/locale"), "not_localizable",
 					    "'%s' is not localizable: locale must be null", code);
 			}
-			snprintf(p, sizeof(p), "%.400s/%zu/channel", base, i);
 			if (ch && !a->scopable)
-				pim_problem(c->problems, p, "not_scopable",
+				pim_problem(c->problems, AT("/channel"), "not_scopable",
 					    "'%s' is not scopable: channel must be null", code);
 			else if (ch && (!json_is_string(ch) ||
 					!pim_schema_doc(c->s, PK_CHANNELS, json_string_value(ch))))
-				pim_problem(c->problems, p, "unknown_channel",
+				pim_problem(c->problems, AT("/channel"), "unknown_channel",
 					    "'%.40s' is not a known channel",
 					    json_is_string(ch) ? json_string_value(ch) : "?");
-			snprintf(dup, sizeof(dup), "%s|%s", loc ? (json_string_value(loc) ? json_string_value(loc) : "") : "",
-				 ch ? (json_string_value(ch) ? json_string_value(ch) : "") : "");
-			if (json_object_get(seen, dup))
-				pim_problem(c->problems, base, "duplicate_value",
-					    "two values of '%s' for the same locale and channel", code);
-			json_object_set_new(seen, dup, json_true());
-			snprintf(p, sizeof(p), "%.400s/%zu/data", base, i);
+			for (j = 0; j < json_array_size(norm); j++) {
+				json_t *o = json_array_get(norm, j);
+
+				if (json_equal(json_object_get(o, "locale"), loc ? loc : json_null()) &&
+				    json_equal(json_object_get(o, "channel"), ch ? ch : json_null())) {
+					pim_problem(c->problems, AT(""), "duplicate_value",
+						    "two values of '%s' for the same locale and channel", code);
+					break;
+				}
+			}
 			if (!data || json_is_null(data))
 				continue; /* an empty value is no value */
+			AT("/data");
+#undef AT
 			check_data(c, a, data, p);
 			if (a->unique)
 				check_unique(c, a, data, p);
-			json_array_append_new(norm, json_pack("{s:O?,s:O?,s:O}", "locale", loc, "channel",
-							      ch, "data", data));
+			/* an entry already in canonical form is shared, not copied */
+			if (json_object_size(e) == 3 && (loc || json_is_null(json_object_get(e, "locale"))) &&
+			    (ch || json_is_null(json_object_get(e, "channel"))) && !json_is_object(data))
+				json_array_append(norm, e);
+			else
+				json_array_append_new(norm, json_pack("{s:O?,s:O?,s:O}", "locale", loc,
+								      "channel", ch, "data", data));
 		}
-		json_decref(seen);
 		if (json_array_size(norm))
 			json_object_set_new(out, code, norm);
 		else
