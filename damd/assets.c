@@ -329,6 +329,7 @@ int dam_asset_ingest(struct dam_app *app, struct cas_writer *w, const char *file
 			json_object_set_new(rec, "deleted", json_false());
 			json_object_del(rec, "deleted_at");
 			json_object_del(rec, "deleted_epoch");
+			json_object_del(rec, "missing");
 			json_object_set_new(rec, "updated", json_string(now));
 		} else {
 			rec = new_record(id, size, probed, now);

@@ -15,6 +15,9 @@
 /* Writeback of a big upload starts every this many bytes, so that the final
  * fsync has little left to flush and ingest stays at disk speed. */
 #define CAS_FLUSH_EVERY (16u << 20)
+/* Small pieces (an upload arrives in socket-buffer sized ones) are gathered
+ * into writes of this size: one write syscall per MiB instead of dozens. */
+#define CAS_WRITE_BUF (1u << 20)
 
 struct cas {
 	char blobs[4096];
@@ -27,6 +30,8 @@ struct cas_writer {
 	uint64_t size;
 	uint64_t flushed; /* offset up to which writeback was started */
 	struct hash_sha256 *h;
+	char *buf; /* bytes hashed but not yet written; NULL until needed */
+	size_t nbuf;
 	char path[4200];
 };
 
@@ -135,28 +140,62 @@ int cas_writer_new(struct cas *c, struct cas_writer **out, struct hub_err *err)
 	return 0;
 }
 
-int cas_writer_write(struct cas_writer *w, const void *data, size_t len, struct hub_err *err)
+static int write_all(struct cas_writer *w, const char *p, size_t left, struct hub_err *err)
 {
-	const char *p = data;
-	size_t left = len;
-
-	hash_sha256_update(w->h, data, len);
 	while (left) {
 		ssize_t n = write(w->fd, p, left);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return hub_err_set(err, HUB_EIO, "cannot write the temporary file: %s", strerror(errno));
+			return hub_err_set(err, HUB_EIO, "cannot write the temporary file: %s",
+					   strerror(errno));
 		p += n;
 		left -= (size_t)n;
 	}
-	w->size += len;
-	if (w->size - w->flushed >= CAS_FLUSH_EVERY) {
+	return 0;
+}
+
+static int flush_buf(struct cas_writer *w, struct hub_err *err)
+{
+	int rc = 0;
+
+	if (w->nbuf) {
+		rc = write_all(w, w->buf, w->nbuf, err);
+		w->nbuf = 0;
+	}
+	if (rc == 0 && w->size - w->flushed >= CAS_FLUSH_EVERY) {
 		/* start writeback now rather than all at the final fsync */
 		sync_file_range(w->fd, (off_t)w->flushed, (off_t)(w->size - w->flushed),
 				SYNC_FILE_RANGE_WRITE);
 		w->flushed = w->size;
+	}
+	return rc;
+}
+
+int cas_writer_write(struct cas_writer *w, const void *data, size_t len, struct hub_err *err)
+{
+	const char *p = data;
+
+	/* hashed at once, while the bytes are still in the cache */
+	hash_sha256_update(w->h, data, len);
+	w->size += len;
+	if (!w->nbuf && len >= CAS_WRITE_BUF)
+		return flush_buf(w, err) < 0 ? HUB_EIO : write_all(w, p, len, err);
+	if (!w->buf) {
+		w->buf = malloc(CAS_WRITE_BUF);
+		if (!w->buf)
+			return hub_err_set(err, HUB_ENOMEM, "out of memory");
+	}
+	while (len) {
+		size_t n = CAS_WRITE_BUF - w->nbuf < len ? CAS_WRITE_BUF - w->nbuf : len;
+
+		memcpy(w->buf + w->nbuf, p, n);
+		w->nbuf += n;
+		p += n;
+		len -= n;
+		if (w->nbuf == CAS_WRITE_BUF && flush_buf(w, err) < 0)
+			return HUB_EIO;
 	}
 	return 0;
 }
@@ -168,6 +207,10 @@ uint64_t cas_writer_size(const struct cas_writer *w)
 
 const char *cas_writer_tmp_path(const struct cas_writer *w)
 {
+	/* whoever reads the file must see every byte written so far; the
+	 * buffer is a cache of the file, so flushing it changes nothing a
+	 * caller can observe through w */
+	flush_buf((struct cas_writer *)w, NULL);
 	return w->path;
 }
 
@@ -190,6 +233,9 @@ int cas_writer_commit(struct cas_writer *w, char hex[65], int *existed, struct h
 	int rc = 0;
 
 	*existed = 0;
+	rc = flush_buf(w, err);
+	if (rc < 0)
+		goto out;
 	hash_sha256_final(w->h, digest);
 	w->h = NULL;
 	hash_hex(digest, sizeof(digest), hex);
@@ -231,6 +277,7 @@ void cas_writer_abort(struct cas_writer *w)
 	if (w->path[0])
 		unlink(w->path);
 	hash_sha256_free(w->h);
+	free(w->buf);
 	free(w);
 }
 
