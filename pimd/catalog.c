@@ -31,6 +31,7 @@ struct pim_batch {
 	bool dry_run;
 	bool schema_changed;
 	bool lazy;
+	bool flush;      /* drop every cached projection after commit */
 	int64_t now;
 	char now_s[32];
 	uint64_t seq;
@@ -618,15 +619,17 @@ int pim_batch_commit(struct pim_batch *b, struct hub_err *err)
 	if (rc == 0 && !b->lazy)
 		rc = pim_store_sync(b->app->store, err);
 	if (rc == 0) {
-		if (b->schema_changed) {
+		if (b->schema_changed || b->flush) {
 			struct pim_schema *old;
 
-			pim_schema_ref(b->schema);
-			pthread_mutex_lock(&c->schema_lock);
-			old = c->schema;
-			c->schema = b->schema;
-			pthread_mutex_unlock(&c->schema_lock);
-			pim_schema_unref(old);
+			if (b->schema_changed) {
+				pim_schema_ref(b->schema);
+				pthread_mutex_lock(&c->schema_lock);
+				old = c->schema;
+				c->schema = b->schema;
+				pthread_mutex_unlock(&c->schema_lock);
+				pim_schema_unref(old);
+			}
 			pim_cache_flush(c->cache);
 		} else {
 			json_object_foreach(b->touched, sku, v)
@@ -1097,6 +1100,8 @@ int pim_batch_delete(struct pim_batch *b, const char *sku, const char *if_match,
 					  "version", (json_int_t)version),
 				err);
 	json_object_set_new(b->touched, sku, json_true());
+	/* other products' projections list it among their associations */
+	b->flush = true;
 	if (json_is_string(json_object_get(old, "parent")))
 		json_object_set_new(b->touched, json_string_value(json_object_get(old, "parent")),
 				    json_true());

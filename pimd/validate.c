@@ -477,8 +477,8 @@ static void check_axes(struct vctx *c, const struct pim_family *fam, const char 
 		sd = pim_product_load(c->t, sib);
 		json_array_foreach(fam->axes, i, ax) {
 			const char *code = json_string_value(ax);
-			json_t *a = json_object_get(json_object_get(vals, code), 0);
-			json_t *b = json_object_get(json_object_get(json_object_get(sd, "values"), code), 0);
+			json_t *a = json_array_get(json_object_get(vals, code), 0);
+			json_t *b = json_array_get(json_object_get(json_object_get(sd, "values"), code), 0);
 
 			if (!b || !json_equal(json_object_get(a, "data"), json_object_get(b, "data")))
 				same = false;

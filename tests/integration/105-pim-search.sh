@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# pimd listing and search: every filter of DESIGN.md (family, category with
+# its subtree, enabled, updated_since, complete, q with accent and case
+# folding), combined; opaque cursors over several pages in stable sku order.
+source "$(dirname "$0")/lib.sh"
+
+start_pimd
+
+# 25 products: home mugs in tableware (kitchen → home), apparel tees in men_tshirts
+python3 - >"$TMP/load.ndjson" <<'PY'
+import json
+for i in range(25):
+    home = i % 2 == 0
+    d = {"sku": "S-%02d" % i, "family": "home" if home else "default",
+         "categories": ["tableware" if home else "men_tshirts"], "enabled": i % 5 != 0,
+         "values": {"name": [{"locale": "en_US", "channel": None,
+                              "data": ("Café crème mug %d" % i) if home else ("Plain Tee %d" % i)}]}}
+    if i % 3 != 0:
+        d["values"]["price"] = [{"locale": None, "channel": None, "data": [{"amount": "9.99", "currency": "EUR"}]}]
+    print(json.dumps(d, ensure_ascii=False))
+PY
+req POST "$PIM/v1/products/batch" -H 'Content-Type: application/x-ndjson' --data-binary @"$TMP/load.ndjson"
+check "loaded 25" is "$(grep -c '"status":201' "$TMP/body")" 25
+
+list() { req GET "$PIM/v1/products?$1"; jqb '[.items[].sku]|join(",")'; }
+expect() { # expect QUERY PYTHON-PREDICATE-ON-i DESCRIPTION
+	local want; want=$(python3 -c "print(','.join('S-%02d'%i for i in range(25) if ($2)))")
+	check "$3" is "$(list "$1&limit=100")" "$want"
+}
+expect "" "True" "no filter: all, in sku order"
+expect "family=home" "i%2==0" "family"
+expect "category=tableware" "i%2==0" "category"
+expect "category=home" "i%2==0" "category subtree (home ⊃ kitchen ⊃ tableware)"
+expect "category=apparel" "i%2==1" "category subtree (apparel ⊃ men ⊃ men_tshirts)"
+expect "enabled=false" "i%5==0" "enabled=false"
+expect "enabled=true" "i%5!=0" "enabled=true"
+expect "complete=web/en_US" "i%3!=0" "complete=web/en_US"
+expect "complete=web/fr_FR" "False" "nothing complete in fr_FR (no French names)"
+expect "family=home&enabled=true&complete=web/en_US" "i%2==0 and i%5!=0 and i%3!=0" "family + enabled + complete"
+expect "family=home&category=kitchen&complete=web/en_US" "i%2==0 and i%3!=0" "family + category + completeness"
+expect "q=CAFE" "i%2==0" "q=CAFE matches Café (accent and case folded)"
+expect "q=cr%C3%88ME" "i%2==0" "q=crÈME folded too"
+expect "q=tee&family=default" "i%2==1" "q + family"
+expect "q=mug%204" "i==4" "two words: both must match"
+expect "q=s-07" "i==7" "q matches the sku"
+expect "q=nothing-like-it" "False" "no match: empty"
+
+# updated_since
+sleep 1.1
+reqj PATCH "$PIM/v1/products/S-07" '{"values":{"brand":[{"locale":null,"channel":null,"data":"Maison"}]}}'
+now=$(date -u +%Y-%m-%dT%H:%M:%S.000Z --date='-0.5 seconds')
+expect "updated_since=$now" "i==7" "updated_since alone"
+expect "updated_since=$now&family=default" "i==7" "updated_since with a family"
+expect "updated_since=2000-01-01T00:00:00Z&family=home" "i%2==0" "updated_since in the past"
+req GET "$PIM/v1/products?updated_since=yesterday"; check "bad updated_since: 400" code_is 400
+
+# pagination: several pages, each page's cursor continues where it stopped
+all=""; cursor=""; pages=0
+while :; do
+	req GET "$PIM/v1/products?limit=7${cursor:+&cursor=$cursor}"
+	[ "$CODE" = 200 ] || break
+	all="$all$(jqb '[.items[].sku]|join(",")'),"; pages=$((pages + 1))
+	cursor=$(jqb '.next_cursor // empty'); [ -n "$cursor" ] || break
+	[ $pages -lt 10 ] || break
+done
+check "4 pages of 7" is "$pages" 4
+check "pages cover everything once, in order" is "${all%,}" "$(python3 -c "print(','.join('S-%02d'%i for i in range(25)))")"
+req GET "$PIM/v1/products?limit=7"; check "next_cursor is opaque (not the sku)" bash -c "[ '$(jqb .next_cursor)' != S-06 ]"
+req GET "$PIM/v1/products?limit=25"; check "last page: next_cursor null" is "$(jqb .next_cursor)" null
+# a page through a filtered listing
+req GET "$PIM/v1/products?family=home&limit=5"; c1=$(jqb .next_cursor); p1=$(jqb '[.items[].sku]|join(",")')
+req GET "$PIM/v1/products?family=home&limit=5&cursor=$c1"; p2=$(jqb '[.items[].sku]|join(",")')
+check "filtered page 1" is "$p1" "S-00,S-02,S-04,S-06,S-08"
+check "filtered page 2" is "$p2" "S-10,S-12,S-14,S-16,S-18"
+# the cursor is stable while products are added before and after it
+reqj PUT "$PIM/v1/products/S-00a" '{"sku":"S-00a","family":"home","values":{}}'
+req GET "$PIM/v1/products?family=home&limit=5&cursor=$c1"
+check "stable order: an insert before the cursor does not shift the next page" is "$(jqb '[.items[].sku]|join(",")')" "$p2"
+req GET "$PIM/v1/products?cursor=!!notacursor"; check "bad cursor: 400" code_is 400
+req GET "$PIM/v1/products?limit=0"; check "limit out of range: 400" code_is 400
+
+# channel listing: only what is published there
+req GET "$PIM/v1/channels/web/products?locale=en_US&limit=100"
+expect_c=$(python3 -c "print(','.join('S-%02d'%i for i in range(25) if i%3!=0 and i%5!=0))")
+check "channel listing: enabled and complete only" is "$(jqb '[.items[].sku]|join(",")')" "$expect_c"
+req GET "$PIM/v1/channels/web/products?locale=en_US&category=kitchen&q=cafe&limit=2"
+check "channel listing with category + q, paged" is "$(jqb '[.items[].sku]|join(",")')" "S-02,S-04"
+check "channel listing has a cursor" bash -c "[ '$(jqb .next_cursor)' != null ]"
