@@ -6,6 +6,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +19,14 @@
  * fsync has little left to flush and ingest stays at disk speed. */
 #define CAS_FLUSH_EVERY (16u << 20)
 /* Small pieces (an upload arrives in socket-buffer sized ones) are gathered
- * into writes of this size: one write syscall per MiB instead of dozens. */
+ * into buffers of this size: one write syscall per MiB instead of dozens. */
 #define CAS_WRITE_BUF (1u << 20)
+/* Past this size a helper thread hashes and writes full buffers while the
+ * caller (the connection's thread) goes on receiving into the next ones:
+ * hashing and copying into the page cache then overlap with the network.
+ * Small blobs (rendered renditions) never start one. */
+#define CAS_THREAD_AFTER (8u << 20)
+#define CAS_NBUF 4
 
 struct cas {
 	char blobs[4096];
@@ -27,11 +36,23 @@ struct cas {
 struct cas_writer {
 	struct cas *c;
 	int fd;
-	uint64_t size;
+	uint64_t size;    /* bytes handed to cas_writer_write */
+	uint64_t written; /* bytes hashed and written to fd */
 	uint64_t flushed; /* offset up to which writeback was started */
 	struct hash_sha256 *h;
-	char *buf; /* bytes hashed but not yet written; NULL until needed */
+	/* A ring of buffers: full ones wait at head..head+count-1, the caller
+	 * fills the next one (nbuf bytes so far). Without the helper thread
+	 * count stays 0 and one buffer is used. */
+	char *bufs[CAS_NBUF];
+	size_t lens[CAS_NBUF];
 	size_t nbuf;
+	int head, count;
+	bool threaded, stop, abandon;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	_Atomic int err_code; /* the helper's first failure, reported by the next call */
+	char err_msg[512];
 	char path[4200];
 };
 
@@ -121,6 +142,8 @@ int cas_writer_new(struct cas *c, struct cas_writer **out, struct hub_err *err)
 		return hub_err_set(err, HUB_ENOMEM, "out of memory");
 	w->c = c;
 	w->fd = -1;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
 	w->h = hash_sha256_new();
 	if (!w->h || hash_random(rnd, sizeof(rnd)) < 0) {
 		cas_writer_abort(w);
@@ -156,19 +179,97 @@ static int write_all(struct cas_writer *w, const char *p, size_t left, struct hu
 	return 0;
 }
 
-static int flush_buf(struct cas_writer *w, struct hub_err *err)
+/* Hashes and writes buffer idx: the helper's work, or the caller's when
+ * there is no helper. */
+static int process(struct cas_writer *w, int idx, struct hub_err *err)
 {
-	int rc = 0;
+	int rc;
 
-	if (w->nbuf) {
-		rc = write_all(w, w->buf, w->nbuf, err);
-		w->nbuf = 0;
-	}
-	if (rc == 0 && w->size - w->flushed >= CAS_FLUSH_EVERY) {
+	hash_sha256_update(w->h, w->bufs[idx], w->lens[idx]);
+	rc = write_all(w, w->bufs[idx], w->lens[idx], err);
+	w->written += w->lens[idx];
+	if (rc == 0 && w->written - w->flushed >= CAS_FLUSH_EVERY) {
 		/* start writeback now rather than all at the final fsync */
-		sync_file_range(w->fd, (off_t)w->flushed, (off_t)(w->size - w->flushed),
+		sync_file_range(w->fd, (off_t)w->flushed, (off_t)(w->written - w->flushed),
 				SYNC_FILE_RANGE_WRITE);
-		w->flushed = w->size;
+		w->flushed = w->written;
+	}
+	return rc;
+}
+
+static void *helper_main(void *arg)
+{
+	struct cas_writer *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		struct hub_err err = {0};
+		int idx, rc;
+
+		while (w->count == 0 && !w->stop)
+			pthread_cond_wait(&w->cond, &w->lock);
+		if (w->abandon || w->count == 0)
+			break;
+		idx = w->head;
+		pthread_mutex_unlock(&w->lock);
+		rc = w->err_code ? 0 : process(w, idx, &err);
+		pthread_mutex_lock(&w->lock);
+		if (rc < 0 && !w->err_code) {
+			w->err_code = rc;
+			snprintf(w->err_msg, sizeof(w->err_msg), "%s", err.msg);
+		}
+		w->head = (w->head + 1) % CAS_NBUF;
+		w->count--;
+		pthread_cond_broadcast(&w->cond);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+static int helper_error(struct cas_writer *w, struct hub_err *err)
+{
+	return hub_err_set(err, w->err_code, "%s", w->err_msg);
+}
+
+/* Hands the buffer being filled on: to the helper (waiting while every
+ * buffer is full), or hashed and written here. */
+static int hand_over(struct cas_writer *w, struct hub_err *err)
+{
+	int idx = (w->head + w->count) % CAS_NBUF, rc = 0;
+
+	w->lens[idx] = w->nbuf;
+	w->nbuf = 0;
+	if (!w->threaded && w->size >= CAS_THREAD_AFTER) {
+		w->stop = false;
+		w->threaded = pthread_create(&w->thread, NULL, helper_main, w) == 0;
+	}
+	if (!w->threaded)
+		return process(w, idx, err);
+	pthread_mutex_lock(&w->lock);
+	w->count++;
+	pthread_cond_broadcast(&w->cond);
+	while (w->count == CAS_NBUF && !w->err_code)
+		pthread_cond_wait(&w->cond, &w->lock);
+	if (w->err_code)
+		rc = helper_error(w, err);
+	pthread_mutex_unlock(&w->lock);
+	return rc;
+}
+
+/* Everything handed to cas_writer_write is hashed and in the file after. */
+static int drain(struct cas_writer *w, struct hub_err *err)
+{
+	int rc = w->nbuf ? hand_over(w, err) : 0;
+
+	if (w->threaded) {
+		pthread_mutex_lock(&w->lock);
+		w->stop = true;
+		pthread_cond_broadcast(&w->cond);
+		pthread_mutex_unlock(&w->lock);
+		pthread_join(w->thread, NULL);
+		w->threaded = false;
+		if (w->err_code && rc == 0)
+			rc = helper_error(w, err);
 	}
 	return rc;
 }
@@ -177,25 +278,25 @@ int cas_writer_write(struct cas_writer *w, const void *data, size_t len, struct 
 {
 	const char *p = data;
 
-	/* hashed at once, while the bytes are still in the cache */
-	hash_sha256_update(w->h, data, len);
+	if (w->err_code)
+		return helper_error(w, err);
 	w->size += len;
-	if (!w->nbuf && len >= CAS_WRITE_BUF)
-		return flush_buf(w, err) < 0 ? HUB_EIO : write_all(w, p, len, err);
-	if (!w->buf) {
-		w->buf = malloc(CAS_WRITE_BUF);
-		if (!w->buf)
-			return hub_err_set(err, HUB_ENOMEM, "out of memory");
-	}
 	while (len) {
+		int idx = (w->head + w->count) % CAS_NBUF;
 		size_t n = CAS_WRITE_BUF - w->nbuf < len ? CAS_WRITE_BUF - w->nbuf : len;
 
-		memcpy(w->buf + w->nbuf, p, n);
+		if (!w->bufs[idx] && !(w->bufs[idx] = malloc(CAS_WRITE_BUF)))
+			return hub_err_set(err, HUB_ENOMEM, "out of memory");
+		memcpy(w->bufs[idx] + w->nbuf, p, n);
 		w->nbuf += n;
 		p += n;
 		len -= n;
-		if (w->nbuf == CAS_WRITE_BUF && flush_buf(w, err) < 0)
-			return HUB_EIO;
+		if (w->nbuf == CAS_WRITE_BUF) {
+			int rc = hand_over(w, err);
+
+			if (rc < 0)
+				return rc;
+		}
 	}
 	return 0;
 }
@@ -208,9 +309,9 @@ uint64_t cas_writer_size(const struct cas_writer *w)
 const char *cas_writer_tmp_path(const struct cas_writer *w)
 {
 	/* whoever reads the file must see every byte written so far; the
-	 * buffer is a cache of the file, so flushing it changes nothing a
+	 * buffers are a cache of the file, so draining them changes nothing a
 	 * caller can observe through w */
-	flush_buf((struct cas_writer *)w, NULL);
+	drain((struct cas_writer *)w, NULL);
 	return w->path;
 }
 
@@ -233,7 +334,7 @@ int cas_writer_commit(struct cas_writer *w, char hex[65], int *existed, struct h
 	int rc = 0;
 
 	*existed = 0;
-	rc = flush_buf(w, err);
+	rc = drain(w, err);
 	if (rc < 0)
 		goto out;
 	hash_sha256_final(w->h, digest);
@@ -272,12 +373,22 @@ void cas_writer_abort(struct cas_writer *w)
 {
 	if (!w)
 		return;
+	if (w->threaded) {
+		pthread_mutex_lock(&w->lock);
+		w->stop = w->abandon = true;
+		pthread_cond_broadcast(&w->cond);
+		pthread_mutex_unlock(&w->lock);
+		pthread_join(w->thread, NULL);
+	}
 	if (w->fd >= 0)
 		close(w->fd);
 	if (w->path[0])
 		unlink(w->path);
 	hash_sha256_free(w->h);
-	free(w->buf);
+	for (int i = 0; i < CAS_NBUF; i++)
+		free(w->bufs[i]);
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->lock);
 	free(w);
 }
 

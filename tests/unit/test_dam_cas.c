@@ -2,6 +2,7 @@
 #include "fmacros.h"
 #include "../../damd/cas.h"
 #include "err.h"
+#include "hash.h"
 #include "tap.h"
 
 #include <dirent.h>
@@ -130,6 +131,44 @@ int main(void)
 			ok(stat(path, &st) == 0 && st.st_size == 20 * (off_t)n, "big blob size");
 		}
 		free(buf);
+	}
+
+	/* many odd-sized pieces through the helper thread, the file read
+	 * half-way through: the digest is that of all bytes in order */
+	{
+		struct hash_sha256 *h = hash_sha256_new();
+		uint8_t d[HASH_SHA256_LEN];
+		char want[65], piece[70001];
+		struct stat st;
+		size_t total = 0;
+
+		ok(cas_writer_new(c, &w, &err) == 0, "pipelined writer");
+		for (int i = 0; i < 600; i++) {
+			size_t n = 1 + (size_t)(i * 7919) % sizeof(piece);
+
+			for (size_t k = 0; k < n; k++)
+				piece[k] = (char)(k * 31 + i);
+			hash_sha256_update(h, piece, n);
+			cas_writer_write(w, piece, n, &err);
+			total += n;
+			if (i == 400) {
+				ok(stat(cas_writer_tmp_path(w), &st) == 0 && (size_t)st.st_size == total,
+				   "the temporary holds every byte written so far");
+			}
+		}
+		hash_sha256_final(h, d);
+		hash_hex(d, sizeof(d), want);
+		ok(cas_writer_size(w) == total, "pipelined size (%zu bytes)", total);
+		ok(cas_writer_commit(w, hex2, &existed, &err) == 0, "pipelined commit");
+		ok(!strcmp(hex2, want), "pipelined digest matches");
+		cas_path(c, hex2, path, sizeof(path), &err);
+		ok(stat(path, &st) == 0 && (size_t)st.st_size == total, "pipelined blob size");
+		/* an abandoned big writer stops its helper and leaves nothing */
+		ok(cas_writer_new(c, &w, &err) == 0, "writer to abandon");
+		for (int i = 0; i < 300; i++)
+			cas_writer_write(w, piece, sizeof(piece), &err);
+		cas_writer_abort(w);
+		ok(count_files(tmpdir) == 0, "abandoned big writer leaves no temporary");
 	}
 
 	ok(cas_remove(c, hex, &err) == 0, "remove");
