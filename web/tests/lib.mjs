@@ -4,6 +4,7 @@ import { chromium } from 'playwright-core';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ARGS } from './browser.mjs';
 
 export const PIM = process.env.PIM;
 export const DAM = process.env.DAM;
@@ -13,16 +14,22 @@ export const SHOTS = process.env.WEB_SHOTS || '';
 
 if (!PIM || !DAM || !TOKEN) throw new Error('run these tests with web/tests/run.sh');
 
-// A fresh browser (own profile directory) and page; close() removes both.
+// A fresh browser context and page: on the suite's shared Chromium
+// (WEB_BROWSER_WS, see browser.mjs) or, without it, on one launched here
+// with its own profile directory. close() ends it.
 export async function openBrowser() {
-  const dir = mkdtempSync(join(process.env.WEB_TMP || tmpdir(), 'chromium-'));
-  const ctx = await chromium.launchPersistentContext(dir, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1280, height: 860 },
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  let ctx;
+  let done;
+  const opts = { viewport: { width: 1280, height: 860 } };
+  if (process.env.WEB_BROWSER_WS) {
+    const browser = await chromium.connect(process.env.WEB_BROWSER_WS);
+    ctx = await browser.newContext(opts);
+    done = () => browser.close();
+  } else {
+    const dir = mkdtempSync(join(process.env.WEB_TMP || tmpdir(), 'chromium-'));
+    ctx = await chromium.launchPersistentContext(dir, { executablePath: '/usr/bin/chromium', headless: true, args: ARGS, ...opts });
+    done = () => rmSync(dir, { recursive: true, force: true });
+  }
   ctx.setDefaultTimeout(15000);
   const page = ctx.pages()[0] || await ctx.newPage();
   const errors = [];
@@ -33,7 +40,7 @@ export async function openBrowser() {
     errors,
     async close() {
       await ctx.close();
-      rmSync(dir, { recursive: true, force: true });
+      await done();
     },
   };
 }

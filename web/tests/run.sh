@@ -51,6 +51,12 @@ wait_http "$DAM/healthz" || { tail -20 "$TMP/damd.log"; echo "damd did not start
 wait_http "$PIM/healthz" || { tail -20 "$TMP/pimd.log"; echo "pimd did not start"; exit 1; }
 
 cd "$WEB"
+node tests/browser.mjs >"$TMP/browser.ws" 2>>"$TMP/browser.log" &
+PIDS+=($!)
+for i in $(seq 1 300); do [ -s "$TMP/browser.ws" ] && break; sleep 0.1; done
+WEB_BROWSER_WS=$(head -1 "$TMP/browser.ws")
+[ -n "$WEB_BROWSER_WS" ] || { cat "$TMP/browser.log"; echo "chromium did not start"; exit 1; }
+export WEB_BROWSER_WS
 node --test --test-concurrency=1 --test-reporter=tap tests/*.test.mjs 2>&1 | tee "$TMP/node.out"
 PASSED=$(sed -nE 's/^# pass ([0-9]+)$/\1/p' "$TMP/node.out" | tail -1)
 FAILED=$(sed -nE 's/^# fail ([0-9]+)$/\1/p' "$TMP/node.out" | tail -1)
