@@ -156,7 +156,9 @@ def main():
         md = table(rows)
         where = (f"Machine: {info['cpu']}, {info['cores']} cores, {info['memory_gib']} GiB, "
                  f"{info['os']} (kernel {info['kernel']}); commit {info['commit']}, {info['date']}"
-                 + (f"; {meta.get('mode', '')} run, {meta.get('seconds', '?')} s" if meta else "") + ".")
+                 + (f"; {meta.get('mode', '')} run, {meta.get('seconds', '?')} s" if meta else "")
+                 + (f"; load average {meta['load_before']} before, {meta['load_after']} after" if meta.get("load_before") else "")
+                 + ".")
         print(md)
         print()
         print(where)
