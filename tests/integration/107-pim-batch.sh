@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# pimd batch upserts: NDJSON in, one status line per input line out, each
+# line its own success or failure; modes, dry runs, bodies larger than one
+# write transaction, and catalog.h's outcomes (created/updated/unchanged).
+source "$(dirname "$0")/lib.sh"
+
+start_pimd
+post() { req POST "$PIM/v1/products/batch$1" -H 'Content-Type: application/x-ndjson' --data-binary @"$2"; }
+
+cat >"$TMP/b1.ndjson" <<'EOF'
+{"sku":"B-1","family":"home","values":{"name":[{"locale":"en_US","channel":null,"data":"Bath towel"}]}}
+{"sku":"B-2","family":"home","values":{"price":[{"locale":null,"channel":null,"data":[{"amount":12.5,"currency":"EUR"}]}]}}
+
+{"sku":"B-3","family":"home"
+{"sku":"B-4","family":"nope"}
+{"family":"home"}
+{"sku":"B-1","family":"home","values":{"name":[{"locale":"en_US","channel":null,"data":"Bath towel"}]}}
+{"sku":"B-5","family":"home","values":{"gtin":[{"locale":null,"channel":null,"data":"4006381333931"}]}}
+{"sku":"B-6","family":"home","values":{"gtin":[{"locale":null,"channel":null,"data":"4006381333931"}]}}
+EOF
+post "" "$TMP/b1.ndjson"; check "batch: 200" code_is 200
+check "NDJSON answer" is "$(header content-type)" application/x-ndjson
+check "one line per non-blank input line" is "$(wc -l <"$TMP/body")" 8
+st() { jq -r --argjson n "$1" "select(.line==\$n)|$2" "$TMP/body"; }
+check "line 1 created" is "$(st 1 '.status|tostring')/$(st 1 .outcome)" 201/created
+check "line 2: float price 422" is "$(st 2 '.status|tostring')/$(st 2 '.errors[0].code')" 422/not_a_decimal
+check "line 2 names the pointer" is "$(st 2 '.errors[0].path')" /values/price/0/data/0/amount
+check "line 4: broken JSON 400" is "$(st 4 '.status|tostring')/$(st 4 '.errors[0].code')" 400/bad_json
+check "line 5: unknown family 422" is "$(st 5 '.errors[0].code')" unknown_family
+check "line 6: no sku 422" is "$(st 6 '.status|tostring')/$(st 6 '.errors[0].path')" 422//sku
+check "line 7: same document again unchanged" is "$(st 7 '.status|tostring')/$(st 7 .outcome)" 200/unchanged
+check "line 8 created" is "$(st 8 .outcome)" created
+check "line 9: unique against an earlier line of the same batch" is "$(st 9 '.errors[0].code')" not_unique
+req GET "$PIM/v1/products/B-1"; check "B-1 stored" code_is 200
+check "unchanged line made no new version" is "$(jqb .version)" 1
+req GET "$PIM/v1/products/B-2"; check "failed line stored nothing" code_is 404
+
+# modes
+printf '%s\n' '{"sku":"B-1","family":"home","values":{}}' '{"sku":"B-9","family":"home","values":{}}' >"$TMP/b2.ndjson"
+post "?mode=create" "$TMP/b2.ndjson"
+check "create mode: existing sku 409" is "$(st 1 '.status|tostring')" 409
+check "create mode: new sku 201" is "$(st 2 '.status|tostring')" 201
+printf '%s\n' '{"sku":"B-1","family":"home","enabled":false,"values":{}}' '{"sku":"B-10","family":"home","values":{}}' >"$TMP/b3.ndjson"
+post "?mode=update" "$TMP/b3.ndjson"
+check "update mode: existing sku updated" is "$(st 1 '.status|tostring')/$(st 1 .outcome)" 200/updated
+check "update mode: missing sku 404" is "$(st 2 '.status|tostring')" 404
+post "?mode=merge" "$TMP/b3.ndjson"; check "unknown mode: 400" code_is 400
+
+# dry run: validated, nothing written
+printf '%s\n' '{"sku":"DRY-1","family":"home","values":{}}' '{"sku":"DRY-2","family":"nope"}' >"$TMP/b4.ndjson"
+post "?dry_run=true" "$TMP/b4.ndjson"
+check "dry run reports outcomes" is "$(st 1 .outcome),$(st 2 '.status|tostring')" created,422
+req GET "$PIM/v1/products/DRY-1"; check "dry run wrote nothing" code_is 404
+
+# bigger than one transaction (2000 lines each), no trailing newline
+python3 -c '
+import json
+for i in range(2600):
+    print(json.dumps({"sku":"BULK-%05d"%i,"family":"default","categories":["decor"],"values":{"name":[{"locale":"en_US","channel":None,"data":"Vase %d"%i}],"price":[{"locale":None,"channel":None,"data":[{"amount":"%d.00"%(i%90+10),"currency":"EUR"}]}]}}), end="\n" if i < 2599 else "")
+' >"$TMP/bulk.ndjson"
+post "" "$TMP/bulk.ndjson"; check "bulk: 200" code_is 200
+check "bulk: 2600 created" is "$(grep -c '"outcome":"created"' "$TMP/body")" 2600
+check "bulk: lines numbered to the end" is "$(tail -1 "$TMP/body" | jq -r '.line|tostring')" 2600
+req GET "$PIM/v1/products?category=home&complete=web/en_US&limit=100"; check "bulk products indexed" is "$(jqb '.items|length')" 100
+post "" "$TMP/bulk.ndjson"; check "bulk again: all unchanged" is "$(grep -c '"outcome":"unchanged"' "$TMP/body")" 2600
+req GET "$PIM/v1/changes?since=0&limit=1000"; n1=$(jqb '.items|length')
+sed 's/"Vase /"Tall vase /' "$TMP/bulk.ndjson" >"$TMP/bulk2.ndjson"
+post "" "$TMP/bulk2.ndjson"; check "bulk update: all updated" is "$(grep -c '"outcome":"updated"' "$TMP/body")" 2600
+req GET "$PIM/v1/products/BULK-02599"; check "updated version 2" is "$(jqb .version)" 2
+req GET "$PIM/v1/products?q=tall&limit=1000"; check "search sees the batch's new names" is "$(jqb '.items|length')" 1000
+
+# one line longer than the 16 MiB per-document cap is refused, nothing hangs
+python3 -c 'print("{\"sku\":\"HUGE\",\"x\":\"" + "a"*(17<<20) + "\"}")' >"$TMP/huge.ndjson"
+post "" "$TMP/huge.ndjson"; check "line over 16 MiB: 413" code_is 413
+req GET "$PIM/healthz"; check "still serving" code_is 200
+AS_TOKEN= post "" "$TMP/b4.ndjson"; check "batch needs a token" code_is 401
