@@ -150,9 +150,6 @@ static int group_system(struct bme *b, json_t *sys, long line)
 {
 	size_t i;
 	json_t *c;
-	const char *k;
-	json_t *v;
-	int rc;
 
 	if (!b->sink->schema_doc)
 		return 0;
@@ -171,9 +168,9 @@ static int group_system(struct bme *b, json_t *sys, long line)
 					      (type && !strcmp(type, "root")) ? NULL : parent,
 					      "name", xml_child_text(c, "GROUP_NAME")));
 	}
-	json_object_foreach(b->groups, k, v)
-		if ((rc = emit_group(b, k, 0, line)) < 0)
-			return rc;
+	/* written when an article uses them: a supplier's whole tree would
+	 * bury the catalog's own */
+	(void)line;
 	return 0;
 }
 
@@ -331,6 +328,28 @@ static void mime(struct bme *b, json_t *doc, json_t *mi, json_t *errors)
 	buf_release(&more);
 }
 
+/* Supplier catalogs often carry EANs with a wrong check digit: such an
+ * article comes in without its GTIN, and the report says so. */
+static void ean(struct bme *b, json_t *doc, const char *t, const char *field, json_t *errors,
+		long line)
+{
+	if (!*t)
+		return;
+	if (val_gtin_ok(t)) {
+		map_value(b->m, doc, "gtin", NULL, NULL, NULL, t, strlen(t), field, errors);
+		return;
+	}
+	if (b->sink->note) {
+		char msg[300];
+
+		snprintf(msg, sizeof(msg),
+			 "'%.40s' is not a GTIN (its check digit is wrong): the article is imported "
+			 "without it",
+			 t);
+		b->sink->note(b->sink->cls, line, field, "bad_gtin", msg);
+	}
+}
+
 static int article(struct bme *b, json_t *a, long line)
 {
 	json_t *doc = json_object(), *errors = json_array(), *c;
@@ -377,8 +396,7 @@ static int article(struct bme *b, json_t *a, long line)
 					 (!strcmp(dn, "INTERNATIONAL_PID") &&
 					  (!xml_attr(d, "type") || !strcasecmp(xml_attr(d, "type"), "gtin") ||
 					   !strcasecmp(xml_attr(d, "type"), "ean"))))
-					map_value(b->m, doc, "gtin", NULL, NULL, NULL, t, strlen(t), dn,
-						  errors);
+					ean(b, doc, t, dn, errors, line);
 				else if (!strcmp(dn, "MANUFACTURER_AID") || !strcmp(dn, "MANUFACTURER_PID"))
 					map_value(b->m, doc, "mpn", NULL, NULL, NULL, t, strlen(t), dn,
 						  errors);
@@ -402,7 +420,8 @@ static int article(struct bme *b, json_t *a, long line)
 		} else if (!strcmp(n, "PRODUCT_TO_CATALOGGROUP_MAP")) {
 			const char *g = xml_child_text(c, "CATALOG_GROUP_ID");
 
-			if (g && json_object_get(b->groups, g)) {
+			if (g && json_object_get(b->groups, g) && b->sink->schema_doc &&
+			    emit_group(b, g, 0, line) == 0) {
 				char *code = cat_code(g);
 
 				json_array_append_new(cats, json_string(code));
@@ -443,7 +462,6 @@ static int on_item(void *cls, json_t *e, long line)
 		const char *art = xml_child_text(e, "ART_ID");
 		const char *g = xml_child_text(e, "CATALOG_GROUP_ID");
 		json_t *list;
-		char *code;
 
 		if (!art || !g || !json_object_get(b->groups, g))
 			return 0;
@@ -452,9 +470,7 @@ static int on_item(void *cls, json_t *e, long line)
 			list = json_array();
 			json_object_set_new(b->art_cats, art, list);
 		}
-		code = cat_code(g);
-		json_array_append_new(list, json_string(code));
-		free(code);
+		json_array_append_new(list, json_string(g));
 		if (!b->maps_line)
 			b->maps_line = line;
 		return 0;
@@ -495,7 +511,19 @@ int bmecat_read(int fd, struct map *m, const struct imp_opts *o, const struct im
 		goto out;
 	/* BMEcat 1.2 maps articles to groups after the articles */
 	json_object_foreach(b.art_cats, k, v) {
-		json_t *patch = json_pack("{s:s,s:O}", "sku", k, "categories", v);
+		json_t *patch, *codes = json_array(), *g;
+		size_t i;
+
+		json_array_foreach(v, i, g) {
+			char *code;
+
+			if (!sink->schema_doc || emit_group(&b, json_string_value(g), 0, b.maps_line) < 0)
+				continue;
+			code = cat_code(json_string_value(g));
+			json_array_append_new(codes, json_string(code));
+			free(code);
+		}
+		patch = json_pack("{s:s,s:o}", "sku", k, "categories", codes);
 
 		rc = map_emit(m, patch, IMP_PATCH, b.maps_line, err);
 		json_decref(patch);

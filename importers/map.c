@@ -1017,6 +1017,34 @@ static const char *fam_of(struct map *m, json_t *doc, bool variant)
 	return variant ? m->variant_family : m->family;
 }
 
+/* The family for variants along the axes in set (attribute → true): pref
+ * when its axes are those, else the first family of the schema whose axes
+ * are, else pref. */
+static const char *pick_family(struct map *m, const char *pref, json_t *set)
+{
+	const char *k;
+	json_t *f;
+
+	if (!json_object_size(set))
+		return pref;
+	for (int pass = 0; pass < 2; pass++) {
+		json_object_foreach(m->families, k, f) {
+			json_t *axes = json_object_get(f, "variant_axes"), *a;
+			size_t i;
+			bool same = json_array_size(axes) == json_object_size(set);
+
+			if (pass == 0 && (!pref || strcmp(k, pref)))
+				continue;
+			json_array_foreach(axes, i, a)
+				if (!json_is_string(a) || !json_object_get(set, json_string_value(a)))
+					same = false;
+			if (same)
+				return k;
+		}
+	}
+	return pref;
+}
+
 static void strip_internal(json_t *doc)
 {
 	json_object_del(doc, "$type");
@@ -1059,6 +1087,21 @@ static int emit_item_group(struct map *m, struct grow *g, struct hub_err *err)
 	if (!g->group || json_array_size(g->errors) || !g->sku)
 		return emit_plain(m, g, err);
 	fam = fam_of(m, g->doc, true);
+	if (json_is_string(json_object_get(m->seen_groups, g->group))) {
+		/* the group's family was settled by its first item */
+		fam = json_string_value(json_object_get(m->seen_groups, g->group));
+	} else if (!json_object_get(g->doc, "family")) {
+		json_t *axes = json_object(), *values = json_object_get(g->doc, "values"), *a;
+		size_t i;
+
+		json_array_foreach(json_object_get(json_object_get(m->families, fam), "variant_axes"), i, a)
+			if (json_is_string(a) && json_object_get(values, json_string_value(a)))
+				json_object_set_new(axes, json_string_value(a), json_true());
+		/* a group whose items vary by one axis only */
+		if (json_object_size(axes))
+			fam = pick_family(m, fam, axes);
+		json_decref(axes);
+	}
 	set = variant_set(m, fam);
 	if (!set) {
 		note_once(m, g->line, "item_group_id", "no_variants",
@@ -1078,7 +1121,7 @@ static int emit_item_group(struct map *m, struct grow *g, struct hub_err *err)
 	json_object_set_new(g->doc, "family", json_string(fam));
 	pvals = take_values(g->doc, set, false);
 	if (!json_object_get(m->seen_groups, g->group)) {
-		json_object_set_new(m->seen_groups, g->group, json_true());
+		json_object_set_new(m->seen_groups, g->group, json_string(fam));
 		parent = json_pack("{s:s,s:s,s:O}", "sku", g->group, "family", fam, "values", pvals);
 		if (json_object_get(g->doc, "categories"))
 			json_object_set(parent, "categories", json_object_get(g->doc, "categories"));
@@ -1157,8 +1200,19 @@ static int flush_group(struct map *m, struct hub_err *err)
 	}
 	{
 		const char *fam = fam_of(m, first->doc, true);
-		json_t *set = variant_set(m, fam), *parent, *pvals;
+		json_t *set, *parent, *pvals, *axes = json_object();
 		int nth = 0;
+
+		for (int k = 0; k < 3; k++) {
+			const char *axis = names[k] ? axis_for(m, names[k]) : NULL;
+
+			if (axis)
+				json_object_set_new(axes, axis, json_true());
+		}
+		if (!json_object_get(first->doc, "family"))
+			fam = pick_family(m, fam, axes);
+		json_decref(axes);
+		set = variant_set(m, fam);
 
 		if (first->image)
 			map_value(m, first->doc, "image_link", NULL, NULL, NULL, first->image,

@@ -3,9 +3,11 @@
 
 #include "app.h"
 #include "catalog.h"
+#include "catalog_int.h"
 #include "err.h"
 #include "json.h"
 #include "log.h"
+#include "validate.h"
 
 #include "../importers/imp.h"
 
@@ -140,12 +142,14 @@ static int batch_open(struct run *r)
 	return 0;
 }
 
-static int batch_close(struct run *r)
+static int batch_close(struct run *r, bool last)
 {
 	struct hub_err e = {0};
 
 	if (!r->b)
 		return 0;
+	if (!last)
+		pim_batch_lazy(r->b); /* synced once at the end */
 	if (pim_batch_commit(r->b, &e) < 0) {
 		r->b = NULL;
 		r->fatal = e.code ? e.code : HUB_EIO;
@@ -167,6 +171,75 @@ static void row_problems(struct run *r, long line, json_t *problems)
 			  json_string_value(json_object_get(p, "message")));
 }
 
+static bool same_key(json_t *a, json_t *b, const char *k)
+{
+	json_t *x = json_object_get(a, k), *y = json_object_get(b, k);
+
+	if (json_is_null(x))
+		x = NULL;
+	if (json_is_null(y))
+		y = NULL;
+	return (!x && !y) || (x && y && json_equal(x, y));
+}
+
+/* A patch's values name only the locales, channels and currencies of its
+ * columns: the stored product's other entries of the same attributes are
+ * kept (a CSV with name-fr_FR does not erase the English name). */
+static void merge_values(struct run *r, const char *sku, json_t *patch)
+{
+	json_t *values = json_object_get(patch, "values"), *stored, *svals, *arr;
+	const char *k;
+
+	if (!json_object_size(values) || !sku)
+		return;
+	stored = pim_product_load(pim_batch_txn(r->b), sku);
+	svals = json_object_get(stored, "values");
+	json_object_foreach(values, k, arr) {
+		json_t *old = json_object_get(svals, k), *merged, *e, *n;
+		size_t i, j;
+
+		if (!json_is_array(old) || !json_is_array(arr))
+			continue;
+		merged = json_deep_copy(old);
+		json_array_foreach(arr, i, n) {
+			bool found = false;
+
+			json_array_foreach(merged, j, e) {
+				json_t *od = json_object_get(e, "data"), *nd = json_object_get(n, "data");
+
+				if (!same_key(e, n, "locale") || !same_key(e, n, "channel"))
+					continue;
+				found = true;
+				if (json_is_array(od) && json_is_array(nd) && json_array_size(nd) &&
+				    json_is_object(json_array_get(nd, 0)) &&
+				    json_object_get(json_array_get(nd, 0), "currency")) {
+					/* prices: the columns' currencies replace theirs only */
+					size_t a, c;
+					json_t *np, *op;
+
+					json_array_foreach(nd, a, np) {
+						bool done = false;
+
+						json_array_foreach(od, c, op)
+							if (same_key(op, np, "currency")) {
+								json_array_set(od, c, np);
+								done = true;
+							}
+						if (!done)
+							json_array_append(od, np);
+					}
+				} else {
+					json_object_set(e, "data", nd);
+				}
+			}
+			if (!found)
+				json_array_append(merged, n);
+		}
+		json_object_set_new(values, k, merged);
+	}
+	json_decref(stored);
+}
+
 static int on_doc(void *cls, json_t *doc, enum imp_op op, long line)
 {
 	struct run *r = cls;
@@ -177,8 +250,10 @@ static int on_doc(void *cls, json_t *doc, enum imp_op op, long line)
 
 	if (batch_open(r) < 0)
 		return r->fatal;
-	if (op == IMP_PATCH)
+	if (op == IMP_PATCH) {
+		merge_values(r, sku, doc);
 		rc = pim_batch_patch(r->b, sku, doc, r->mode, &outcome, &problems, &e);
+	}
 	else
 		rc = pim_batch_put(r->b, doc, r->mode, &outcome, &problems, &e);
 	if (rc == 0) {
@@ -222,7 +297,7 @@ static int on_doc(void *cls, json_t *doc, enum imp_op op, long line)
 		return rc;
 	}
 	json_decref(problems);
-	if (++r->in_batch >= IMPORT_BATCH && batch_close(r) < 0)
+	if (++r->in_batch >= IMPORT_BATCH && batch_close(r, false) < 0)
 		return r->fatal;
 	return 0;
 }
@@ -264,7 +339,7 @@ static int on_schema_doc(void *cls, const char *kind, json_t *doc, long line)
 		json_decref(have);
 		return 0; /* the catalog's own definition wins */
 	}
-	if (batch_close(r) < 0)
+	if (batch_close(r, true) < 0)
 		return r->fatal;
 	if (pim_schema_put(r->app, kind, doc, r->by, &problems, &e) < 0) {
 		char msg[600];
@@ -347,9 +422,18 @@ static int run_import(struct run *r, int fd, enum imp_format f, json_t *profile,
 		if (r->b)
 			pim_batch_abort(r->b);
 		r->b = NULL;
-	} else if (batch_close(r) < 0) {
+	} else if (batch_close(r, true) < 0) {
 		rc = r->fatal;
 		*err = r->fatal_err;
+	}
+	if (!r->dry_run) {
+		struct hub_err se = {0};
+
+		/* the lazily committed batches reach the disk before "done" */
+		if (pim_catalog_sync(r->app, &se) < 0 && rc == 0) {
+			rc = se.code ? se.code : HUB_EIO;
+			*err = se;
+		}
 	}
 	lock(r);
 	r->c->seconds = since(&r->t0);
