@@ -12,10 +12,12 @@ export function entries(p, code) {
 // The product's label: the family's label attribute (or "name"), in the
 // browser's locale when there is one, else the first value.
 export function labelOf(p, fam) {
-  const code = (fam && fam.label_attribute) || 'name';
-  const es = entries(p, code).filter((e) => typeof e.data === 'string' && e.data);
-  const pick = es.find((e) => e.locale === PREFERRED_LOCALE) || es.find((e) => !e.locale || e.locale.startsWith('en')) || es[0];
-  return pick ? pick.data : '';
+  for (const code of [fam && fam.label_attribute, 'name', 'title'].filter(Boolean)) {
+    const es = entries(p, code).filter((e) => typeof e.data === 'string' && e.data);
+    const pick = es.find((e) => e.locale === PREFERRED_LOCALE) || es.find((e) => !e.locale || e.locale.startsWith('en')) || es[0];
+    if (pick) return pick.data;
+  }
+  return '';
 }
 
 function assetIds(data) {
@@ -55,6 +57,22 @@ export function completenessChips(c) {
       title: missing.length ? `${k}: missing ${missing.join(', ')}` : `${k}: complete`,
     }, `${k} ${r}%`);
   }));
+}
+
+// One line for lists: how many channel/locale pairs are complete, a bar of
+// the average ratio, the details in the tooltip.
+export function completenessSummary(c) {
+  const keys = c && typeof c === 'object' ? Object.keys(c).sort() : [];
+  if (!keys.length) return h('span.muted', '—');
+  const done = keys.filter((k) => ratio(c[k]) >= 100).length;
+  const avg = Math.round(keys.reduce((s, k) => s + ratio(c[k]), 0) / keys.length);
+  const title = keys.map((k) => {
+    const m = (c[k] && c[k].missing) || [];
+    return `${k}: ${ratio(c[k])}%${m.length ? ` (missing ${m.join(', ')})` : ''}`;
+  }).join('\n');
+  return h('span.cmpl', { title },
+    h('meter', { min: 0, max: 100, value: avg, low: 50, high: 99, optimum: 100, 'aria-label': `average completeness ${avg}%` }),
+    ` ${done}/${keys.length} complete`);
 }
 
 export function ratio(x) {

@@ -37,6 +37,10 @@ export async function productPage(sku, tab) {
     }
     throw e;
   }
+  if (product.parent) {
+    // Variants inherit the parent's values: shown as placeholders.
+    ctx.parent = await pim(`/v1/products/${encodeURIComponent(product.parent)}`).catch(() => null);
+  }
   const fam = ctx.families[product.family];
   const title = labelOf(product, fam);
   const base = `#/products/${encodeURIComponent(sku)}`;
@@ -112,14 +116,17 @@ function optionsOf(a) {
 // {data, subs:[[relative pointer, control]]} or undefined when left empty.
 function valueRow(a, scope, current, ctx) {
   const type = a.type || 'json';
+  const inherited = ctx.parent ? entries(ctx.parent, a.code)
+    .find((e) => (e.locale ?? null) === scope.locale && (e.channel ?? null) === scope.channel) : null;
+  const hint = inherited && typeof inherited.data !== 'object' ? `inherited: ${inherited.data}` : '';
   const label = `${attrLabel(a)} (${scopeLabel(scope)})`;
   const subs = [];
   let control;
   let read;
-  const text = (v, attrs = {}) => h('input', { type: 'text', value: v ?? '', 'aria-label': label, ...attrs });
+  const text = (v, attrs = {}) => h('input', { type: 'text', value: v ?? '', 'aria-label': label, placeholder: hint || null, ...attrs });
 
   if (type === 'textarea') {
-    control = h('textarea', { rows: 3, 'aria-label': label }, current ?? '');
+    control = h('textarea', { rows: 2, 'aria-label': label, placeholder: hint || null }, current ?? '');
     read = () => (control.value === '' ? undefined : { data: control.value });
   } else if (type === 'boolean') {
     control = h('select', { 'aria-label': label },
@@ -263,6 +270,25 @@ function editor(ctx, p, etag, isNew = false) {
     return box;
   });
 
+  // Show one locale or channel at a time; hidden rows are still saved.
+  const usedLocales = [...new Set(rows.flatMap(([, rs]) => rs.map((r) => r.el.dataset.locale)).filter(Boolean))].sort();
+  const usedChannels = [...new Set(rows.flatMap(([, rs]) => rs.map((r) => r.el.dataset.channel)).filter(Boolean))].sort();
+  const showLocale = h('select', { name: 'show-locale' }, h('option', { value: '' }, 'All locales'), usedLocales.map((l) => h('option', { value: l }, l)));
+  const showChannel = h('select', { name: 'show-channel' }, h('option', { value: '' }, 'All channels'), usedChannels.map((c) => h('option', { value: c }, c)));
+  const applyScope = () => {
+    for (const [, rs] of rows) {
+      for (const r of rs) {
+        const { locale, channel } = r.el.dataset;
+        r.el.hidden = Boolean((showLocale.value && locale && locale !== showLocale.value)
+          || (showChannel.value && channel && channel !== showChannel.value));
+      }
+    }
+  };
+  showLocale.addEventListener('change', applyScope);
+  showChannel.addEventListener('change', applyScope);
+  const scopeBar = usedLocales.length > 1 || usedChannels.length > 1
+    ? h('div.scope-bar', h('span.muted', 'Show'), field('Locale', showLocale), field('Channel', showChannel)) : null;
+
   const summary = h('div.summary');
   const save = h('button.primary', { type: 'submit' }, isNew ? 'Create product' : 'Save');
   const jsonArea = h('textarea.json-doc', { rows: 16, 'aria-label': 'Product as JSON', spellcheck: 'false' });
@@ -358,7 +384,7 @@ function editor(ctx, p, etag, isNew = false) {
         put(c.doc, c.map);
       },
     },
-  }, summary, general, h('div.attrs', attrBoxes.length ? attrBoxes : h('p.muted', 'This family has no attributes.')),
+  }, summary, general, scopeBar, h('div.attrs', attrBoxes.length ? attrBoxes : h('p.muted', 'This family has no attributes.')),
   h('div.actions', save, isNew ? null : h('button.danger', {
     type: 'button',
     on: {

@@ -1,7 +1,7 @@
 // #/products: search and filter the catalog, page through it with cursors.
 import { pim, query, schema, renditionUrl } from '../api.js';
 import { h, field, problemBox, fmtTime, items } from '../ui.js';
-import { labelOf, firstAssetId, completenessChips } from './common.js';
+import { labelOf, firstAssetId, completenessSummary } from './common.js';
 
 const FILTERS = ['q', 'family', 'category', 'enabled', 'complete'];
 
@@ -77,9 +77,9 @@ function row(p, fam) {
   return h('tr', { dataset: { sku: p.sku } },
     h('td.thumb', img ? h('img', { src: renditionUrl(img, 'web-thumb'), alt: '', loading: 'lazy', width: 48, height: 48 }) : null),
     h('td', h('a', { href }, p.sku)),
-    h('td', labelOf(p, fam) || h('span.muted', '—')),
+    h('td', labelOf(p, fam) || (p.parent ? h('span.muted', 'variant of ', h('a', { href: `#/products/${encodeURIComponent(p.parent)}` }, p.parent)) : h('span.muted', '—'))),
     h('td', p.family || ''),
     h('td', p.enabled === false ? h('span.badge.off', 'disabled') : h('span.badge.on', 'enabled')),
-    h('td', completenessChips(p.completeness)),
+    h('td.nowrap', completenessSummary(p.completeness)),
     h('td.nowrap', fmtTime(p.updated)));
 }
