@@ -12,7 +12,7 @@ DAM=${DAM:-http://127.0.0.1:8081}
 PIM_TOKEN=${PIM_TOKEN:-${PIM_ADMIN_TOKEN:-}}
 DAM_TOKEN=${DAM_TOKEN:-$PIM_TOKEN}
 CATALOG=${DEMO_CATALOG:-schemas/demo/products.jsonl}
-MAX_IMAGES=${DEMO_IMAGES:-12}
+MAX_IMAGES=${DEMO_IMAGES:-24}
 
 say() { echo "demo: $*"; }
 die() { echo "demo: $*" >&2; exit 1; }
@@ -61,12 +61,13 @@ print(f"demo: {ok} products loaded" + (f", {bad} refused" if bad else ""))
 sys.exit(1 if bad else 0)
 PY
 
-# 2. Which products get a picture, and where it goes: "sku<TAB>family image
-#    attribute<TAB>label" for the first MAX_IMAGES products.
+# 2. Which products get a picture, and where it goes, for the first
+#    MAX_IMAGES products: "sku<TAB>image attribute<TAB>label<TAB>sku as a
+#    URL path segment<TAB>sku as JSON<TAB>label as JSON".
 curl -fsS -m 10 -H "Authorization: Bearer $PIM_TOKEN" -o "$work/families.json" "$PIM/v1/families" ||
 	echo '[]' >"$work/families.json"
 python3 - "$CATALOG" "$work/families.json" "$MAX_IMAGES" >"$work/plan.tsv" <<'PY'
-import json, sys
+import json, sys, urllib.parse
 fams = json.load(open(sys.argv[2], encoding="utf-8"))
 fams = fams if isinstance(fams, list) else fams.get("items", [])
 img = {f.get("code"): f.get("image_attribute") for f in fams}
@@ -83,7 +84,9 @@ for line in open(sys.argv[1], encoding="utf-8"):
     names = [v["data"] for v in vals if isinstance(v.get("data"), str)]
     en = [v["data"] for v in vals if isinstance(v.get("data"), str) and (v.get("locale") or "").startswith("en")]
     label = (en or names or [p["sku"]])[0].replace("\t", " ").replace("\n", " ")
-    print(f"{p['sku']}\t{attr}\t{label}")
+    sku = p["sku"]
+    print("\t".join([sku, attr, label, urllib.parse.quote(sku, safe=""),
+                     json.dumps(sku, ensure_ascii=False), json.dumps(label, ensure_ascii=False)]))
     n += 1
 PY
 [ -s "$work/plan.tsv" ] || say "no product family names an image attribute: no images made"
@@ -101,23 +104,20 @@ vips xyz "$base/xy.v" 800 800 && vips bandmean "$base/xy.v" "$base/m.v" &&
 swatch() {
 	local sku=$1 label=$2 i=$3 out=$4 d="$work/v$3"
 	local colours=("47 91 211" "25 169 116" "231 111 81" "142 68 173" "243 156 18" "22 160 190" "214 48 49" "99 110 114")
+	local esc='s/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g'
 	mkdir -p "$d"
 	vips linear "$base/f.v" "$d/g.v" "${colours[$((i % 8))]}" "0 0 0" --uchar &&
-		vips text "$d/t.v" "<b>$(printf '%s' "$label" | sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g')</b>" \
-			--width 680 --dpi 200 --font "sans 16" --align centre &&
-		vips text "$d/s.v" "$(printf '%s' "$sku" | sed 's/&/\&amp;/g; s/</\&lt;/g; s/>/\&gt;/g')" --dpi 150 --font "monospace 10" &&
+		vips text "$d/t.v" "<span size=\"x-large\"><b>$(printf '%s' "$label" | sed "$esc")</b></span>
+<tt>$(printf '%s' "$sku" | sed "$esc")</tt>" --width 680 --dpi 150 --font "sans 16" --align centre &&
 		vips gravity "$d/t.v" "$d/t2.v" centre 800 800 &&
-		vips gravity "$d/s.v" "$d/s2.v" south 800 740 --extend black &&
-		vips embed "$d/s2.v" "$d/s3.v" 0 0 800 800 &&
-		vips boolean "$d/t2.v" "$d/s3.v" "$d/ts.v" or &&
-		vips ifthenelse "$d/ts.v" "$base/white.v" "$d/g.v" "$out[Q=88,strip]" --blend
+		vips ifthenelse "$d/t2.v" "$base/white.v" "$d/g.v" "$out[Q=88,strip]" --blend
 	local rc=$?
 	rm -rf "$d"
 	return $rc
 }
 
 i=0; linked=0
-while IFS=$'\t' read -r sku attr label; do
+while IFS=$'\t' read -r sku attr label sku_path sku_json label_json; do
 	img="$work/${sku//\//_}_1.jpg"
 	if ! swatch "$sku" "$label" $i "$img" 2>"$work/vips.err"; then
 		echo "demo: cannot draw the image of $sku: $(head -c 300 "$work/vips.err")" >&2
@@ -131,15 +131,15 @@ while IFS=$'\t' read -r sku attr label; do
 		echo "demo: upload of the image of $sku gave HTTP $code: $(head -c 300 "$work/up.json")" >&2
 		failures=$((failures + 1)); continue ;;
 	esac
-	id=$(python3 -c 'import json,sys;print(json.load(open(sys.argv[1]))["id"])' "$work/up.json") ||
-		{ echo "demo: upload answer for $sku has no id" >&2; failures=$((failures + 1)); continue; }
-	meta=$(python3 -c 'import json,sys;print(json.dumps({"skus":[sys.argv[1]],"tags":["demo"],"alt":{"en_US":sys.argv[2]},"title":sys.argv[2]}))' "$sku" "$label")
+	id=$(sed -nE 's/.*"id" *: *"(sha256:[0-9a-f]{64})".*/\1/p' "$work/up.json")
+	[ -n "$id" ] || { echo "demo: upload answer for $sku has no id" >&2; failures=$((failures + 1)); continue; }
+	meta="{\"skus\":[$sku_json],\"tags\":[\"demo\"],\"alt\":{\"en_US\":$label_json},\"title\":$label_json}"
 	code=$(curl -sS -m 10 -o "$work/meta.json" -w '%{http_code}' -X PATCH "$DAM/v1/assets/$id/meta" \
 		-H "Authorization: Bearer $DAM_TOKEN" -H 'Content-Type: application/merge-patch+json' --data-binary "$meta") || code=000
 	case $code in 2??) ;; *) echo "demo: metadata of $sku's image gave HTTP $code: $(head -c 300 "$work/meta.json")" >&2
 		failures=$((failures + 1)) ;; esac
-	patch=$(python3 -c 'import json,sys;print(json.dumps({"values":{sys.argv[1]:[{"locale":None,"channel":None,"data":[sys.argv[2]]}]}}))' "$attr" "$id")
-	code=$(curl -sS -m 10 -o "$work/patch.json" -w '%{http_code}' -X PATCH "$PIM/v1/products/$(python3 -c 'import sys,urllib.parse;print(urllib.parse.quote(sys.argv[1],safe=""))' "$sku")" \
+	patch="{\"values\":{\"$attr\":[{\"locale\":null,\"channel\":null,\"data\":[\"$id\"]}]}}"
+	code=$(curl -sS -m 10 -o "$work/patch.json" -w '%{http_code}' -X PATCH "$PIM/v1/products/$sku_path" \
 		-H "Authorization: Bearer $PIM_TOKEN" -H 'Content-Type: application/merge-patch+json' --data-binary "$patch") || code=000
 	case $code in 2??) linked=$((linked + 1)) ;; *)
 		echo "demo: linking the image to $sku gave HTTP $code: $(head -c 300 "$work/patch.json")" >&2

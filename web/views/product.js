@@ -4,7 +4,7 @@
 // history with revert; #/products/new: create one.
 import { pim, schema, renditionUrl, ApiError, clearSchemaCache } from '../api.js';
 import { h, field, fieldError, clearErrors, problemBox, toast, fmtTime, items, newId } from '../ui.js';
-import { entries, completenessChips, labelOf } from './common.js';
+import { entries, completenessChips, labelOf, assetIdsOf } from './common.js';
 
 const SERVER_FIELDS = ['version', 'created', 'updated', 'completeness'];
 
@@ -42,10 +42,14 @@ export async function productPage(sku, tab) {
     ctx.parent = await pim(`/v1/products/${encodeURIComponent(product.parent)}`).catch(() => null);
   }
   const fam = ctx.families[product.family];
-  const title = labelOf(product, fam);
+  const title = labelOf(product, fam) || (ctx.parent ? labelOf(ctx.parent, ctx.families[ctx.parent.family]) : '');
   const base = `#/products/${encodeURIComponent(sku)}`;
+  const images = assetIdsOf(product, fam);
+  const parentImages = !images.length && ctx.parent ? assetIdsOf(ctx.parent, ctx.families[ctx.parent.family]) : [];
   const head = h('div.head',
-    h('div', h('p.crumbs', h('a', { href: '#/products' }, 'Products'), ' / ', sku),
+    h('div.product-images', [...images, ...parentImages].slice(0, 3).map((id) => h('a', { href: `#/assets/${encodeURIComponent(id)}` },
+      h('img', { src: renditionUrl(id, 'web-thumb'), alt: parentImages.length ? 'image of the parent product' : 'product image', width: 72, height: 72 })))),
+    h('div.title', h('p.crumbs', h('a', { href: '#/products' }, 'Products'), ' / ', sku),
       h('h1', title ? `${title} ` : sku, title ? h('span.muted.sku', sku) : null)),
     h('div.meta', product.version ? h('span.badge', `version ${product.version}`) : null,
       product.enabled === false ? h('span.badge.off', 'disabled') : h('span.badge.on', 'enabled')));
