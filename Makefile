@@ -13,6 +13,7 @@ CPPFLAGS += -D_GNU_SOURCE -Icommon -include common/fmacros.h -include common/ban
 
 COMMON_PKGS = libmicrohttpd jansson libcrypto
 PIMD_PKGS   = $(COMMON_PKGS) lmdb libxml-2.0 libutf8proc
+PIMCTL_PKGS = $(PIMD_PKGS) libcurl
 DAMD_PKGS   = $(COMMON_PKGS) lmdb vips libarchive libmagic
 ALL_PKGS    = $(sort $(PIMD_PKGS) $(DAMD_PKGS))
 
@@ -70,7 +71,7 @@ $(BUILD)/pimd: $(call obj,pimd/main.c) $(LIBPIM) $(LIBIMP) $(LIBHUB)
 $(BUILD)/damd: $(call obj,damd/main.c) $(LIBDAM) $(LIBHUB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(DAMD_PKGS)) -lcsv -lpthread -lm
 $(BUILD)/pimctl: $(call obj,$(wildcard pimctl/*.c)) $(LIBPIM) $(LIBIMP) $(LIBHUB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PIMD_PKGS)) -lcsv -lpthread -lm
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PIMCTL_PKGS)) -lcsv -lpthread -lm
 # A unit test links only its module: test_pim_* pimd (and importers),
 # test_imp_* importers, test_dam_* damd, anything else common/ alone.
 $(BUILD)/tests/test_pim_%: $(call obj,tests/unit/test_pim_%.c) $(LIBPIM) $(LIBIMP) $(LIBHUB)

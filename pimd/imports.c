@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -66,6 +67,7 @@ struct pim_imports {
 	pthread_cond_t cond;
 	pthread_t worker;
 	bool stopping, started;
+	int lock_fd;
 	struct job *jobs;          /* every job in memory, newest first */
 	struct job *qhead, *qtail; /* waiting to run */
 	unsigned seq;
@@ -723,18 +725,40 @@ static void load_reports(struct pim_imports *im)
 	closedir(d);
 }
 
+int pim_imports_lock(const char *data_dir, int *fd, struct hub_err *err)
+{
+	char path[4200];
+
+	snprintf(path, sizeof(path), "%s/imports", data_dir);
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return hub_err_set(err, HUB_EIO, "cannot create '%s': %s", path, strerror(errno));
+	snprintf(path, sizeof(path), "%s/imports/writer.lock", data_dir);
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (*fd < 0)
+		return hub_err_set(err, HUB_EIO, "cannot open '%s': %s", path, strerror(errno));
+	if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
+		close(*fd);
+		*fd = -1;
+		return hub_err_set(err, HUB_EBUSY,
+				   "another process (a running pimd?) is using the data directory '%s'",
+				   data_dir);
+	}
+	return 0;
+}
+
 int pim_imports_open(struct pim_app *app, struct hub_err *err)
 {
 	struct pim_imports *im = calloc(1, sizeof(*im));
+	int rc;
 
 	if (!im)
 		return hub_err_set(err, HUB_ENOMEM, "out of memory");
 	im->app = app;
 	snprintf(im->dir, sizeof(im->dir), "%s/imports", app->data_dir);
-	if (mkdir(im->dir, 0700) < 0 && errno != EEXIST) {
-		hub_err_set(err, HUB_EIO, "cannot create '%s': %s", im->dir, strerror(errno));
+	rc = pim_imports_lock(app->data_dir, &im->lock_fd, err);
+	if (rc < 0) {
 		free(im);
-		return HUB_EIO;
+		return rc;
 	}
 	pthread_mutex_init(&im->lock, NULL);
 	pthread_cond_init(&im->cond, NULL);
@@ -742,6 +766,7 @@ int pim_imports_open(struct pim_app *app, struct hub_err *err)
 	if (pthread_create(&im->worker, NULL, worker, im) != 0) {
 		pthread_mutex_destroy(&im->lock);
 		pthread_cond_destroy(&im->cond);
+		close(im->lock_fd);
 		free(im);
 		return hub_err_set(err, HUB_EIO, "cannot start the import worker");
 	}
@@ -773,6 +798,7 @@ void pim_imports_close(struct pim_app *app)
 	}
 	pthread_mutex_destroy(&im->lock);
 	pthread_cond_destroy(&im->cond);
+	close(im->lock_fd);
 	free(im);
 	app->imports = NULL;
 }

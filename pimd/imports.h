@@ -28,6 +28,12 @@ int pim_imports_open(struct pim_app *app, struct hub_err *err);
 /* Cancels the running job, stops the worker. Accepts an app without one. */
 void pim_imports_close(struct pim_app *app);
 
+/* Takes the data directory's writer lock (<data>/imports/writer.lock,
+ * flock): pimd holds it while it runs, pimctl --offline while it loads, so
+ * neither writes under the other. *fd gets the lock's descriptor (closing
+ * it releases the lock). HUB_EBUSY when another process holds it. */
+int pim_imports_lock(const char *data_dir, int *fd, struct hub_err *err);
+
 /* The libimp schema snapshot ({"attributes":{code:doc},…}) of pimd's
  * current schema (a new reference); also used by pimctl --offline. */
 json_t *pim_import_schema(struct pim_app *app);

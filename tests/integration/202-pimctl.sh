@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# pimctl against a running pimd (import with its report, check, export,
+# token create) and offline into a stopped pimd's data directory.
+source "$(dirname "$0")/lib.sh"
+start_pimd
+CTL=$BIN/pimctl
+export PIM_TOKEN=$TOKEN
+
+"$CTL" import --url "$PIM" --profile shopify "$DATA/catalogs/shopify/apparel.csv" >"$TMP/out" 2>"$TMP/err"
+check "import: exit 0" is $? 0
+check "import: report line" grep -q '^done: 23 rows, 23 created, 0 updated, 0 unchanged, 0 failed' "$TMP/out"
+
+printf 'sku;family;name-en_US;price-EUR\nX-1;default;a;1.00\nX-2;default;b;1,5\n' >"$TMP/x.csv"
+"$CTL" check --url "$PIM" "$TMP/x.csv" >"$TMP/out" 2>&1
+check "check: failed rows give exit 1" is $? 1
+check "check: the bad cell with its line and column" grep -q "^line 3, price-EUR: '1,5' is not a decimal amount" "$TMP/out"
+check "check: dry run said so" grep -q 'dry run: nothing written' "$TMP/out"
+req GET "$PIM/v1/products/X-1"; check "check wrote nothing" code_is 404
+
+"$CTL" import --url "$PIM" --format gmc-xml "$DATA/hostile/xml/xmlbomb.xml" >"$TMP/out" 2>&1
+check "import of a bomb: exit 1" is $? 1
+check "import of a bomb: the error is shown" grep -q '^error: .*entit' "$TMP/out"
+
+if command -v script >/dev/null; then
+	# a terminal on stderr: the progress bar is drawn
+	script -qec "$CTL import --url $PIM --format gmc-tsv $DATA/catalogs/google-merchant/lake-erie-clothing_google_feed.tsv" /dev/null >"$TMP/tty" 2>&1
+	check "progress bar with percent, rows/s and ETA on a terminal" grep -qE '\[#+\.*\] +[0-9.]+%  [0-9]+ rows  [0-9]+ rows/s  ETA' "$TMP/tty"
+fi
+
+"$CTL" export --url "$PIM" -o "$TMP/e.csv"
+check "export: exit 0" is $? 0
+check "export: header and rows" bash -c "head -1 '$TMP/e.csv' | grep -q '^sku,family,parent,categories,enabled' && [ \$(wc -l <'$TMP/e.csv') -gt 200 ]"
+"$CTL" export --url "$PIM" --format jsonl --channel web --locale en_US >"$TMP/e.jsonl"
+check "export jsonl per channel and locale" bash -c "[ \$(wc -l <'$TMP/e.jsonl') -gt 200 ] && ! grep -q '\"fr_FR\"' '$TMP/e.jsonl'"
+
+secret=$("$CTL" token create shop-feed merchandiser --url "$PIM")
+check "token create prints the secret" test ${#secret} -ge 32
+AS_TOKEN=$secret req GET "$PIM/v1/imports"; check "the new token works" code_is 200
+"$CTL" token create x nosuchrole --url "$PIM" 2>/dev/null; check "unknown role: usage error" is $? 2
+
+"$CTL" import --offline --data "$PIM_DATA" "$TMP/x.csv" >"$TMP/out" 2>&1
+check "offline while pimd runs: refused" is $? 1
+check "offline refusal says why" grep -q 'running pimd' "$TMP/out"
+
+stop_all
+"$CTL" import --offline --data "$PIM_DATA" --schemas "$ROOT/schemas" "$DATA/catalogs/google-merchant/opispot_google_feed.xml" >"$TMP/out" 2>&1
+check "offline import into the stopped pimd's data" grep -q '^done: 509 rows, 496 created' "$TMP/out"
+"$CTL" export --offline --data "$PIM_DATA" --format csv -o "$TMP/off.csv"
+check "offline export" bash -c "[ \$(wc -l <'$TMP/off.csv') -gt 700 ]"
+start_pimd
+req GET "$PIM/v1/products/6a17ffae-9f12-4aee-a88e-065550472ff5"
+check "pimd serves what was loaded offline" code_is 200
+mkdir -p "$TMP/fresh"
+"$CTL" import --offline --data "$TMP/fresh" --schemas "$ROOT/schemas" --profile shopify "$DATA/catalogs/shopify/jewelery.csv" >"$TMP/out" 2>&1
+check "offline first load into an empty directory seeds the starter schema" grep -q '^done: 26 rows, 26 created' "$TMP/out"
