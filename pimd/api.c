@@ -296,7 +296,8 @@ static int handle_product_list(struct http_req *req)
 	struct pim_txn *t = NULL;
 	char after[PIM_MAX_KEY + 1];
 	const char *en = http_query(req, "enabled"), *us = http_query(req, "updated_since");
-	json_t *skus = NULL, *items, *out, *v;
+	struct buf out = BUF_INIT;
+	json_t *skus = NULL, *v;
 	long limit;
 	bool has_after;
 	int more = 0, rc;
@@ -333,20 +334,37 @@ static int handle_product_list(struct http_req *req)
 		json_decref(skus);
 		return http_reply_err(req, &err);
 	}
-	items = json_array();
+	/* stored documents are compact JSON already: copied, not re-parsed */
+	buf_adds(&out, "{\"items\":[");
 	json_array_foreach(skus, i, v) {
-		json_t *d = pim_product_load(t, json_string_value(v));
+		const void *d;
+		size_t dl;
 
-		if (d)
-			json_array_append_new(items, d);
+		if (pim_get(t, PDB_PRODUCTS, json_string_value(v), json_string_length(v), &d, &dl) < 0)
+			continue;
+		if (out.len > 10)
+			buf_addc(&out, ',');
+		buf_add(&out, d, dl);
 	}
 	pim_txn_abort(t);
-	out = json_pack("{s:o}", "items", items);
-	set_next_cursor(out, skus, more);
-	rc = http_reply_json(req, 200, out);
-	json_decref(out);
+	buf_adds(&out, "],\"next_cursor\":");
+	if (more && json_array_size(skus)) {
+		char cur[PIM_MAX_KEY * 2];
+
+		pim_cursor_make(json_string_value(json_array_get(skus, json_array_size(skus) - 1)), cur);
+		buf_addf(&out, "\"%s\"}", cur);
+	} else {
+		buf_adds(&out, "null}");
+	}
 	json_decref(skus);
-	return rc;
+	{
+		size_t len;
+		char *body = buf_detach(&out, &len);
+
+		if (!body)
+			return http_reply_problem(req, 500, "out of memory", NULL);
+		return http_reply_owned(req, 200, "application/json", body, len);
+	}
 }
 
 static int handle_history(struct http_req *req)

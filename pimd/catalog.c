@@ -172,7 +172,7 @@ size_t pim_unique_key(const char *attr, json_t *data, char *out, size_t max);
 
 /* Every index key of a stored product. */
 static void keys_collect(const struct pim_schema *s, json_t *doc, json_t *resolved,
-			 struct keyset *ks)
+			 int64_t updated_ms, struct keyset *ks)
 {
 	const char *sku = json_string_value(json_object_get(doc, "sku"));
 	const char *fam = json_string_value(json_object_get(doc, "family"));
@@ -186,7 +186,7 @@ static void keys_collect(const struct pim_schema *s, json_t *doc, json_t *resolv
 	keys_add(ks, PDB_IX_FAMILY, fam, strlen(fam), sku);
 	keys_add(ks, PDB_IX_ENABLED, json_is_true(json_object_get(doc, "enabled")) ? "1" : "0", 1,
 		 sku);
-	pim_be64((uint64_t)pim_time_parse(json_string_value(json_object_get(doc, "updated"))), be);
+	pim_be64((uint64_t)updated_ms, be);
 	keys_add(ks, PDB_IX_UPDATED, (const char *)be, 8, sku);
 	if (parent)
 		keys_add(ks, PDB_IX_PARENT, parent, strlen(parent), sku);
@@ -668,7 +668,8 @@ static int refresh(struct pim_batch *b, const char *sku, json_t *parent, bool fe
 		rc = put_json(b->txn, PDB_PRODUCTS, sku, strlen(sku), doc, err);
 	}
 	if (rc == 0) {
-		keys_collect(b->schema, doc, resolved, &ks);
+		keys_collect(b->schema, doc, resolved,
+			     pim_time_parse(json_string_value(json_object_get(doc, "updated"))), &ks);
 		rc = keys_apply(b->txn, sku, &ks, false, err);
 	}
 	if (rc == 0 && feed)
@@ -772,7 +773,7 @@ static int store(struct pim_batch *b, const char *sku, json_t *old, json_t *norm
 	json_object_set_new(stored, "completeness", comp);
 	rc = put_json(b->txn, PDB_PRODUCTS, sku, strlen(sku), stored, err);
 	if (rc == 0) {
-		keys_collect(b->schema, stored, resolved, &ks);
+		keys_collect(b->schema, stored, resolved, b->now, &ks);
 		rc = keys_apply(b->txn, sku, &ks, false, err);
 	}
 	if (rc == 0) {
