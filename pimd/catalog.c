@@ -1129,21 +1129,35 @@ static size_t schema_key(int kind, const char *code, char *key, size_t max)
 
 /* After a schema change inside b: a fresh snapshot, completeness and
  * indexes of the products it affects, and a change entry. */
+/* After a schema change inside b: a fresh snapshot, completeness and
+ * indexes of the products it affects, and a change entry. old is the
+ * document before the change (NULL for a new one), borrowed. */
 static int schema_changed(struct pim_batch *b, int kind, const char *code, const char *type,
-			  struct hub_err *err)
+			  json_t *old, struct hub_err *err)
 {
-	struct pim_schema *ns;
+	struct pim_schema *ns, *prev = b->schema;
 	int rc = pim_schema_load(b->txn, &ns, err);
 
 	if (rc < 0)
 		return rc;
-	pim_schema_unref(b->schema);
 	b->schema = ns;
 	b->schema_changed = true;
-	if (kind == PK_FAMILIES)
+	/* only what the change can affect: a new attribute, category or family
+	 * is used by no product yet */
+	if (kind == PK_FAMILIES && old) {
 		rc = refresh_index(b, PDB_IX_FAMILY, code, NULL, false, err);
-	else if (kind == PK_CHANNELS || kind == PK_CATEGORIES || kind == PK_ATTRIBUTES)
+	} else if (kind == PK_CHANNELS) {
 		rc = refresh_index(b, PDB_PRODUCTS, NULL, NULL, false, err);
+	} else if (kind == PK_CATEGORIES && old &&
+		   !json_equal(json_object_get(old, "parent"),
+			       json_object_get(pim_schema_doc(ns, kind, code), "parent"))) {
+		rc = refresh_index(b, PDB_IX_CAT, code, NULL, false, err);
+	} else if (kind == PK_ATTRIBUTES && old) {
+		for (size_t i = 0; rc == 0 && i < ns->nfams; i++)
+			if (json_object_get(ns->fams[i].attrs, code))
+				rc = refresh_index(b, PDB_IX_FAMILY, ns->fams[i].code, NULL, false, err);
+	}
+	pim_schema_unref(prev);
 	if (rc == 0)
 		rc = change_add(b, json_pack("{s:s,s:s,s:s}", "type", type, "kind", pim_kind_name(kind),
 					     "code", code),
@@ -1182,7 +1196,7 @@ static int schema_put_in(struct pim_batch *b, int kind, const char *code, json_t
 	} else {
 		rc = put_json(b->txn, PDB_SCHEMA, key, kl, norm, err);
 		if (rc == 0)
-			rc = schema_changed(b, kind, code, "schema.updated", err);
+			rc = schema_changed(b, kind, code, "schema.updated", old, err);
 		*outcome = old ? PIM_UPDATED : PIM_CREATED;
 	}
 	if (rc == 0 && stored)
@@ -1247,12 +1261,12 @@ int pim_schema_delete(struct pim_app *app, int kind, const char *code, const cha
 	} else if (pim_schema_in_use(b->schema, kind, code, msg, sizeof(msg))) {
 		rc = hub_err_set(err, HUB_ECONFLICT, "%s '%.100s' is in use: %s", pim_kind_name(kind),
 				 code, msg);
-	} else if (kind == PK_FAMILIES) {
+	} else if (kind == PK_FAMILIES || kind == PK_CATEGORIES) {
 		struct pim_iter *it;
 		const void *k;
 		size_t kln, cl = strlen(code);
 
-		rc = pim_iter_open(b->txn, PDB_IX_FAMILY, &it, err);
+		rc = pim_iter_open(b->txn, kind == PK_FAMILIES ? PDB_IX_FAMILY : PDB_IX_CAT, &it, err);
 		if (rc == 0) {
 			char pre[PIM_MAX_KEY + 1];
 
@@ -1260,15 +1274,15 @@ int pim_schema_delete(struct pim_app *app, int kind, const char *code, const cha
 			pre[cl] = 0;
 			if (pim_iter_seek(it, pre, cl + 1, &k, &kln, NULL, NULL) == 0 && kln > cl &&
 			    !memcmp(k, pre, cl + 1))
-				rc = hub_err_set(err, HUB_ECONFLICT, "family '%.100s' still has products",
-						 code);
+				rc = hub_err_set(err, HUB_ECONFLICT, "%s '%.100s' still has products",
+						 kind == PK_FAMILIES ? "family" : "category", code);
 			pim_iter_close(it);
 		}
 	}
 	if (rc == 0)
 		rc = pim_del(b->txn, PDB_SCHEMA, key, kl, err);
 	if (rc == 0)
-		rc = schema_changed(b, kind, code, "schema.deleted", err);
+		rc = schema_changed(b, kind, code, "schema.deleted", NULL, err);
 	if (rc < 0) {
 		pim_batch_abort(b);
 		return rc;

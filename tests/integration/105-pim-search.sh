@@ -86,3 +86,9 @@ check "channel listing: enabled and complete only" is "$(jqb '[.items[].sku]|joi
 req GET "$PIM/v1/channels/web/products?locale=en_US&category=kitchen&q=cafe&limit=2"
 check "channel listing with category + q, paged" is "$(jqb '[.items[].sku]|join(",")')" "S-02,S-04"
 check "channel listing has a cursor" bash -c "[ '$(jqb .next_cursor)' != null ]"
+
+# moving a category re-indexes its products under the new ancestors
+reqj PUT "$PIM/v1/categories/tableware" '{"parent":"decor"}'; check "move tableware under decor" code_is 200
+expect "category=kitchen&family=home" "False" "moved products left the old subtree"
+expect "category=decor&family=home" "i%2==0" "and joined the new one"
+req DELETE "$PIM/v1/categories/men_tshirts"; check "category still used by products: 409" code_is 409
