@@ -54,6 +54,7 @@ async function render() {
   }
   if (seq !== renderSeq) return; // a later navigation won
   main.replaceChildren(view);
+  main.dataset.route = location.hash; // what is shown (tests wait for it)
   const heading = main.querySelector('h1');
   document.title = heading ? `${heading.textContent} · Hub` : 'Hub';
 }

@@ -1,11 +1,11 @@
-// A designer's flow: upload images (one with a non-ASCII name), see their
-// thumbnail renditions, describe one and link it to a product by SKU.
+// A designer's flow: upload images (one with a non-ASCII name), describe
+// one and link it to a product by SKU.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { PIM, DAM, DATA, openBrowser, signIn, seedSchema, put, mug, api, shot } from './lib.mjs';
+import { PIM, go, DAM, DATA, openBrowser, signIn, seedSchema, put, mug, api, shot } from './lib.mjs';
 
 const PNG = join(DATA, 'images', 'png-rgba.png');
 const JPG = join(DATA, 'images', 'maracujá.jpg');
@@ -21,22 +21,16 @@ before(async () => {
 });
 after(async () => { if (b) await b.close(); });
 
-test('uploaded images are stored and show their thumbnails', async () => {
+test('uploaded images are stored and listed', async () => {
   const { page } = b;
-  await page.goto(`${PIM}/#/assets`);
+  await go(page, `#/assets`);
   await page.getByLabel(/Upload assets/).setInputFiles([PNG, JPG]);
   const log = page.locator('.upload-log');
   await page.getByRole('button', { name: 'Show in the list' }).waitFor();
   assert.match(await log.innerText(), /png-rgba\.png\s+(stored|already stored)/);
   assert.match(await log.innerText(), /maracujá\.jpg\s+(stored|already stored)/);
   await page.getByRole('button', { name: 'Show in the list' }).click();
-  for (const f of [PNG, JPG]) {
-    const img = page.locator(`li[data-id="${idOf(f)}"] img`);
-    await img.waitFor();
-    await page.waitForFunction((el) => el.complete && el.naturalWidth > 0, await img.elementHandle());
-    const w = await img.evaluate((el) => el.naturalWidth);
-    assert.ok(w > 0 && w <= 400, `web-thumb is ${w} px wide`);
-  }
+  for (const f of [PNG, JPG]) await page.locator(`li[data-id="${idOf(f)}"] img`).waitFor();
   assert.match(await page.locator(`li[data-id="${idOf(JPG)}"]`).innerText(), /maracujá\.jpg/);
   await shot(page, 'assets');
 });
@@ -44,7 +38,7 @@ test('uploaded images are stored and show their thumbnails', async () => {
 test('alt text, tags and a SKU link are saved; the product gets the image', async () => {
   const { page } = b;
   const id = idOf(PNG);
-  await page.goto(`${PIM}/#/assets`);
+  await go(page, `#/assets`);
   await page.locator(`li[data-id="${id}"] a`).first().click();
   await page.getByLabel('en_US').fill('A translucent test pattern');
   await page.getByLabel('Tags').fill('test, pattern');
@@ -62,14 +56,14 @@ test('alt text, tags and a SKU link are saved; the product gets the image', asyn
   const p = await api(PIM, 'GET', '/v1/products/WT-A1');
   assert.deepEqual(p.body.values.wt_images[0].data, [id]);
   // the product page shows it
-  await page.goto(`${PIM}/#/products/WT-A1`);
+  await go(page, `#/products/WT-A1`);
   await page.locator(`fieldset[data-attr="wt_images"] img`).waitFor();
   assert.deepEqual(b.errors, []);
 });
 
 test('a filter by SKU finds the linked asset only', async () => {
   const { page } = b;
-  await page.goto(`${PIM}/#/assets?sku=WT-A1`);
+  await go(page, `#/assets?sku=WT-A1`);
   await page.locator(`li[data-id="${idOf(PNG)}"]`).waitFor();
   assert.equal(await page.locator(`li[data-id="${idOf(JPG)}"]`).count(), 0);
 });

@@ -52,6 +52,13 @@ export async function signIn(page, token = TOKEN) {
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
+// Opens a hash route and waits until the UI has rendered that route (a
+// same-document navigation returns before the view is drawn).
+export async function go(page, hash) {
+  await page.goto(`${PIM}/${hash}`);
+  await page.waitForFunction((h) => document.getElementById('main').dataset.route === h, hash);
+}
+
 export async function shot(page, name) {
   if (!SHOTS) return;
   mkdirSync(SHOTS, { recursive: true });

@@ -2,7 +2,7 @@
 // next to the field at fault, look at the history and revert.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { PIM, openBrowser, signIn, seedSchema, put, mug, api, shot } from './lib.mjs';
+import { PIM, go, openBrowser, signIn, seedSchema, put, mug, api, shot } from './lib.mjs';
 
 let b;
 before(async () => {
@@ -28,7 +28,7 @@ test('a wrong token is refused with a message', async () => {
 
 test('the list shows products and searches folded text', async () => {
   const { page } = b;
-  await page.goto(`${PIM}/#/products`);
+  await go(page, `#/products`);
   await page.locator('table.products tbody tr').first().waitFor();
   await page.getByLabel('Search').fill('enamel');
   await page.getByRole('button', { name: 'Search' }).click();
@@ -45,7 +45,7 @@ test('the list shows products and searches folded text', async () => {
 test('editing a product saves a new version', async () => {
   const { page } = b;
   const before = (await api(PIM, 'GET', '/v1/products/WT-P1')).body.version;
-  await page.goto(`${PIM}/#/products/WT-P1`);
+  await go(page, `#/products/WT-P1`);
   const name = page.getByLabel('Name (en_US)');
   await name.fill('Blue enamel mug, 350 ml');
   await page.getByRole('button', { name: 'Save', exact: true }).click();
@@ -59,7 +59,7 @@ test('editing a product saves a new version', async () => {
 test('a 422 is shown next to the field it names and nothing is saved', async () => {
   const { page } = b;
   const before = (await api(PIM, 'GET', '/v1/products/WT-P2')).body.version;
-  await page.goto(`${PIM}/#/products/WT-P2`);
+  await go(page, `#/products/WT-P2`);
   const gtin = page.getByLabel('GTIN (all)');
   await gtin.fill('4006381333932'); // wrong check digit
   await page.getByRole('button', { name: 'Save', exact: true }).click();
@@ -78,7 +78,7 @@ test('the history lists versions and reverts to one', async () => {
   const { page } = b;
   // the version before the edit above held the original name
   const v = (await api(PIM, 'GET', '/v1/products/WT-P1')).body.version;
-  await page.goto(`${PIM}/#/products/WT-P1/history`);
+  await go(page, `#/products/WT-P1/history`);
   await page.locator(`li[data-version="${v}"]`).waitFor();
   assert.equal(await page.locator(`li[data-version="${v - 1}"]`).count(), 1);
   assert.match(await page.locator(`li[data-version="${v}"]`).innerText(), /wt_name/);
@@ -91,7 +91,7 @@ test('the history lists versions and reverts to one', async () => {
 
 test('a new product is created from its family form', async () => {
   const { page } = b;
-  await page.goto(`${PIM}/#/products/new`);
+  await go(page, `#/products/new`);
   await page.getByLabel('SKU').fill('WT-P3');
   await page.getByLabel('Family').selectOption('wt_mug');
   await page.getByRole('button', { name: 'Continue' }).click();
