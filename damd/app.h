@@ -8,6 +8,7 @@
 
 struct cas;
 struct dam_store;
+struct rend_service;
 struct dam_gc;
 struct http_waitq;
 
@@ -16,6 +17,7 @@ struct dam_app {
 	struct cas *cas; /* blobs/ and tmp/ under data_dir */
 	const char *data_dir;
 	bool allow_unsigned; /* --allow-unsigned: ad-hoc renditions without sig */
+	struct rend_service *rend; /* presets, signing keys, render pool */
 	/* the store's side */
 	uint64_t max_upload;          /* --max-upload: bytes per upload or archive */
 	long archive_max_entries;     /* --archive-max-entries */

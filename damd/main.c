@@ -10,9 +10,11 @@
 #include "gc.h"
 #include "http.h"
 #include "log.h"
+#include "rendition.h"
 #include "sandbox.h"
 #include "store.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,7 @@
 static const struct route_table route_tables[] = {
 	{dam_asset_routes, &dam_asset_nroutes},
 	{dam_changes_routes, &dam_changes_nroutes},
+	{rend_routes, &rend_nroutes},
 };
 
 /* A byte count with an optional K, M, G or T suffix (powers of 1024). */
@@ -67,7 +70,11 @@ int main(int argc, char **argv)
 	/* damd started again as the sandboxed renderer of untrusted formats */
 	if (argc > 1 && !strcmp(argv[1], SANDBOX_FLAG))
 		return sandbox_child_main(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "--sign"))
+		return rend_sign_main(argc, argv);
 	sandbox_set_helper("/proc/self/exe");
+	/* render threads would each grow a malloc arena of their own */
+	mallopt(M_ARENA_MAX, 2);
 	http_signals_block();
 	daemon_opts_parse(&o, argc, argv, "damd", "DAMD", "127.0.0.1:8081", "var/dam");
 	app.data_dir = o.data;
@@ -90,15 +97,17 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	app.changes_q = http_waitq_new();
-	if (!app.changes_q || dam_gc_start(&app, &err) < 0) {
+	if (!app.changes_q || dam_gc_start(&app, &err) < 0 ||
+	    rend_service_start(&app, argc, argv, &err) < 0) {
 		hub_log(LOG_ERROR, "damd start error=\"%s\"", err.msg[0] ? err.msg : "out of memory");
 		rc = 1;
 		goto out;
 	}
 	rc = daemon_serve(&o, route_tables, sizeof(route_tables) / sizeof(route_tables[0]), &app,
-			  NULL, NULL);
+			  rend_metrics, NULL);
 	dam_gc_stop(&app);
 out:
+	rend_service_stop(&app);
 	http_waitq_free(app.changes_q);
 	cas_close(app.cas);
 	dam_store_close(app.store);

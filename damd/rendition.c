@@ -291,6 +291,8 @@ int rend_render(const char *path, const void *data, size_t len, const struct ren
 	enum rend_fit fit = s->fit;
 	enum rend_fmt fmt = s->fmt;
 	bool keep, focal_crop = false, alpha;
+	bool vector = engine_sandbox_mime && (!strcmp(engine_sandbox_mime, "application/pdf") ||
+					      !strcmp(engine_sandbox_mime, "image/svg+xml"));
 	double bg[3] = {255, 255, 255};
 	uint64_t pixels;
 	void *obuf = NULL;
@@ -346,7 +348,8 @@ int rend_render(const char *path, const void *data, size_t len, const struct ren
 	th = box_h ? box_h : BIG_SIDE;
 	switch (fit) {
 	case REND_FIT_INSIDE:
-		size = VIPS_SIZE_DOWN;
+		/* vectors render sharp at any size: only bitmaps never enlarge */
+		size = vector ? VIPS_SIZE_BOTH : VIPS_SIZE_DOWN;
 		break;
 	case REND_FIT_CONTAIN:
 		size = VIPS_SIZE_BOTH;

@@ -109,6 +109,9 @@ int rend_fmt_parse(const char *name);
  * --allow-unsigned (and their DAMD_* twins) and keeps them in app->rend. */
 int rend_service_start(struct dam_app *app, int argc, char **argv, struct hub_err *err);
 void rend_service_stop(struct dam_app *app);
+/* "damd --sign ID 'w=…&h=…'": prints the signed path of an ad-hoc
+ * rendition with the first key (--sign-keys, or sign.key under --data). */
+int rend_sign_main(int argc, char **argv);
 /* Prometheus lines for /metrics: renders, failures, refusals, queue. */
 void rend_metrics(struct buf *out, void *app);
 

@@ -1,0 +1,587 @@
+/* The rendition service: settings, the render pool's work (render, store as
+ * a derived blob, index in LMDB) and the HTTP routes that answer from that
+ * cache or park the request on the render in flight. */
+#include "fmacros.h"
+#include "app.h"
+#include "assets.h"
+#include "buf.h"
+#include "cas.h"
+#include "config.h"
+#include "daemon.h"
+#include "err.h"
+#include "json.h"
+#include "log.h"
+#include "presets.h"
+#include "render_pool.h"
+#include "rendition.h"
+#include "sandbox.h"
+#include "sign.h"
+#include "store.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct rend_service {
+	struct dam_app *app;
+	struct presets *presets;
+	struct sign_keys *keys;
+	struct render_pool *pool;
+	struct rend_limits lim;
+	struct sandbox_limits sbx;
+	int wait_ms; /* how long a request waits for its render */
+	_Atomic uint64_t served, not_modified, since_trim;
+};
+
+#define IMMUTABLE "public, max-age=31536000, immutable"
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- the worker's side ---- */
+
+static int store_rendition(struct rend_service *rs, struct render_job *j,
+			   const struct rend_out *out, struct hub_err *err)
+{
+	struct cas_writer *w = NULL;
+	char hex[65], *rec = NULL;
+	int existed = 0, rc;
+	size_t rlen = 0;
+	json_t *o;
+
+	rc = cas_writer_new(rs->app->cas, &w, err);
+	if (rc < 0)
+		return rc;
+	rc = cas_writer_write(w, out->data, out->len, err);
+	if (rc < 0) {
+		cas_writer_abort(w);
+		return rc;
+	}
+	rc = cas_writer_commit(w, hex, &existed, err);
+	if (rc < 0)
+		return rc;
+	o = json_pack("{s:s, s:s, s:i, s:i, s:I}", "blob", hex, "mime", out->mime, "width",
+		      out->width, "height", out->height, "bytes", (json_int_t)out->len);
+	rec = o ? json_dump_compact(o, &rlen) : NULL;
+	json_decref(o);
+	if (!rec)
+		return hub_err_set(err, HUB_ENOMEM, "out of memory");
+	rc = dam_kv_put(rs->app->store, "renditions", j->key, j->klen, rec, rlen, err);
+	free(rec);
+	if (rc < 0)
+		return rc;
+	memcpy(j->blob, hex, sizeof(j->blob));
+	snprintf(j->out_mime, sizeof(j->out_mime), "%s", out->mime);
+	j->width = out->width;
+	j->height = out->height;
+	j->bytes = out->len;
+	return 0;
+}
+
+static void run_job(struct render_job *j, void *cls)
+{
+	struct rend_service *rs = cls;
+	struct rend_out out = {0};
+	char src[4096], spec[256];
+	int rc;
+
+	rc = cas_path(rs->app->cas, j->src_hex, src, sizeof(src), &j->err);
+	if (rc < 0)
+		goto out;
+	switch (rend_kind_of(j->mime)) {
+	case REND_KIND_TRUSTED:
+		rc = rend_render(src, NULL, 0, &j->spec, &rs->lim, &out, &j->err);
+		break;
+	case REND_KIND_SANDBOX: {
+		struct buf payload = BUF_INIT;
+		json_t *hdr = NULL;
+
+		buf_init(&payload, rs->sbx.max_output);
+		if (rend_spec_format(&j->spec, spec, sizeof(spec)) < 0) {
+			rc = hub_err_set(&j->err, HUB_EINVAL, "render spec too long");
+			break;
+		}
+		rc = sandbox_render(j->mime, src, spec, rs->lim.max_pixels, rs->lim.max_frames,
+				    rs->lim.timeout_ms, &rs->sbx, &hdr, &payload, &j->err);
+		if (rc == 0) {
+			out.width = (int)json_integer_value(json_object_get(hdr, "width"));
+			out.height = (int)json_integer_value(json_object_get(hdr, "height"));
+			snprintf(out.mime, sizeof(out.mime), "%s",
+				 json_get_str(hdr, "mime") ? json_get_str(hdr, "mime") : "");
+			out.data = buf_detach(&payload, &out.len);
+			if (!out.data || !out.len || strncmp(out.mime, "image/", 6))
+				rc = hub_err_set(&j->err, HUB_EINVALID,
+						 "the sandboxed renderer gave no image");
+		}
+		json_decref(hdr);
+		buf_release(&payload);
+		break;
+	}
+	default:
+		rc = hub_err_set(&j->err, HUB_EINVALID, "'%s' is not an image damd renders",
+				 j->mime);
+	}
+	if (rc == 0)
+		rc = store_rendition(rs, j, &out, &j->err);
+out:
+	rend_out_release(&out);
+	j->rc = rc;
+	if (rc < 0)
+		hub_log(rc == HUB_EIO ? LOG_ERROR : LOG_INFO,
+			"render failed source=%s error=\"%s\"", j->src_hex, j->err.msg);
+	/* hand freed render memory back to the system now and then, so the
+	 * peak of a burst does not stay resident */
+	if (atomic_fetch_add(&rs->since_trim, 1) % 16 == 15)
+		malloc_trim(0);
+}
+
+static bool is_cached(const struct render_job *j, void *cls)
+{
+	struct rend_service *rs = cls;
+	char *val = NULL;
+	size_t vlen;
+
+	if (dam_kv_get(rs->app->store, "renditions", j->key, j->klen, &val, &vlen, NULL) < 0)
+		return false;
+	free(val);
+	return true;
+}
+
+/* ---- answering ---- */
+
+struct rctx {
+	struct render_job *job;
+	struct rend_service *rs;
+	bool vary;
+	int64_t started;
+};
+
+static void rctx_free(void *p)
+{
+	struct rctx *c = p;
+
+	render_job_put(c->job);
+	free(c);
+}
+
+static void set_cache_headers(struct http_req *req, const char *blob, bool vary)
+{
+	char etag[80];
+
+	snprintf(etag, sizeof(etag), "\"%s\"", blob);
+	http_set_header(req, "ETag", etag);
+	http_set_header(req, "Cache-Control", IMMUTABLE);
+	if (vary)
+		http_set_header(req, "Vary", "Accept");
+}
+
+/* Sends derived blob hex. 1 when it is gone from disk (the caller renders
+ * again), else 0 with the reply queued. */
+static int send_blob(struct http_req *req, struct rend_service *rs, const char *blob,
+		     const char *mime, bool vary)
+{
+	char path[4096], etag[80];
+	struct hub_err err = {0};
+	struct stat st;
+	int fd;
+
+	if (cas_path(rs->app->cas, blob, path, sizeof(path), &err) < 0)
+		return 1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return 1;
+	}
+	set_cache_headers(req, blob, vary);
+	snprintf(etag, sizeof(etag), "\"%s\"", blob);
+	if (http_not_modified(req, etag)) {
+		close(fd);
+		atomic_fetch_add(&rs->not_modified, 1);
+		return 0;
+	}
+	atomic_fetch_add(&rs->served, 1);
+	http_reply_fd(req, 200, mime, fd, 0, (uint64_t)st.st_size);
+	return 0;
+}
+
+/* 1 when the rendition under key was served from the cache. */
+static int serve_cached(struct http_req *req, struct rend_service *rs, const char *key,
+			size_t klen, bool vary)
+{
+	char *val = NULL;
+	size_t vlen = 0;
+	json_t *rec;
+	int rc = 0;
+
+	if (dam_kv_get(rs->app->store, "renditions", key, klen, &val, &vlen, NULL) < 0)
+		return 0;
+	rec = json_loadb(val, vlen, 0, NULL);
+	free(val);
+	if (rec && json_get_str(rec, "blob") && json_get_str(rec, "mime")) {
+		if (send_blob(req, rs, json_get_str(rec, "blob"), json_get_str(rec, "mime"), vary) ==
+		    0)
+			rc = 1;
+		else /* the derived blob went away: forget it and render again */
+			dam_kv_del(rs->app->store, "renditions", key, klen, NULL);
+	}
+	json_decref(rec);
+	return rc;
+}
+
+static int reply_busy(struct http_req *req, const char *detail)
+{
+	http_set_header(req, "Retry-After", "2");
+	return http_reply_problem(req, 503, detail, NULL);
+}
+
+static int answer_job(struct http_req *req, struct rctx *c)
+{
+	struct render_job *j = c->job;
+
+	if (j->rc == HUB_EBUSY)
+		return reply_busy(req, j->err.msg);
+	if (j->rc == HUB_ETIMEOUT) /* the source is at fault, not the server */
+		return http_reply_problem(req, 422, j->err.msg, NULL);
+	if (j->rc < 0)
+		return http_reply_err(req, &j->err);
+	if (send_blob(req, c->rs, j->blob, j->out_mime, c->vary))
+		return http_reply_problem(req, 500, "the rendition was stored but cannot be read",
+					  NULL);
+	return 0;
+}
+
+/* "sha256:<64 hex>" to lower-case hex; -1 when it is not an asset id. */
+static int parse_id(const char *id, char hex[65])
+{
+	if (!id || strncmp(id, "sha256:", 7) || strlen(id) != 71)
+		return -1;
+	for (int i = 0; i < 64; i++) {
+		char ch = (char)tolower((unsigned char)id[7 + i]);
+
+		if (!isxdigit((unsigned char)ch))
+			return -1;
+		hex[i] = ch;
+	}
+	hex[64] = 0;
+	return 0;
+}
+
+static int h_rendition(struct http_req *req)
+{
+	struct dam_app *app = http_app(req);
+	struct rend_service *rs = app->rend;
+	struct rctx *c = http_ctx(req);
+	const char *preset_name = http_param(req, "preset"), *id = http_param(req, "id");
+	struct render_job tmpl;
+	struct render_job *job = NULL;
+	struct hub_err err = {0};
+	struct accept_fmts acc;
+	struct rend_spec spec;
+	char hex[65], canon[256], idn[72];
+	json_t *meta = NULL, *fp;
+	bool vary = false, joined, animated;
+	const char *mime;
+	int64_t w, h;
+	int rc, n;
+
+	if (c) { /* resumed: the render finished, or our wait timed out */
+		if (render_job_done(c->job))
+			return answer_job(req, c);
+		if (mono_ms() - c->started < rs->wait_ms &&
+		    render_job_wait(c->job, req, (int)(rs->wait_ms - (mono_ms() - c->started))))
+			return 0;
+		if (render_job_done(c->job))
+			return answer_job(req, c);
+		return reply_busy(req, "the rendition is still being rendered");
+	}
+
+	if (parse_id(id, hex) < 0) {
+		hub_err_set(&err, HUB_ENOTFOUND, "no asset '%s'", id ? id : "");
+		return http_reply_err(req, &err);
+	}
+	snprintf(idn, sizeof(idn), "sha256:%s", hex);
+	accept_parse(http_header(req, "Accept"), &acc);
+	rc = dam_asset_get(app, idn, &meta, &err);
+	if (rc < 0)
+		return http_reply_err(req, &err);
+	mime = json_get_str(meta, "mime");
+	if (rend_kind_of(mime) == REND_KIND_NONE) {
+		hub_err_set(&err, HUB_EINVALID, "asset '%s' is %s, not an image damd renders", id,
+			    mime ? mime : "of an unknown type");
+		goto fail;
+	}
+	w = json_integer_value(json_object_get(meta, "width"));
+	h = json_integer_value(json_object_get(meta, "height"));
+	if ((uint64_t)w * (uint64_t)h > rs->lim.max_pixels) {
+		hub_err_set(&err, HUB_EINVALID,
+			    "the source is %lldx%lld pixels, over the limit of %.1f megapixels",
+			    (long long)w, (long long)h, rs->lim.max_pixels / 1e6);
+		goto fail;
+	}
+	animated = json_integer_value(json_object_get(meta, "pages")) > 1 &&
+		   (!strcmp(mime, "image/gif") || !strcmp(mime, "image/webp"));
+
+	if (preset_name) {
+		const struct preset *p = presets_find(rs->presets, preset_name);
+
+		if (!p) {
+			hub_err_set(&err, HUB_ENOTFOUND, "no rendition preset '%s'", preset_name);
+			goto fail;
+		}
+		spec_from_preset(p, &acc, animated, &spec, &vary);
+	} else {
+		struct adhoc a;
+		const char *sig = http_query(req, "sig");
+
+		if (adhoc_parse(&a, http_query(req, "w"), http_query(req, "h"),
+				http_query(req, "fit"), http_query(req, "fmt"), http_query(req, "q"),
+				http_query(req, "dpr"), &err) < 0)
+			goto fail;
+		if (adhoc_canonical(&a, canon, sizeof(canon)) < 0) {
+			hub_err_set(&err, HUB_EINVAL, "the parameters are too long");
+			goto fail;
+		}
+		if (sig ? !sign_check(rs->keys, idn, canon, sig) : !app->allow_unsigned) {
+			hub_err_set(&err, HUB_EFORBIDDEN,
+				    sig ? "the signature does not match the parameters"
+					: "ad-hoc rendition parameters must be signed (sig=)");
+			goto fail;
+		}
+		spec_from_adhoc(&a, &acc, &spec, &vary, &err);
+	}
+	fp = json_object_get(meta, "focal_point");
+	if (spec.fit == REND_FIT_COVER && json_is_object(fp) &&
+	    json_is_number(json_object_get(fp, "x")) && json_is_number(json_object_get(fp, "y"))) {
+		spec.has_focal = true;
+		spec.fx = json_number_value(json_object_get(fp, "x"));
+		spec.fy = json_number_value(json_object_get(fp, "y"));
+		spec.fx = spec.fx < 0 ? 0 : spec.fx > 1 ? 1 : spec.fx;
+		spec.fy = spec.fy < 0 ? 0 : spec.fy > 1 ? 1 : spec.fy;
+	}
+
+	memset(&tmpl, 0, sizeof(tmpl));
+	memcpy(tmpl.key, hex, 64);
+	tmpl.key[64] = 0;
+	n = rend_spec_format(&spec, tmpl.key + 65, sizeof(tmpl.key) - 65);
+	if (n < 0) {
+		hub_err_set(&err, HUB_EINVAL, "render spec too long");
+		goto fail;
+	}
+	tmpl.klen = 65 + (size_t)n;
+	memcpy(tmpl.src_hex, hex, sizeof(tmpl.src_hex));
+	snprintf(tmpl.mime, sizeof(tmpl.mime), "%s", mime);
+	tmpl.spec = spec;
+	json_decref(meta);
+	meta = NULL;
+
+	if (serve_cached(req, rs, tmpl.key, tmpl.klen, vary))
+		return 0;
+	rc = render_pool_submit(rs->pool, &tmpl, &job, &joined, &err);
+	if (rc == 1) {
+		if (serve_cached(req, rs, tmpl.key, tmpl.klen, vary))
+			return 0;
+		return reply_busy(req, "the rendition is being replaced; try again");
+	}
+	if (rc == HUB_EBUSY)
+		return reply_busy(req, err.msg);
+	if (rc < 0)
+		return http_reply_err(req, &err);
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		render_job_put(job);
+		return HUB_ENOMEM;
+	}
+	c->job = job;
+	c->rs = rs;
+	c->vary = vary;
+	c->started = mono_ms();
+	http_set_ctx(req, c, rctx_free);
+	if (render_job_wait(job, req, rs->wait_ms))
+		return 0;
+	if (render_job_done(job))
+		return answer_job(req, c);
+	return reply_busy(req, "the server is stopping");
+fail:
+	json_decref(meta);
+	return http_reply_err(req, &err);
+}
+
+const struct http_route rend_routes[] = {
+	{"GET", "/v1/renditions/{id}/{preset}", h_rendition, HTTP_PUBLIC_READ, NULL, 0},
+	{"GET", "/v1/renditions/{id}", h_rendition, HTTP_PUBLIC_READ, NULL, 0},
+};
+const size_t rend_nroutes = sizeof(rend_routes) / sizeof(rend_routes[0]);
+
+/* ---- the service ---- */
+
+void rend_metrics(struct buf *out, void *appv)
+{
+	struct dam_app *app = appv;
+	struct rend_service *rs = app ? app->rend : NULL;
+	struct render_pool_stats st;
+
+	if (!rs)
+		return;
+	render_pool_stats(rs->pool, &st);
+	buf_addf(out,
+		 "# HELP damd_renders_total Renders started by the render pool.\n"
+		 "# TYPE damd_renders_total counter\ndamd_renders_total %llu\n"
+		 "# TYPE damd_render_failures_total counter\ndamd_render_failures_total %llu\n"
+		 "# HELP damd_render_rejected_total Renders refused with 503 on a full queue.\n"
+		 "# TYPE damd_render_rejected_total counter\ndamd_render_rejected_total %llu\n"
+		 "# HELP damd_render_joined_total Requests that waited for a render in flight.\n"
+		 "# TYPE damd_render_joined_total counter\ndamd_render_joined_total %llu\n"
+		 "# TYPE damd_renditions_served_total counter\ndamd_renditions_served_total %llu\n"
+		 "# TYPE damd_render_queue gauge\ndamd_render_queue %d\n"
+		 "# TYPE damd_render_running gauge\ndamd_render_running %d\n",
+		 (unsigned long long)st.renders, (unsigned long long)st.failed,
+		 (unsigned long long)st.rejected, (unsigned long long)st.joined,
+		 (unsigned long long)atomic_load(&rs->served), st.queued, st.running);
+}
+
+/* The presets file: --presets, else schemas/renditions.json under the
+ * working directory, else beside the binary's ../schemas. */
+static int load_presets(struct rend_service *rs, int argc, char **argv, struct hub_err *err)
+{
+	const char *flag = config_str(argc, argv, "--presets", "DAMD_PRESETS", NULL);
+	char exe[4096], path[4200];
+	ssize_t n;
+	char *slash;
+
+	if (flag)
+		return presets_load(&rs->presets, flag, err);
+	if (access("schemas/renditions.json", R_OK) == 0)
+		return presets_load(&rs->presets, "schemas/renditions.json", err);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = 0;
+		slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = 0;
+			snprintf(path, sizeof(path), "%s/../schemas/renditions.json", exe);
+			if (access(path, R_OK) == 0)
+				return presets_load(&rs->presets, path, err);
+		}
+	}
+	return hub_err_set(err, HUB_EIO,
+			   "no rendition presets: schemas/renditions.json not found (--presets)");
+}
+
+int rend_service_start(struct dam_app *app, int argc, char **argv, struct hub_err *err)
+{
+	struct rend_service *rs = calloc(1, sizeof(*rs));
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	long workers, queue, timeout_s, pixels, frames;
+	int rc;
+
+	if (!rs)
+		return hub_err_set(err, HUB_ENOMEM, "out of memory");
+	rs->app = app;
+	pixels = config_long(argc, argv, "--max-pixels", "DAMD_MAX_PIXELS", 200000000L);
+	frames = config_long(argc, argv, "--max-frames", "DAMD_MAX_FRAMES", 300);
+	workers = config_long(argc, argv, "--render-workers", "DAMD_RENDER_WORKERS",
+			      ncpu > 0 ? ncpu : 2);
+	queue = config_long(argc, argv, "--render-queue", "DAMD_RENDER_QUEUE", 64);
+	timeout_s = config_long(argc, argv, "--render-timeout", "DAMD_RENDER_TIMEOUT", 20);
+	if (pixels < 1 || frames < 1 || workers < 1 || workers > 64 || queue < 1 ||
+	    timeout_s < 1 || timeout_s > 600) {
+		free(rs);
+		return hub_err_set(err, HUB_EINVAL,
+				   "--max-pixels, --max-frames, --render-workers (1-64), "
+				   "--render-queue and --render-timeout (1-600 s) must be positive");
+	}
+	rs->lim.max_pixels = (uint64_t)pixels;
+	rs->lim.max_frames = (int)frames;
+	rs->lim.timeout_ms = (int)timeout_s * 1000;
+	sandbox_limits_default(&rs->sbx);
+	rs->sbx.timeout_ms = rs->lim.timeout_ms + 2000;
+	rs->sbx.cpu_s = (int)timeout_s;
+	rs->wait_ms = rs->sbx.timeout_ms + 10000;
+
+	rc = rend_engine_init(NULL, err);
+	if (rc == 0)
+		rc = load_presets(rs, argc, argv, err);
+	if (rc == 0)
+		rc = sign_keys_load(&rs->keys,
+				    config_str(argc, argv, "--sign-keys", "DAMD_SIGN_KEYS", NULL),
+				    app->data_dir, err);
+	if (rc == 0)
+		rc = render_pool_start(&rs->pool, (int)workers, (int)queue, run_job, is_cached, rs,
+				       err);
+	if (rc < 0) {
+		presets_free(rs->presets);
+		sign_keys_free(rs->keys);
+		free(rs);
+		return rc;
+	}
+	app->rend = rs;
+	hub_log(LOG_INFO,
+		"renditions presets=%zu workers=%ld queue=%ld max_pixels=%ld timeout_s=%ld "
+		"signing_keys=%zu allow_unsigned=%d",
+		presets_count(rs->presets), workers, queue, pixels, timeout_s,
+		sign_keys_count(rs->keys), app->allow_unsigned);
+	return 0;
+}
+
+void rend_service_stop(struct dam_app *app)
+{
+	struct rend_service *rs = app->rend;
+
+	if (!rs)
+		return;
+	render_pool_stop(rs->pool);
+	presets_free(rs->presets);
+	sign_keys_free(rs->keys);
+	free(rs);
+	app->rend = NULL;
+}
+
+int rend_sign_main(int argc, char **argv)
+{
+	const char *data = config_str(argc, argv, "--data", "DAMD_DATA", "var/dam");
+	struct sign_keys *keys = NULL;
+	struct hub_err err = {0};
+	struct adhoc a;
+	char hex[65], canon[256], id[72];
+
+	if (argc < 4) {
+		fprintf(stderr, "usage: damd --sign ID 'w=…&h=…&fit=…&fmt=…&q=…&dpr=…' "
+				"[--data DIR] [--sign-keys kid:secret,…]\n");
+		return 2;
+	}
+	if (parse_id(argv[2], hex) < 0) {
+		fprintf(stderr, "damd: '%s' is not an asset id (sha256:<hex>)\n", argv[2]);
+		return 2;
+	}
+	snprintf(id, sizeof(id), "sha256:%s", hex);
+	if (adhoc_parse_query(&a, argv[3], &err) < 0 ||
+	    adhoc_canonical(&a, canon, sizeof(canon)) < 0) {
+		fprintf(stderr, "damd: %s\n", err.msg[0] ? err.msg : "parameters too long");
+		return 2;
+	}
+	if (daemon_mkdirs(data, &err) < 0 ||
+	    sign_keys_load(&keys, config_str(argc, argv, "--sign-keys", "DAMD_SIGN_KEYS", NULL),
+			   data, &err) < 0) {
+		fprintf(stderr, "damd: %s\n", err.msg);
+		return 1;
+	}
+	sign_make(keys, id, canon, hex);
+	printf("/v1/renditions/%s?%s&sig=%s\n", id, canon, hex);
+	sign_keys_free(keys);
+	return 0;
+}
