@@ -389,7 +389,9 @@ static void col_from_name(struct map *m, struct col *c, long line, const char *n
 		c->kind = C_SKU;
 		return;
 	}
-	if (!strcmp(name, "family")) {
+	if (!strcmp(name, "family") ||
+	    (!strcmp(name, "family_variant") && json_is_true(json_object_get(m->profile, "akeneo_structure")))) {
+		/* an Akeneo family variant is imported as a family of its own */
 		c->kind = C_FAMILY;
 		return;
 	}
@@ -607,8 +609,21 @@ bool map_value(struct map *m, json_t *doc, const char *code, const char *locale,
 		values = json_object();
 		json_object_set_new(doc, "values", values);
 	}
+	if ((!strcmp(val_type(adef), "asset") || !strcmp(val_type(adef), "asset_collection")) &&
+	    strncmp(s, "sha256:", 7)) {
+		/* a file name, not an asset id: upload the files to damd and send
+		 * their ids, or name them SKU_1.jpg for damd's linking */
+		note_once(m, 0, field, "asset_file_name",
+			  "column '%s' holds file names ('%.80s'), not asset ids: its values are "
+			  "left out",
+			  field ? field : code, s);
+		return true;
+	}
 	if (sub && !strcmp(sub, "unit")) {
-		data = json_pack("{s:s%}", "unit", s, len);
+		char u[64];
+
+		snprintf(u, sizeof(u), "%.*s", (int)(len < 63 ? len : 63), s);
+		data = json_pack("{s:s}", "unit", val_unit(adef, u));
 	} else {
 		data = val_from_text(adef, s, len, sub, &p);
 		if (!data) {

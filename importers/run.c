@@ -1,6 +1,7 @@
 /* imp_run: the format dispatch, the CSV/TSV driver and profile loading. */
 #include "imp.h"
 
+#include "akeneo.h"
 #include "csvr.h"
 #include "err.h"
 #include "feeds.h"
@@ -159,6 +160,10 @@ int imp_check_utf8(int fd, struct hub_err *err)
 
 struct tab {
 	struct map *m;
+	const struct imp_opts *o;
+	const struct imp_sink *sink;
+	struct akeneo *ak; /* an Akeneo structure file instead of products */
+	long last_line;
 	struct hub_err *err;
 	bool header_done;
 	struct map_cell *cells;
@@ -210,21 +215,34 @@ static int on_record(void *cls, long line, const struct csvr_field *f, size_t n)
 			t->cells[i].len = strlen(t->name_at[i]);
 		}
 		t->header_done = true;
+		if (t->o && json_is_true(json_object_get(t->o->profile, "akeneo_structure")) &&
+		    akeneo_is_structure(t->cells, n)) {
+			if (akeneo_new(&t->ak, t->o, t->sink) < 0 ||
+			    akeneo_header(t->ak, line, t->cells, n) < 0)
+				return hub_err_set(t->err, HUB_ENOMEM, "out of memory");
+			return 0;
+		}
 		return map_header(t->m, line, t->cells, n, t->err);
 	}
+	t->last_line = line;
 	for (size_t i = 0; i < n; i++) {
 		t->cells[i].name = i < t->nnames ? t->name_at[i] : "";
 		t->cells[i].s = f[i].s;
 		t->cells[i].len = f[i].len;
 	}
+	if (t->ak) {
+		int rc = akeneo_row(t->ak, line, t->cells, n);
+
+		return rc < 0 ? hub_err_set(t->err, rc, "line %ld: the import was stopped", line) : 0;
+	}
 	return map_row(t->m, line, t->cells, n, t->err);
 }
 
-static int tabular_pass(int fd, struct map *m, char delim, const struct imp_sink *sink,
-			struct hub_err *err)
+static int tabular_pass(int fd, struct map *m, const struct imp_opts *o, char delim,
+			const struct imp_sink *sink, struct hub_err *err)
 {
 	static char chunk[RUN_CHUNK];
-	struct tab t = {.m = m, .err = err};
+	struct tab t = {.m = m, .o = o, .sink = sink, .err = err};
 	struct csvr *r = NULL;
 	uint64_t total = 0;
 	ssize_t n;
@@ -257,9 +275,14 @@ static int tabular_pass(int fd, struct map *m, char delim, const struct imp_sink
 		goto out;
 	if (!t.header_done)
 		rc = hub_err_set(err, HUB_EINVAL, "the file is empty: it has no header line");
+	else if (t.ak)
+		rc = akeneo_finish(t.ak, t.last_line) < 0
+			     ? hub_err_set(err, HUB_EIO, "the structure could not be written")
+			     : 0;
 	else
 		rc = map_finish(m, err);
 out:
+	akeneo_free(t.ak);
 	csvr_free(r);
 	free(t.cells);
 	free(t.names);
@@ -277,7 +300,7 @@ static int tabular(int fd, const struct imp_opts *o, struct map *m, const struct
 	if (d && *d)
 		delim = *d;
 	if (!map_multipass(m))
-		return tabular_pass(fd, m, delim, sink, err);
+		return tabular_pass(fd, m, o, delim, sink, err);
 	/* Magento: who is whose variant is known only at the end */
 	for (int phase = 1; phase <= 3; phase++) {
 		struct map *pm = m;
@@ -285,7 +308,7 @@ static int tabular(int fd, const struct imp_opts *o, struct map *m, const struct
 		map_set_phase(pm, phase);
 		if (lseek(fd, 0, SEEK_SET) < 0)
 			return hub_err_set(err, HUB_EIO, "cannot rewind the file: %s", strerror(errno));
-		rc = tabular_pass(fd, pm, delim, phase == 3 ? sink : &(struct imp_sink){0}, err);
+		rc = tabular_pass(fd, pm, o, delim, phase == 3 ? sink : &(struct imp_sink){0}, err);
 		if (rc < 0)
 			return rc;
 	}

@@ -327,6 +327,45 @@ static const char *default_unit(const json_t *adef)
 	return u;
 }
 
+static bool has_unit(const json_t *units, const char *u)
+{
+	size_t i;
+	json_t *v;
+
+	if (json_is_object(units))
+		return json_object_get(units, u) != NULL;
+	json_array_foreach(units, i, v)
+		if (json_is_string(v) && !strcmp(json_string_value(v), u))
+			return true;
+	return false;
+}
+
+const char *val_unit(const json_t *adef, const char *unit)
+{
+	static const char *const alias[][2] = {
+		{"GRAM", "g"},	      {"KILOGRAM", "kg"},  {"MILLIGRAM", "mg"}, {"POUND", "lb"},
+		{"OUNCE", "oz"},      {"TON", "t"},	   {"MILLIMETER", "mm"}, {"CENTIMETER", "cm"},
+		{"METER", "m"},	      {"KILOMETER", "km"}, {"INCH", "in"},	 {"FEET", "ft"},
+		{"LITER", "l"},	      {"MILLILITER", "ml"}, {"WATT", "W"},	 {"VOLT", "V"},
+		{"HERTZ", "Hz"},      {"SECOND", "s"},	   {"MINUTE", "min"},	 {"HOUR", "h"}};
+	const json_t *units = json_object_get(adef, "units");
+	size_t i;
+	json_t *v;
+
+	if (!unit || !units || has_unit(units, unit))
+		return unit;
+	for (i = 0; i < sizeof(alias) / sizeof(alias[0]); i++) {
+		if (!strcasecmp(unit, alias[i][0]) && has_unit(units, alias[i][1]))
+			return alias[i][1];
+		if (!strcasecmp(unit, alias[i][1]) && has_unit(units, alias[i][0]))
+			return alias[i][0];
+	}
+	json_array_foreach(units, i, v)
+		if (json_is_string(v) && !strcasecmp(json_string_value(v), unit))
+			return json_string_value(v);
+	return unit;
+}
+
 /* "12.50 EUR", "EUR 12.50" or "12.50": amount and currency. */
 static bool split_amount(const char *s, char *amount, size_t alen, char *unit, size_t ulen)
 {
@@ -418,7 +457,7 @@ json_t *val_from_text(const json_t *adef, const char *s, size_t len, const char 
 			snprintf(p->msg, sizeof(p->msg), "'%.80s' is not a decimal amount", s);
 			return NULL;
 		}
-		return unit[0] ? json_pack("{s:s,s:s}", "amount", amount, "unit", unit)
+		return unit[0] ? json_pack("{s:s,s:s}", "amount", amount, "unit", val_unit(adef, unit))
 			       : json_pack("{s:s}", "amount", amount);
 	}
 	if (!strcmp(t, "simple_select"))

@@ -27,6 +27,10 @@ json_t *val_from_text(const json_t *adef, const char *s, size_t len, const char 
  * one currency or the unit when sub says so ("unit"), else the amount. */
 char *val_to_text(const json_t *adef, const json_t *data, const char *sub);
 
+/* The unit as the metric attribute spells it: "GRAM" (Akeneo) is "g"
+ * where the attribute lists g; unit itself when nothing matches. */
+const char *val_unit(const json_t *adef, const char *unit);
+
 /* Plain decimal: -?digits(.digits)? */
 bool val_is_decimal(const char *s, size_t len);
 /* Text of an HTML fragment: tags dropped, entities decoded, whitespace

@@ -163,6 +163,9 @@ static void print_report(const json_t *r)
 	       (long long)json_integer_value(json_object_get(r, "failed")));
 	if (json_integer_value(json_object_get(r, "rows_per_second")))
 		printf(" (%lld rows/s)", (long long)json_integer_value(json_object_get(r, "rows_per_second")));
+	if (json_integer_value(json_object_get(r, "schema_written")))
+		printf(", %lld schema documents written",
+		       (long long)json_integer_value(json_object_get(r, "schema_written")));
 	if (json_is_true(json_object_get(r, "dry_run")))
 		printf(" [dry run: nothing written]");
 	printf("\n");

@@ -37,6 +37,7 @@ static const char *const mode_names[] = {"upsert", "create", "update"};
 struct counts {
 	uint64_t bytes_total, bytes_done;
 	long rows, created, updated, unchanged, failed;
+	long schema_written; /* schema documents a feed created or changed */
 	long nerrors;
 	json_t *errors;
 	double seconds;
@@ -80,6 +81,7 @@ struct run {
 	struct pim_batch *b;
 	const char *by;
 	bool dry_run;
+	bool parent_family; /* variants take their parent's family (Akeneo) */
 	enum pim_mode mode;
 	int in_batch;
 	struct counts *c;
@@ -242,6 +244,55 @@ static void merge_values(struct run *r, const char *sku, json_t *patch)
 	json_decref(stored);
 }
 
+/* Akeneo rows name the family of the product, while a variant here has
+ * its parent's family (a family variant became a family): take the
+ * parent's, climb from a sub-model to its root (one level here), keep the
+ * values a variant sets, and import an orphan as a product of its own. */
+static void adopt_parent_family(struct run *r, json_t *doc, long line)
+{
+	const char *psku = json_string_value(json_object_get(doc, "parent"));
+	json_t *parent, *fam, *keep, *a;
+	const char *fcode, *k;
+	void *tmp;
+	size_t i;
+
+	if (!psku)
+		return;
+	parent = pim_product_load(pim_batch_txn(r->b), psku);
+	if (parent && json_is_string(json_object_get(parent, "parent"))) {
+		json_t *root = pim_product_load(pim_batch_txn(r->b),
+						json_string_value(json_object_get(parent, "parent")));
+
+		json_decref(parent);
+		parent = root;
+	}
+	if (!parent) {
+		char msg[400];
+
+		snprintf(msg, sizeof(msg),
+			 "parent '%.200s' is not in the catalog: the product is imported on its own",
+			 psku);
+		add_error(r, line, "parent", "unknown_parent", msg);
+		json_object_del(doc, "parent");
+		return;
+	}
+	json_object_set(doc, "parent", json_object_get(parent, "sku"));
+	fcode = json_string_value(json_object_get(parent, "family"));
+	json_object_set_new(doc, "family", json_string(fcode ? fcode : ""));
+	fam = pim_schema_get(r->app, "families", fcode ? fcode : "");
+	keep = json_object();
+	json_array_foreach(json_object_get(fam, "variant_axes"), i, a)
+		json_object_set(keep, json_string_value(a), json_true());
+	json_array_foreach(json_object_get(fam, "variant_attributes"), i, a)
+		json_object_set(keep, json_string_value(a), json_true());
+	json_object_foreach_safe(json_object_get(doc, "values"), tmp, k, a)
+		if (!json_object_get(keep, k) && strcmp(k, "sku"))
+			json_object_del(json_object_get(doc, "values"), k);
+	json_decref(keep);
+	json_decref(fam);
+	json_decref(parent);
+}
+
 static int on_doc(void *cls, json_t *doc, enum imp_op op, long line)
 {
 	struct run *r = cls;
@@ -252,6 +303,8 @@ static int on_doc(void *cls, json_t *doc, enum imp_op op, long line)
 
 	if (batch_open(r) < 0)
 		return r->fatal;
+	if (r->parent_family)
+		adopt_parent_family(r, doc, line);
 	if (op == IMP_PATCH) {
 		merge_values(r, sku, doc);
 		rc = pim_batch_patch(r->b, sku, doc, r->mode, &outcome, &problems, &e);
@@ -337,10 +390,12 @@ static int on_schema_doc(void *cls, const char *kind, json_t *doc, long line)
 	if (r->dry_run)
 		return 0;
 	have = pim_schema_get(r->app, kind, code ? code : "");
-	if (have) {
+	if (have && !json_is_true(json_object_get(doc, "$replace"))) {
 		json_decref(have);
 		return 0; /* the catalog's own definition wins */
 	}
+	json_decref(have);
+	json_object_del(doc, "$replace");
 	if (batch_close(r, true) < 0)
 		return r->fatal;
 	if (pim_schema_put(r->app, kind, doc, r->by, &problems, &e) < 0) {
@@ -353,6 +408,10 @@ static int on_schema_doc(void *cls, const char *kind, json_t *doc, long line)
 			snprintf(msg, sizeof(msg), "%s '%s' was not created: %s", kind, code ? code : "",
 				 e.msg);
 		add_error(r, line, code, "schema_refused", msg);
+	} else {
+		lock(r);
+		r->c->schema_written++;
+		unlock(r);
 	}
 	json_decref(problems);
 	return 0;
@@ -413,6 +472,7 @@ static int run_import(struct run *r, int fd, enum imp_format f, json_t *profile,
 	int rc;
 
 	o.schema = pim_import_schema(r->app);
+	r->parent_family = json_is_true(json_object_get(profile, "variant_family_from_parent"));
 	clock_gettime(CLOCK_MONOTONIC, &r->t0);
 	r->last_progress = r->t0;
 	rc = imp_run(fd, &o, &sink, err);
@@ -468,6 +528,7 @@ static void counts_to_json(const struct counts *c, json_t *rep, bool with_errors
 	json_object_set_new(rep, "updated", json_integer(c->updated));
 	json_object_set_new(rep, "unchanged", json_integer(c->unchanged));
 	json_object_set_new(rep, "failed", json_integer(c->failed));
+	json_object_set_new(rep, "schema_written", json_integer(c->schema_written));
 	json_object_set_new(rep, "rows_per_second", json_integer(rps));
 	json_object_set_new(rep, "seconds", json_real((double)(long)(secs * 1000) / 1000));
 	json_object_set_new(rep, "errors_total", json_integer(c->nerrors));
