@@ -79,8 +79,11 @@ static int preset_parse(struct preset *p, const char *name, json_t *o, struct hu
 				return bad(err, name, key, "must be an integer from 1 to 10000");
 			*(key[0] == 'w' ? &p->w : &p->h) = (int)n;
 		} else if (!strcmp(key, "fit")) {
-			if (!json_is_string(v) || (p->fit = fit_parse(json_string_value(v))) < 0)
+			int f = json_is_string(v) ? fit_parse(json_string_value(v)) : -1;
+
+			if (f < 0)
 				return bad(err, name, key, "must be cover, contain, inside or fill");
+			p->fit = (enum rend_fit)f;
 		} else if (!strcmp(key, "format")) {
 			const char *s = json_string_value(v);
 
