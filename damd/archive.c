@@ -363,8 +363,63 @@ out:
 
 /* Streams the current entry into a new blob; *nested when its bytes are an
  * archive. HUB_ETOOBIG past the budget (the entry is dropped). */
+/* Entries waiting for their batch to be committed and recorded. */
+struct pending {
+	struct cas_batch *batch;
+	struct dam_ingest *items;
+	char **entries; /* the entry names, for the answer */
+	size_t n, cap;
+	uint64_t bytes;
+};
+
+static void pending_clear(struct pending *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		free((char *)p->items[i].filename);
+		free(p->entries[i]);
+	}
+	p->n = 0;
+	p->bytes = 0;
+}
+
+static void pending_release(struct pending *p)
+{
+	pending_clear(p);
+	cas_batch_free(p->batch);
+	free(p->items);
+	free(p->entries);
+}
+
+/* Commits the batch with two syncs, records its entries in one transaction
+ * and lists them in stored. */
+static int pending_flush(struct dam_app *app, struct pending *p, json_t *stored, int *created,
+			 struct hub_err *err)
+{
+	int rc;
+
+	if (p->n == 0)
+		return 0;
+	rc = cas_batch_commit(p->batch, err);
+	if (rc == 0)
+		rc = dam_asset_record_many(app, p->items, p->n, err);
+	for (size_t i = 0; rc == 0 && i < p->n; i++) {
+		*created |= p->items[i].created;
+		json_array_append_new(stored, json_pack("{s:s,s:s}", "entry", p->entries[i], "id",
+							json_get_str(p->items[i].answer, "id")));
+	}
+	for (size_t i = 0; i < p->n; i++)
+		json_decref(p->items[i].answer);
+	pending_clear(p);
+	return rc;
+}
+
+/* A batch is committed every this many entries or bytes, which bounds
+ * what a crash in the middle of a big archive loses. */
+#define BATCH_ENTRIES 256
+#define BATCH_BYTES ((uint64_t)256 << 20)
+
 static int entry_store(struct dam_app *app, struct archive *a, const char *name,
-		       uint64_t *budget, char *buf, json_t **answer, int *created, bool *nested,
+		       uint64_t *budget, char *buf, struct pending *p, bool *nested,
 		       struct hub_err *err)
 {
 	struct cas_writer *w = NULL;
@@ -401,8 +456,36 @@ static int entry_store(struct dam_app *app, struct archive *a, const char *name,
 		*nested = true;
 		goto out;
 	}
-	rc = dam_asset_ingest(app, w, base_name(name), answer, created, err);
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 64;
+		struct dam_ingest *items = realloc(p->items, cap * sizeof(*items));
+		char **entries = items ? realloc(p->entries, cap * sizeof(*entries)) : NULL;
+
+		if (items)
+			p->items = items;
+		if (!items || !entries) {
+			rc = hub_err_set(err, HUB_ENOMEM, "out of memory");
+			goto out;
+		}
+		p->entries = entries;
+		p->cap = cap;
+	}
+	memset(&p->items[p->n], 0, sizeof(p->items[p->n]));
+	p->items[p->n].size = cas_writer_size(w);
+	p->bytes += cas_writer_size(w);
+	rc = cas_batch_add(p->batch, w, p->items[p->n].hex, err);
 	w = NULL;
+	if (rc < 0)
+		goto out;
+	p->items[p->n].filename = strdup(base_name(name));
+	p->entries[p->n] = strdup(name);
+	if (!p->items[p->n].filename || !p->entries[p->n]) {
+		free((char *)p->items[p->n].filename);
+		free(p->entries[p->n]);
+		rc = hub_err_set(err, HUB_ENOMEM, "out of memory");
+		goto out;
+	}
+	p->n++;
 out:
 	cas_writer_abort(w);
 	return rc;
@@ -417,6 +500,8 @@ int dam_archive_ingest(struct dam_app *app, const char *path, json_t **result, i
 	char *buf = malloc(READ_BLOCK), *manifest = NULL;
 	size_t manifest_len = 0;
 	uint64_t budget = app->archive_max_bytes, floor;
+	struct pending pend = {0};
+	struct hub_err eflush = {0};
 	long nentries = 0;
 	struct stat st;
 	int rc = 0, r;
@@ -427,6 +512,9 @@ int dam_archive_ingest(struct dam_app *app, const char *path, json_t **result, i
 		rc = hub_err_set(err, HUB_ENOMEM, "out of memory");
 		goto out;
 	}
+	rc = cas_batch_new(app->cas, &pend.batch, err);
+	if (rc < 0)
+		goto out;
 	if (stat(path, &st) == 0) {
 		floor = (uint64_t)st.st_size * MAX_RATIO;
 		if (floor < RATIO_FLOOR)
@@ -447,9 +535,8 @@ int dam_archive_ingest(struct dam_app *app, const char *path, json_t **result, i
 	}
 	for (;;) {
 		const char *name;
-		json_t *answer = NULL;
 		bool nested = false;
-		int mode, c = 0;
+		int mode;
 		struct hub_err eerr = {0};
 
 		r = archive_read_next_header(a, &e);
@@ -522,7 +609,7 @@ int dam_archive_ingest(struct dam_app *app, const char *path, json_t **result, i
 			refuse(refused, name, "nested_archive", "archives inside archives are refused");
 			continue;
 		}
-		r = entry_store(app, a, name, &budget, buf, &answer, &c, &nested, &eerr);
+		r = entry_store(app, a, name, &budget, buf, &pend, &nested, &eerr);
 		if (r == HUB_ETOOBIG) {
 			refuse(refused, name, "too_large", eerr.msg);
 			break; /* the budget is spent: nothing more is read */
@@ -540,10 +627,20 @@ int dam_archive_ingest(struct dam_app *app, const char *path, json_t **result, i
 			refuse(refused, name, "nested_archive", "archives inside archives are refused");
 			continue;
 		}
-		*created |= c;
-		json_array_append_new(stored, json_pack("{s:s,s:s}", "entry", name, "id",
-							json_get_str(answer, "id")));
-		json_decref(answer);
+		if (pend.n >= BATCH_ENTRIES || pend.bytes >= BATCH_BYTES) {
+			rc = pending_flush(app, &pend, stored, created, err);
+			if (rc < 0)
+				break;
+		}
+	}
+	if (rc == 0 || rc == HUB_EINVALID || rc == HUB_EMEDIA) {
+		/* what was read before damage is kept; a broken flush is fatal */
+		int frc = pending_flush(app, &pend, stored, created, &eflush);
+
+		if (frc < 0) {
+			rc = frc;
+			*err = eflush;
+		}
 	}
 	if (manifest && (rc == 0 || rc == HUB_EINVALID))
 		manifest_apply(app, manifest, manifest_len, stored, merrs);
@@ -551,6 +648,7 @@ int dam_archive_ingest(struct dam_app *app, const char *path, json_t **result, i
 	if (json_array_size(merrs))
 		json_object_set(*result, "manifest_errors", merrs);
 out:
+	pending_release(&pend);
 	if (a)
 		archive_read_free(a);
 	free(buf);

@@ -255,56 +255,60 @@ static json_t *new_record(const char *id, uint64_t size, json_t *probed, const c
 	return rec;
 }
 
-int dam_asset_ingest(struct dam_app *app, struct cas_writer *w, const char *filename,
-		     json_t **answer, int *created, struct hub_err *err)
+/* Probes the blobs of items that have no live record yet, outside any lock
+ * (probing may take a sandboxed child a while). */
+static int probe_new(struct dam_app *app, struct dam_ingest *items, size_t n, json_t **probed,
+		     struct hub_err *err)
 {
-	char hex[65], id[72], path[4400], *val = NULL, now[32], fname[MAX_FILENAME + 1] = "";
-	uint64_t size = cas_writer_size(w);
-	json_t *probed = NULL, *rec = NULL;
-	struct dam_txn *t = NULL;
-	bool locked = false, was_live = false;
-	struct stat st;
-	int existed, rc;
-	size_t len;
+	for (size_t i = 0; i < n; i++) {
+		char id[72], path[4400], *val = NULL;
+		bool live = false;
+		size_t len;
+		int rc;
 
-	*created = 0;
-	if (filename)
-		clean_filename(filename, fname, sizeof(fname));
-	rc = cas_writer_commit(w, hex, &existed, err);
-	if (rc < 0)
-		return rc;
-	make_id(hex, id);
-	cas_path(app->cas, hex, path, sizeof(path), NULL);
-	/* probe outside any lock: only bytes that have no live record yet */
-	rc = dam_kv_get(app->store, "assets", id, strlen(id), &val, &len, err);
-	if (rc == 0) {
-		rec = rec_parse(val, len, err);
-		was_live = rec && !rec_deleted(rec);
-		json_decref(rec);
-		rec = NULL;
-	} else if (rc != HUB_ENOTFOUND) {
-		goto out;
-	}
-	if (!was_live) {
-		probed = json_object();
-		rc = dam_probe(app, path, probed, err);
+		make_id(items[i].hex, id);
+		rc = dam_kv_get(app->store, "assets", id, strlen(id), &val, &len, err);
+		if (rc == 0) {
+			json_t *rec = rec_parse(val, len, err);
+
+			live = rec && !rec_deleted(rec);
+			json_decref(rec);
+			free(val);
+		} else if (rc != HUB_ENOTFOUND) {
+			return rc;
+		}
+		if (live)
+			continue;
+		cas_path(app->cas, items[i].hex, path, sizeof(path), NULL);
+		probed[i] = json_object();
+		rc = dam_probe(app, path, probed[i], err);
 		if (rc < 0)
-			goto out;
+			return rc;
 	}
-	pthread_mutex_lock(&app->blob_lock);
-	locked = true;
-	if (stat(path, &st) < 0) {
-		/* the collector removed these bytes between commit and now */
-		rc = hub_err_set(err, HUB_EBUSY, "the store was collecting this blob; retry");
-		goto out;
-	}
-	rc = dam_txn_begin(app->store, &t, err);
-	if (rc < 0)
-		goto out;
+	return 0;
+}
+
+/* Creates, revives or adds the filename to the record of one item inside
+ * t; appends the event. */
+static int record_one(struct dam_app *app, struct dam_txn *t, struct dam_ingest *it,
+		      json_t **probed, const char *now, struct hub_err *err)
+{
+	char id[72], path[4400], fname[MAX_FILENAME + 1] = "";
+	json_t *rec = NULL;
+	struct stat st;
+	int rc;
+
+	make_id(it->hex, id);
+	if (it->filename)
+		clean_filename(it->filename, fname, sizeof(fname));
+	cas_path(app->cas, it->hex, path, sizeof(path), NULL);
+	if (stat(path, &st) < 0)
+		/* the collector removed these bytes between their commit and now */
+		return hub_err_set(err, HUB_EBUSY, "the store was collecting %s; retry", id);
 	rc = rec_load_txn(t, id, &rec, err);
 	if (rc < 0)
-		goto out;
-	dam_now_iso(now, sizeof(now));
+		return rc;
+	it->created = 0;
 	if (rec && !rec_deleted(rec)) {
 		size_t before = json_array_size(json_object_get(rec, "filenames"));
 
@@ -316,23 +320,23 @@ int dam_asset_ingest(struct dam_app *app, struct cas_writer *w, const char *file
 				rc = dam_changes_append(t, "asset.meta_changed", id, err);
 		}
 	} else {
-		if (!probed) {
+		if (!*probed) {
 			/* deleted after our look: probe under the lock, rare */
-			probed = json_object();
-			rc = dam_probe(app, path, probed, err);
+			*probed = json_object();
+			rc = dam_probe(app, path, *probed, err);
 			if (rc < 0)
 				goto out;
 		}
 		if (rec) {
 			/* a deleted asset uploaded again: it lives again, with its metadata */
-			json_object_update(rec, probed);
+			json_object_update(rec, *probed);
 			json_object_set_new(rec, "deleted", json_false());
 			json_object_del(rec, "deleted_at");
 			json_object_del(rec, "deleted_epoch");
 			json_object_del(rec, "missing");
 			json_object_set_new(rec, "updated", json_string(now));
 		} else {
-			rec = new_record(id, size, probed, now);
+			rec = new_record(id, it->size, *probed, now);
 		}
 		add_filename(rec, fname);
 		rc = rec_save_txn(t, rec, err);
@@ -340,26 +344,78 @@ int dam_asset_ingest(struct dam_app *app, struct cas_writer *w, const char *file
 			rc = index_apply(t, rec, true, err);
 		if (rc == 0)
 			rc = dam_changes_append(t, "asset.uploaded", id, err);
-		*created = 1;
+		it->created = 1;
+		/* a second item with the same bytes in this batch finds the record */
+		json_decref(*probed);
+		*probed = NULL;
 	}
-	if (rc < 0)
-		goto out;
-	rc = dam_txn_commit(t, err);
-	t = NULL;
-	if (rc < 0)
-		goto out;
-	pthread_mutex_unlock(&app->blob_lock);
-	locked = false;
-	dam_changes_notify(app);
-	*answer = answer_of(rec);
+	if (rc == 0)
+		it->answer = answer_of(rec);
 out:
-	dam_txn_abort(t);
-	if (locked)
-		pthread_mutex_unlock(&app->blob_lock);
-	free(val);
-	json_decref(probed);
 	json_decref(rec);
-	(void)existed;
+	return rc;
+}
+
+int dam_asset_record_many(struct dam_app *app, struct dam_ingest *items, size_t n,
+			  struct hub_err *err)
+{
+	json_t **probed = calloc(n ? n : 1, sizeof(*probed));
+	struct dam_txn *t = NULL;
+	char now[32];
+	size_t i;
+	int rc;
+
+	if (!probed)
+		return hub_err_set(err, HUB_ENOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		items[i].answer = NULL;
+		items[i].created = 0;
+	}
+	rc = probe_new(app, items, n, probed, err);
+	if (rc < 0)
+		goto out;
+	/* under the lock the collector cannot take a blob we are recording */
+	pthread_mutex_lock(&app->blob_lock);
+	rc = dam_txn_begin(app->store, &t, err);
+	dam_now_iso(now, sizeof(now));
+	for (i = 0; rc == 0 && i < n; i++)
+		rc = record_one(app, t, &items[i], &probed[i], now, err);
+	if (rc == 0) {
+		rc = dam_txn_commit(t, err);
+		t = NULL;
+	}
+	dam_txn_abort(t);
+	pthread_mutex_unlock(&app->blob_lock);
+	if (rc == 0)
+		dam_changes_notify(app);
+out:
+	for (i = 0; i < n; i++) {
+		json_decref(probed[i]);
+		if (rc < 0) {
+			json_decref(items[i].answer);
+			items[i].answer = NULL;
+		}
+	}
+	free(probed);
+	return rc;
+}
+
+int dam_asset_ingest(struct dam_app *app, struct cas_writer *w, const char *filename,
+		     json_t **answer, int *created, struct hub_err *err)
+{
+	struct dam_ingest it = {0};
+	int existed, rc;
+
+	*created = 0;
+	it.size = cas_writer_size(w);
+	it.filename = filename;
+	rc = cas_writer_commit(w, it.hex, &existed, err);
+	if (rc == 0)
+		rc = dam_asset_record_many(app, &it, 1, err);
+	if (rc == 0) {
+		*answer = it.answer;
+		*created = it.created;
+	}
 	return rc;
 }
 

@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "http.h"
 
@@ -25,6 +26,20 @@ int dam_asset_get(struct dam_app *app, const char *id, json_t **meta, struct hub
  * caller's) is the upload answer; *created is 1 for a new asset. */
 int dam_asset_ingest(struct dam_app *app, struct cas_writer *w, const char *filename,
 		     json_t **answer, int *created, struct hub_err *err);
+
+/* Records many blobs already committed to the store in one transaction
+ * (an archive's entries): each item's record is created, revived or gets
+ * its filename (may be NULL); answer (the caller's, NULL on error) and
+ * created are filled in. */
+struct dam_ingest {
+	char hex[65];
+	uint64_t size;
+	const char *filename;
+	json_t *answer;
+	int created;
+};
+int dam_asset_record_many(struct dam_app *app, struct dam_ingest *items, size_t n,
+			  struct hub_err *err);
 
 /* Applies an RFC 7396 merge patch of the editable fields (title, alt, tags,
  * rights, focal_point, skus) to asset id and emits asset.meta_changed.

@@ -392,6 +392,125 @@ void cas_writer_abort(struct cas_writer *w)
 	free(w);
 }
 
+struct batch_item {
+	char hex[65];
+	uint64_t size;
+	char tmp[4200];
+};
+
+struct cas_batch {
+	struct cas *c;
+	struct batch_item *items;
+	size_t n, cap;
+};
+
+int cas_batch_new(struct cas *c, struct cas_batch **out, struct hub_err *err)
+{
+	struct cas_batch *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return hub_err_set(err, HUB_ENOMEM, "out of memory");
+	b->c = c;
+	*out = b;
+	return 0;
+}
+
+int cas_batch_add(struct cas_batch *b, struct cas_writer *w, char hex[65], struct hub_err *err)
+{
+	uint8_t digest[HASH_SHA256_LEN];
+	struct batch_item *it;
+	int rc;
+
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		struct batch_item *p = realloc(b->items, cap * sizeof(*p));
+
+		if (!p) {
+			cas_writer_abort(w);
+			return hub_err_set(err, HUB_ENOMEM, "out of memory");
+		}
+		b->items = p;
+		b->cap = cap;
+	}
+	rc = drain(w, err);
+	if (rc < 0) {
+		cas_writer_abort(w);
+		return rc;
+	}
+	hash_sha256_final(w->h, digest);
+	w->h = NULL;
+	hash_hex(digest, sizeof(digest), hex);
+	it = &b->items[b->n++];
+	memcpy(it->hex, hex, 65);
+	it->size = w->size;
+	snprintf(it->tmp, sizeof(it->tmp), "%s", w->path);
+	w->path[0] = 0; /* the batch owns the temporary now */
+	cas_writer_abort(w);
+	return 0;
+}
+
+/* Syncs the filesystem holding dir: one journal commit for many files. */
+static int sync_fs(const char *dir, struct hub_err *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc = 0;
+
+	if (fd < 0 || syncfs(fd) < 0)
+		rc = hub_err_set(err, HUB_EIO, "cannot sync the store: %s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+int cas_batch_commit(struct cas_batch *b, struct hub_err *err)
+{
+	char dir[4200], final[4300];
+	struct stat st;
+	size_t i;
+	int rc;
+
+	if (b->n == 0)
+		return 0;
+	/* the bytes are durable before any of them gets its final name */
+	rc = sync_fs(b->c->tmp, err);
+	for (i = 0; rc == 0 && i < b->n; i++) {
+		struct batch_item *it = &b->items[i];
+
+		snprintf(dir, sizeof(dir), "%s/%.2s", b->c->blobs, it->hex);
+		rc = mkdir_one(dir, err);
+		snprintf(dir, sizeof(dir), "%s/%.2s/%.2s", b->c->blobs, it->hex, it->hex + 2);
+		if (rc == 0)
+			rc = mkdir_one(dir, err);
+		if (rc < 0)
+			break;
+		snprintf(final, sizeof(final), "%s/%s", dir, it->hex);
+		if (stat(final, &st) == 0 && (uint64_t)st.st_size == it->size) {
+			unlink(it->tmp);
+		} else if (rename(it->tmp, final) < 0) {
+			rc = hub_err_set(err, HUB_EIO, "cannot rename into the store: %s",
+					 strerror(errno));
+			break;
+		}
+		it->tmp[0] = 0;
+	}
+	/* and the renames are durable before anyone records them */
+	if (rc == 0)
+		rc = sync_fs(b->c->blobs, err);
+	if (rc == 0)
+		b->n = 0;
+	return rc;
+}
+
+void cas_batch_free(struct cas_batch *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->n; i++)
+		if (b->items[i].tmp[0])
+			unlink(b->items[i].tmp);
+	free(b->items);
+	free(b);
+}
+
 int cas_remove(struct cas *c, const char *hex, struct hub_err *err)
 {
 	char path[4400];

@@ -34,6 +34,19 @@ int cas_writer_commit(struct cas_writer *w, char hex[65], int *existed, struct h
 /* Deletes the temporary file and frees w; accepts NULL. */
 void cas_writer_abort(struct cas_writer *w);
 
+/* A batch of many small blobs (an archive's entries): each added writer
+ * is finished and hashed but stays a temporary; cas_batch_commit then makes
+ * them all durable with two filesystem syncs instead of two fsyncs each and
+ * renames them into place, so nothing is half-written under its name. */
+struct cas_batch;
+int cas_batch_new(struct cas *c, struct cas_batch **out, struct hub_err *err);
+/* Takes w, also on error; writes its hex digest. */
+int cas_batch_add(struct cas_batch *b, struct cas_writer *w, char hex[65], struct hub_err *err);
+/* Every added blob is in the store afterwards; the batch is empty again. */
+int cas_batch_commit(struct cas_batch *b, struct hub_err *err);
+/* Removes temporaries not committed; accepts NULL. */
+void cas_batch_free(struct cas_batch *b);
+
 /* Removes a blob (garbage collection). */
 int cas_remove(struct cas *c, const char *hex, struct hub_err *err);
 

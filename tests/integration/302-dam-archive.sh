@@ -21,6 +21,7 @@ img = open(os.path.join(data, "images/png-rgba.png"), "rb").read()
 with zipfile.ZipFile(os.path.join(tmp, "m.zip"), "w") as z:
     z.writestr("photos/TS-001_1.png", img)
     z.writestr("docs/care.txt", b"wash cold, dry flat\n")
+    z.writestr("docs/care-copy.txt", b"wash cold, dry flat\n")
     z.writestr("manifest.csv", "filename,skus,alt,alt-fr_FR,tags,rights_holder,licence,expires,title\n"
                "TS-001_1.png,\"TS-001; TS-001-RED\",Red tee,T-shirt rouge,\"front,summer\",Studio A,CC-BY-4.0,2030-01-31,Front\n"
                "docs/care.txt,TS-001,,,care,,,,Care\n"
@@ -49,7 +50,9 @@ with zipfile.ZipFile(os.path.join(tmp, "big.zip"), "w", zipfile.ZIP_DEFLATED) as
 PY
 
 arch "$TMP/m.zip"; check "zip with manifest: 201" code_is 201
-check "two entries stored" is "$(jqb '.stored|length')" 2
+check "three entries stored" is "$(jqb '.stored|length')" 3
+care=$(stored_id docs/care.txt)
+check "twin entries share one id" is "$care" "$(stored_id docs/care-copy.txt)"
 png=$(stored_id photos/TS-001_1.png)
 check "entry id is sha256 of its bytes" is "$png" "sha256:$(sha256sum "$DATA/images/png-rgba.png" | cut -d' ' -f1)"
 check "manifest.csv is not an asset" is "$(jqb '[.stored[].entry]|index("manifest.csv")')" null
@@ -63,6 +66,8 @@ check "manifest tags" is "$(jqb '.tags|join(",")')" front,summer
 check "manifest rights" is "$(jqb '.rights.holder + "|" + .rights.licence + "|" + .rights.expires')" "Studio A|CC-BY-4.0|2030-01-31"
 check "manifest title" is "$(jqb .title)" Front
 check "entry filename kept" is "$(jqb '.filenames[0]')" TS-001_1.png
+req GET "$DAM/v1/assets/$care/meta"
+check "twin entries' names both kept" is "$(jqb '.filenames|join(",")')" care.txt,care-copy.txt
 req GET "$DAM/v1/assets?sku=TS-001"; check "manifest SKUs indexed" is "$(jqb '.items|length')" 2
 arch "$TMP/m.zip"; check "same archive again: 200" code_is 200
 

@@ -171,6 +171,34 @@ int main(void)
 		ok(count_files(tmpdir) == 0, "abandoned big writer leaves no temporary");
 	}
 
+	/* a batch: temporaries until commit, then in place; twins once */
+	{
+		struct cas_batch *b = NULL;
+		char h1[65], h2[65], h3[65], p1[4400];
+
+		ok(cas_batch_new(c, &b, &err) == 0, "batch");
+		cas_writer_new(c, &w, &err);
+		cas_writer_write(w, "first entry", 11, &err);
+		ok(cas_batch_add(b, w, h1, &err) == 0, "batch add");
+		cas_writer_new(c, &w, &err);
+		cas_writer_write(w, "first entry", 11, &err);
+		ok(cas_batch_add(b, w, h2, &err) == 0 && !strcmp(h1, h2), "twin entry, same digest");
+		cas_path(c, h1, p1, sizeof(p1), &err);
+		ok(access(p1, F_OK) != 0, "not in the store before commit");
+		ok(count_files(tmpdir) == 2, "two temporaries wait");
+		ok(cas_batch_commit(b, &err) == 0, "batch commit: %s", err.msg);
+		ok(access(p1, F_OK) == 0, "in the store after commit");
+		ok(count_files(tmpdir) == 0, "no temporary after commit");
+		cas_writer_new(c, &w, &err);
+		cas_writer_write(w, "never committed", 15, &err);
+		ok(cas_batch_add(b, w, h3, &err) == 0, "batch reused");
+		cas_batch_free(b);
+		ok(count_files(tmpdir) == 0, "free drops what was not committed");
+		cas_path(c, h3, p1, sizeof(p1), &err);
+		ok(access(p1, F_OK) != 0, "uncommitted blob never stored");
+		cas_batch_free(NULL);
+	}
+
 	ok(cas_remove(c, hex, &err) == 0, "remove");
 	ok(cas_remove(c, hex, &err) == HUB_ENOTFOUND, "remove twice: not found");
 	cas_path(c, hex, path, sizeof(path), &err);
