@@ -2,7 +2,11 @@
 #include "app.h"
 #include "http.h"
 
+#include <dirent.h>
 #include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static int handle_web(struct http_req *req)
 {
@@ -11,12 +15,70 @@ static int handle_web(struct http_req *req)
 	return http_reply_file(req, app->web_dir, http_param(req, "path"));
 }
 
-/* Where the UI finds damd: the browser cannot guess the asset store's
- * origin, and pimd already knows it from --damd-url. */
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Names of the import profiles (dir/profiles/NAME.json), sorted; an empty
+ * array when there are none. */
+static json_t *profile_names(const char *schemas_dir)
+{
+	char path[4096], *names[256];
+	json_t *out = json_array();
+	size_t n = 0;
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/profiles", schemas_dir);
+	d = opendir(path);
+	while (d && n < sizeof(names) / sizeof(names[0]) && (e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+
+		if (len > 5 && e->d_name[0] != '.' && !strcmp(e->d_name + len - 5, ".json"))
+			names[n++] = strndup(e->d_name, len - 5);
+	}
+	if (d)
+		closedir(d);
+	qsort(names, n, sizeof(names[0]), cmp_str);
+	for (size_t i = 0; i < n; i++) {
+		if (names[i])
+			json_array_append_new(out, json_string(names[i]));
+		free(names[i]);
+	}
+	return out;
+}
+
+/* The rendition presets of dir/renditions.json as
+ * [{"name","description","width","height"}], in the file's order. */
+static json_t *preset_list(const char *schemas_dir)
+{
+	char path[4096];
+	json_t *root, *presets, *p, *out = json_array();
+	const char *name;
+
+	snprintf(path, sizeof(path), "%s/renditions.json", schemas_dir);
+	root = json_load_file(path, JSON_PRESERVE_ORDER, NULL);
+	presets = json_object_get(root, "presets");
+	json_object_foreach(presets, name, p) {
+		json_array_append_new(out, json_pack("{s:s,s:O?,s:O?,s:O?}", "name", name, "description",
+						     json_object_get(p, "description"), "width",
+						     json_object_get(p, "width"), "height",
+						     json_object_get(p, "height")));
+	}
+	json_decref(root);
+	return out;
+}
+
+/* What the browser cannot find out by itself: damd's origin (from
+ * --damd-url), the import profiles and the rendition presets that ship in
+ * --schemas. */
 static int handle_ui_config(struct http_req *req)
 {
 	struct pim_app *app = http_app(req);
-	json_t *j = json_pack("{s:s}", "damd_url", app->damd_url ? app->damd_url : "");
+	const char *schemas = app->schemas_dir ? app->schemas_dir : "schemas";
+	json_t *j = json_pack("{s:s,s:o,s:o}", "damd_url", app->damd_url ? app->damd_url : "",
+			      "profiles", profile_names(schemas), "presets", preset_list(schemas));
 	int rc;
 
 	if (!j)

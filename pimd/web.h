@@ -1,6 +1,8 @@
 /* Serves web/ (the browser UI) at / and GET /v1/ui-config, which tells the
- * UI where damd is ({"damd_url":…}). The table ends with a catch-all, so it
- * must come last among pimd's route tables. */
+ * UI where damd is and what ships in --schemas:
+ * {"damd_url":…, "profiles":["shopify",…], "presets":[{"name","description",
+ * "width","height"}]}. The table ends with a catch-all, so it must come
+ * last among pimd's route tables. */
 #ifndef PIM_WEB_H
 #define PIM_WEB_H
 

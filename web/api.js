@@ -38,6 +38,12 @@ export async function uiConfig() {
   return config;
 }
 export function damUrl() { return config ? config.damd_url : ''; }
+// Import profile names and rendition presets shipped with pimd's schemas.
+export function profiles() { return (config && config.profiles) || []; }
+export function presets() {
+  const p = config && config.presets;
+  return Array.isArray(p) && p.length ? p : [{ name: 'web-thumb' }, { name: 'web-large' }];
+}
 
 // Called with the failing response when a token is refused (401).
 let onUnauthorized = null;

@@ -128,6 +128,11 @@ setUnauthorizedHandler((base) => {
   }
 });
 
+// An image damd cannot render (yet) leaves an empty frame, not a broken icon.
+document.addEventListener('error', (ev) => {
+  if (ev.target instanceof HTMLImageElement) ev.target.classList.add('broken');
+}, true);
+
 // Views need damd's URL: wait for it before the first render.
 uiConfig().then(() => {
   window.addEventListener('hashchange', render);

@@ -4,10 +4,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PIM, DAM, openBrowser, api } from './lib.mjs';
 
-test('pimd tells the UI where damd is', async () => {
+test('pimd tells the UI where damd is, its profiles and presets', async () => {
   const r = await api(PIM, 'GET', '/v1/ui-config');
   assert.equal(r.status, 200);
   assert.equal(r.body.damd_url, DAM);
+  assert.ok(r.body.profiles.includes('shopify'), `profiles: ${r.body.profiles}`);
+  const thumb = r.body.presets.find((p) => p.name === 'web-thumb');
+  assert.ok(thumb && thumb.width > 0, 'web-thumb is among the presets with its size');
 });
 
 test('the UI loads without script errors and asks for a token', async () => {

@@ -1,9 +1,7 @@
 // #/assets/ID: one asset: its renditions, and the fields designers edit —
 // title, alt text per locale, tags, rights, focal point, linked SKUs.
-import { dam, pim, damUrl, schema, renditionUrl, ApiError } from '../api.js';
+import { dam, pim, damUrl, schema, renditionUrl, presets, ApiError } from '../api.js';
 import { h, field, fieldError, clearErrors, problemBox, toast, fmtBytes, fmtTime } from '../ui.js';
-
-const PRESETS = ['web-thumb', 'web-large'];
 
 export async function assetPage(id) {
   let meta;
@@ -134,10 +132,11 @@ export async function assetPage(id) {
     meta.has_icc !== undefined ? fact('ICC profile', meta.has_icc ? 'yes' : 'no') : null,
     fact('Uploaded', fmtTime(meta.created)), fact('Id', h('code.id', id)));
 
-  const renditions = isImage ? h('div.renditions', h('h2', 'Renditions'), h('ul.rendition-list', PRESETS.map((p) => h('li',
-    h('a', { href: renditionUrl(id, p), target: '_blank', rel: 'noopener' },
-      h('img', { src: renditionUrl(id, p), alt: `${p} rendition`, loading: 'lazy', class: `r-${p}` })),
-    h('span', p))))) : null;
+  const renditions = isImage ? h('div.renditions', h('h2', 'Renditions'), h('ul.rendition-list', presets().map((p) => h('li',
+    // big print-sized presets are offered as links, not drawn on every visit
+    h('a', { href: renditionUrl(id, p.name), target: '_blank', rel: 'noopener' }, (p.width || 0) > 1200 ? 'open'
+      : h('img', { src: renditionUrl(id, p.name), alt: `${p.name} rendition`, loading: 'lazy', class: `r-${p.name}` })),
+    h('span', { title: p.description || '' }, p.name, p.width ? h('span.muted', ` ${p.width}×${p.height}`) : null))))) : null;
 
   return h('section',
     h('p.crumbs', h('a', { href: '#/assets' }, 'Assets'), ' / ', name),

@@ -1,6 +1,6 @@
 // #/imports: upload a feed file as an import job and watch it: progress,
 // counts, and the per-line error report. #/imports/ID shows one job.
-import { auth, pim, query, upload } from '../api.js';
+import { auth, pim, query, upload, profiles } from '../api.js';
 import { h, field, problemBox, fmtBytes, items } from '../ui.js';
 
 const RECENT = 'hub.recentImports';
@@ -71,7 +71,7 @@ export async function importsPage(jobId) {
   h('div.grid', field('Feed file', file), field('Format', format),
     field('Profile', profile, 'Column mapping, e.g. shopify or magento; empty for our own CSV columns'),
     field('Mode', mode)),
-  h('datalist', { id: 'profiles' }, ['shopify', 'magento', 'google', 'akeneo'].map((p) => h('option', { value: p }))),
+  h('datalist', { id: 'profiles' }, profiles().map((p) => h('option', { value: p }))),
   h('div.field.check', dry, h('label', { for: 'imp-dry' }, 'Dry run: validate every line, change nothing')),
   go);
 
