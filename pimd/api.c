@@ -1,6 +1,7 @@
 #include "api.h"
 #include "app.h"
 #include "buf.h"
+#include "cache.h"
 #include "catalog_int.h"
 #include "err.h"
 #include "json.h"
@@ -783,6 +784,28 @@ static int handle_channel_list(struct http_req *req)
 	json_decref(out);
 	json_decref(skus);
 	return rc;
+}
+
+void pim_api_metrics(struct buf *out, void *app)
+{
+	struct pim_app *a = app;
+	size_t entries, bytes;
+	uint64_t hits, misses;
+
+	pim_cache_stats(a->catalog->cache, &entries, &bytes, &hits, &misses);
+	buf_addf(out,
+		 "# HELP pimd_projection_cache_entries Projections held in the cache.\n"
+		 "# TYPE pimd_projection_cache_entries gauge\npimd_projection_cache_entries %zu\n"
+		 "# HELP pimd_projection_cache_bytes Bytes held by the projection cache.\n"
+		 "# TYPE pimd_projection_cache_bytes gauge\npimd_projection_cache_bytes %zu\n"
+		 "# HELP pimd_projection_cache_hits_total Projection GETs answered from the cache.\n"
+		 "# TYPE pimd_projection_cache_hits_total counter\npimd_projection_cache_hits_total %llu\n"
+		 "# HELP pimd_projection_cache_misses_total Projection GETs that built the projection.\n"
+		 "# TYPE pimd_projection_cache_misses_total counter\npimd_projection_cache_misses_total %llu\n"
+		 "# HELP pimd_change_seq The newest change feed sequence number.\n"
+		 "# TYPE pimd_change_seq gauge\npimd_change_seq %llu\n",
+		 entries, bytes, (unsigned long long)hits, (unsigned long long)misses,
+		 (unsigned long long)pim_catalog_last_seq(a));
 }
 
 #define SCHEMA_ROUTES(kind)                                                                    \

@@ -10,4 +10,9 @@
 extern const struct http_route pim_api_routes[];
 extern const size_t pim_api_nroutes;
 
+struct buf;
+/* Appends the catalog's gauges and counters (projection cache, change
+ * sequence) to /metrics; app is the struct pim_app. */
+void pim_api_metrics(struct buf *out, void *app);
+
 #endif

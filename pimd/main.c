@@ -45,7 +45,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	rc = daemon_serve(&o, route_tables, sizeof(route_tables) / sizeof(route_tables[0]), &app,
-			  NULL, NULL);
+			  pim_api_metrics, NULL);
 	pim_imports_close(&app);
 	pim_catalog_close(&app);
 	pim_store_close(app.store);

@@ -85,3 +85,7 @@ stop_all
 start_pimd --private-reads
 AS_TOKEN= req GET "$PIM/v1/channels/web/products/TEE-1?locale=en_US"; check "--private-reads: 401 without a token" code_is 401
 req GET "$PIM/v1/channels/web/products/TEE-1?locale=en_US"; check "--private-reads: 200 with one" code_is 200
+req GET "$PIM/v1/channels/web/products/TEE-1?locale=en_US"
+req GET "$PIM/metrics"
+check "/metrics counts projection cache hits" bash -c "grep -qE '^pimd_projection_cache_hits_total [1-9]' '$TMP/body'"
+check "/metrics shows the change sequence" bash -c "grep -qE '^pimd_change_seq [1-9]' '$TMP/body'"
