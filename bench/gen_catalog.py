@@ -108,29 +108,52 @@ def schema():
 
 def gtin13(n):
     digits = f"{400000000000 + n:012d}"
-    total = sum(int(c) * (3 if i % 2 else 1) for i, c in enumerate(digits))
+    total = sum(map(int, digits[0::2])) + 3 * sum(map(int, digits[1::2]))
     return digits + str((10 - total % 10) % 10)
 
 
+_PHRASES = []
+
+
+def phrase(rng):
+    """One of 4,096 fixed twelve-word phrases: drawing twelve words for each of
+    a million rows would cost more than everything else together."""
+    if not _PHRASES:
+        r = random.Random(SEED - 1)
+        _PHRASES.extend(" ".join(r.choices(WORDS, k=12)) for _ in range(4096))
+    return _PHRASES[rng.getrandbits(12)]
+
+
 def fields(rng, i, sku):
-    """One product's values as plain strings, keyed by CSV column."""
+    """One product's values as plain strings, keyed by CSV column. Draws with
+    random() and index arithmetic: randrange and choice cost several times
+    more, and a million rows make that count."""
+    r = rng.random
+
+    def pick(seq):
+        return seq[int(r() * len(seq))]
+
+    def below(n):
+        return int(r() * n)
+
     fam = FAMILIES[i % 3]
-    noun = rng.choice(NOUNS[fam])
-    adj = rng.choice(ADJECTIVES)
-    mat = rng.choice(MATERIALS)
-    brand = rng.choice(BRANDS)
-    dept = rng.randrange(DEPARTMENTS)
-    cats = [f"cat_{dept}_{rng.randrange(LEAVES)}"]
-    if rng.random() < 0.3:
-        cats.append(f"cat_{rng.randrange(DEPARTMENTS)}_{rng.randrange(LEAVES)}")
-    price = rng.randrange(299, 49999)
-    words = " ".join(rng.choices(WORDS, k=12))
-    has_desc = rng.random() < 0.85
+    noun = pick(NOUNS[fam])
+    adj = pick(ADJECTIVES)
+    mat = pick(MATERIALS)
+    brand = pick(BRANDS)
+    cats = f"cat_{below(DEPARTMENTS)}_{below(LEAVES)}"
+    if r() < 0.3:
+        more = f"cat_{below(DEPARTMENTS)}_{below(LEAVES)}"
+        if more != cats:
+            cats += "," + more
+    price = 299 + below(49700)
+    words = phrase(rng)
+    has_desc = r() < 0.85
     return {
         "sku": sku,
         "family": fam,
-        "categories": ",".join(dict.fromkeys(cats)),
-        "enabled": "1" if rng.random() < 0.95 else "0",
+        "categories": cats,
+        "enabled": "1" if r() < 0.95 else "0",
         "name-en_US": f"{brand} {adj} {mat} {noun}",
         "name-fr_FR": f"{NOUNS_FR[noun]} {ADJ_FR[adj]} {brand}",
         "name-de_DE": f"{brand} {adj.capitalize()} {noun.capitalize()}",
@@ -139,14 +162,14 @@ def fields(rng, i, sku):
         "price-EUR": f"{price // 100}.{price % 100:02d}",
         "price-USD": f"{price * 108 // 10000}.{price * 108 // 100 % 100:02d}",
         "brand": brand,
-        "color": rng.choice(COLORS),
-        "size": rng.choice(SIZES) if fam == "apparel" else "",
+        "color": pick(COLORS),
+        "size": pick(SIZES) if fam == "apparel" else "",
         "gtin": gtin13(i),
-        "mpn": f"MPN-{rng.randrange(16**8):08X}",
+        "mpn": f"MPN-{rng.getrandbits(32):08X}",
         "material-en_US": mat,
-        "weight": f"{rng.randrange(50, 25000) / 1000:.3f}",
-        "origin": rng.choice(ORIGINS),
-        "release_date": f"20{rng.randrange(18, 27)}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}",
+        "weight": f"{(50 + below(24950)) / 1000:.3f}",
+        "origin": pick(ORIGINS),
+        "release_date": f"20{18 + below(9)}-{1 + below(12):02d}-{1 + below(28):02d}",
     }
 
 
