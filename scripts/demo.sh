@@ -116,14 +116,24 @@ swatch() {
 	return $rc
 }
 
-i=0; linked=0
-while IFS=$'\t' read -r sku attr label sku_path sku_json label_json; do
-	img="$work/${sku//\//_}_1.jpg"
-	if ! swatch "$sku" "$label" $i "$img" 2>"$work/vips.err"; then
-		echo "demo: cannot draw the image of $sku: $(head -c 300 "$work/vips.err")" >&2
-		failures=$((failures + 1)); i=$((i + 1)); continue
-	fi
+# Draw every image first, as many at once as there are cores.
+i=0; jobs_max=$(nproc 2>/dev/null || echo 2)
+while IFS=$'\t' read -r sku attr label _; do
+	swatch "$sku" "$label" $i "$work/img$i.jpg" 2>"$work/vips$i.err" &
 	i=$((i + 1))
+	while [ "$(jobs -rp | wc -l)" -ge "$jobs_max" ]; do wait -n || true; done
+done <"$work/plan.tsv"
+wait
+
+# Then upload each, describe it and link it to its product.
+i=-1; linked=0
+while IFS=$'\t' read -r sku attr label sku_path sku_json label_json; do
+	i=$((i + 1))
+	img="$work/${sku//\//_}_1.jpg"
+	if [ ! -s "$work/img$i.jpg" ] || ! mv "$work/img$i.jpg" "$img"; then
+		echo "demo: cannot draw the image of $sku: $(head -c 300 "$work/vips$i.err")" >&2
+		failures=$((failures + 1)); continue
+	fi
 	code=$(curl -sS -m 60 -o "$work/up.json" -w '%{http_code}' -X POST "$DAM/v1/assets" \
 		-H "Authorization: Bearer $DAM_TOKEN" -H "X-Filename: $(basename "$img")" \
 		-H 'Content-Type: application/octet-stream' --data-binary @"$img") || code=000
