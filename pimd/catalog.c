@@ -476,44 +476,53 @@ static json_t *core_of(json_t *stored)
 	return c;
 }
 
-static json_t *diff(json_t *old, json_t *cur)
+static void change_write(struct buf *out, const char *path, size_t plen, json_t *old,
+			 json_t *cur, bool *first)
 {
-	json_t *ch = json_array(), *ov = json_object_get(old, "values"),
-	       *nv = json_object_get(cur, "values"), *v;
-	const char *k;
+	if (!*first)
+		buf_addc(out, ',');
+	*first = false;
+	buf_adds(out, "{\"path\":\"");
+	buf_add_json_escaped(out, path, plen);
+	buf_adds(out, "\",\"old\":");
+	pim_json_write(out, old ? old : json_null());
+	buf_adds(out, ",\"new\":");
+	pim_json_write(out, cur ? cur : json_null());
+	buf_addc(out, '}');
+}
 
+/* The changes from old to cur (core fields; NULL old: a new product),
+ * written straight into out as a JSON array of {"path","old","new"}. */
+static void diff_write(struct buf *out, json_t *old, json_t *cur)
+{
+	json_t *ov = json_object_get(old, "values"), *nv = json_object_get(cur, "values"), *v;
+	const char *k;
+	bool first = true;
+	char p[600];
+
+	buf_addc(out, '[');
 	for (int i = 1; core_fields[i]; i++) {
 		json_t *a = json_object_get(old, core_fields[i]), *b = json_object_get(cur, core_fields[i]);
 
-		if (!strcmp(core_fields[i], "values"))
-			continue;
-		if (!a && json_is_null(b))
+		if (!strcmp(core_fields[i], "values") || (!a && json_is_null(b)))
 			continue;
 		if (!json_equal(a ? a : json_null(), b ? b : json_null())) {
-			char p[64];
+			int n = snprintf(p, sizeof(p), "/%s", core_fields[i]);
 
-			snprintf(p, sizeof(p), "/%s", core_fields[i]);
-			json_array_append_new(ch, json_pack("{s:s,s:O,s:O}", "path", p, "old",
-							    a ? a : json_null(), "new", b ? b : json_null()));
+			change_write(out, p, (size_t)n, a, b, &first);
 		}
 	}
 	json_object_foreach(ov, k, v)
 		if (!json_equal(v, json_object_get(nv, k))) {
-			char p[600];
-			json_t *n = json_object_get(nv, k);
-
 			pim_ptr(p, sizeof(p), "/values", k);
-			json_array_append_new(ch, json_pack("{s:s,s:O,s:O}", "path", p, "old", v, "new",
-							    n ? n : json_null()));
+			change_write(out, p, strlen(p), v, json_object_get(nv, k), &first);
 		}
 	json_object_foreach(nv, k, v)
 		if (!json_object_get(ov, k)) {
-			char p[600];
-
 			pim_ptr(p, sizeof(p), "/values", k);
-			json_array_append_new(ch, json_pack("{s:s,s:n,s:O}", "path", p, "old", "new", v));
+			change_write(out, p, strlen(p), NULL, v, &first);
 		}
-	return ch;
+	buf_addc(out, ']');
 }
 
 /* ---- batches ---- */
@@ -753,7 +762,7 @@ static int store(struct pim_batch *b, const char *sku, json_t *old, json_t *norm
 {
 	long version = old ? (long)json_integer_value(json_object_get(old, "version")) + 1
 			   : last_version(b->txn, sku) + 1;
-	json_t *stored = json_copy(norm), *resolved, *comp, *hist, *oldcore;
+	json_t *stored = json_copy(norm), *resolved, *comp, *oldcore;
 	struct keyset ks = {BUF_INIT, NULL, 0, 0};
 	char hkey[PIM_MAX_KEY + 8];
 	size_t hkl;
@@ -777,20 +786,30 @@ static int store(struct pim_batch *b, const char *sku, json_t *old, json_t *norm
 		rc = keys_apply(b->txn, sku, &ks, false, err);
 	}
 	if (rc == 0) {
+		/* history and change entries are written directly: the hot path */
 		oldcore = old ? core_of(old) : NULL;
-		hist = json_pack("{s:I,s:s,s:s,s:o}", "version", (json_int_t)version, "at", b->now_s,
-				 "by", b->by, "changes", diff(oldcore, norm));
+		buf_reset(&put_buf);
+		buf_addf(&put_buf, "{\"version\":%ld,\"at\":\"%s\",\"by\":\"", version, b->now_s);
+		buf_add_json_escaped(&put_buf, b->by, strlen(b->by));
+		buf_adds(&put_buf, "\",\"changes\":");
+		diff_write(&put_buf, oldcore, norm);
+		buf_addc(&put_buf, '}');
 		json_decref(oldcore);
 		history_key(sku, (uint32_t)version, hkey, &hkl);
-		rc = put_json(b->txn, PDB_HISTORY, hkey, hkl, hist, err);
-		json_decref(hist);
+		rc = pim_put(b->txn, PDB_HISTORY, hkey, hkl, put_buf.data, put_buf.len, err);
 	}
-	if (rc == 0)
-		rc = change_add(b,
-				json_pack("{s:s,s:s,s:I,s:s}", "type", "product.updated", "sku", sku,
-					  "version", (json_int_t)version, "outcome",
-					  old ? "updated" : "created"),
-				err);
+	if (rc == 0) {
+		unsigned char ckey[8];
+
+		b->seq++;
+		buf_reset(&put_buf);
+		buf_adds(&put_buf, "{\"type\":\"product.updated\",\"sku\":\"");
+		buf_add_json_escaped(&put_buf, sku, strlen(sku));
+		buf_addf(&put_buf, "\",\"version\":%ld,\"outcome\":\"%s\",\"seq\":%llu,\"at\":\"%s\"}",
+			 version, old ? "updated" : "created", (unsigned long long)b->seq, b->now_s);
+		pim_be64(b->seq, ckey);
+		rc = pim_put(b->txn, PDB_CHANGES, ckey, 8, put_buf.data, put_buf.len, err);
+	}
 	/* variants publish their parent's values: recompute them */
 	if (rc == 0 && old && !parent_sku)
 		rc = children_refresh(b, sku, stored);
