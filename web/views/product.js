@@ -111,9 +111,14 @@ function attrLabel(a) {
   return l.en_US || l[Object.keys(l)[0]] || a.code;
 }
 
+// Allowed options as [{code, label}]: plain codes or {code, labels}.
 function optionsOf(a) {
   const raw = a.options || (a.validation && (a.validation.options || a.validation.allowed_options)) || [];
-  return (Array.isArray(raw) ? raw : Object.keys(raw)).map((o) => (typeof o === 'string' ? o : o.code)).filter(Boolean);
+  return (Array.isArray(raw) ? raw : Object.keys(raw)).map((o) => {
+    if (typeof o === 'string') return { code: o, label: o };
+    const l = o.labels || {};
+    return { code: o.code, label: l.en_US || l[Object.keys(l)[0]] || o.code };
+  }).filter((o) => o.code);
 }
 
 // One value row: controls for one scope of one attribute. read() returns
@@ -169,12 +174,27 @@ function valueRow(a, scope, current, ctx) {
     };
   } else if (type === 'metric') {
     const amount = text(current && current.amount, { inputmode: 'decimal', 'aria-label': `${label} amount` });
-    const unit = text(current && current.unit, { 'aria-label': `${label} unit`, size: 8 });
+    const units = Array.isArray(a.units) ? a.units : [];
+    const unit = units.length
+      ? h('select', { 'aria-label': `${label} unit` }, [...new Set([...units, ...(current && current.unit ? [current.unit] : [])])]
+        .map((u) => h('option', { value: u, selected: current && current.unit === u }, u)))
+      : text(current && current.unit, { 'aria-label': `${label} unit`, size: 8 });
     control = h('div.metric', amount, unit);
     read = () => {
       if (amount.value.trim() === '') return undefined;
       subs.push(['/data/amount', amount], ['/data/unit', unit]);
       return { data: { amount: amount.value.trim(), unit: unit.value.trim() } };
+    };
+  } else if (type === 'multi_select' && optionsOf(a).length) {
+    const cur = Array.isArray(current) ? current : [];
+    const opts = optionsOf(a);
+    for (const c of cur) if (!opts.some((o) => o.code === c)) opts.push({ code: c, label: c });
+    const boxes = opts.map((o) => [o.code, h('input', { type: 'checkbox', checked: cur.includes(o.code), 'aria-label': `${label} ${o.label}` })]);
+    control = h('div.options', { role: 'group', 'aria-label': label },
+      boxes.map(([code, box], i) => h('label.option', box, ` ${opts[i].label}`)));
+    read = () => {
+      const v = boxes.filter(([, b]) => b.checked).map(([c]) => c);
+      return v.length ? { data: v } : undefined;
     };
   } else if (type === 'multi_select') {
     control = text(Array.isArray(current) ? current.join(', ') : '', { placeholder: 'option, option' });
@@ -182,6 +202,12 @@ function valueRow(a, scope, current, ctx) {
       const v = control.value.split(',').map((x) => x.trim()).filter(Boolean);
       return v.length ? { data: v } : undefined;
     };
+  } else if (type === 'simple_select' && optionsOf(a).length) {
+    const opts = optionsOf(a);
+    if (current && !opts.some((o) => o.code === current)) opts.push({ code: current, label: current });
+    control = h('select', { 'aria-label': label }, h('option', { value: '' }, hint || '—'),
+      opts.map((o) => h('option', { value: o.code, selected: o.code === current }, o.label === o.code ? o.code : `${o.label} (${o.code})`)));
+    read = () => (control.value === '' ? undefined : { data: control.value });
   } else if (type === 'asset' || type === 'asset_collection') {
     const ids = Array.isArray(current) ? current : current ? [current] : [];
     control = h('textarea.ids', { rows: Math.max(1, ids.length), 'aria-label': label, placeholder: 'sha256:…' }, ids.join('\n'));
@@ -198,7 +224,7 @@ function valueRow(a, scope, current, ctx) {
     const opts = optionsOf(a);
     const listId = opts.length ? newId('opts') : null;
     control = text(current, listId ? { list: listId } : {});
-    if (listId) control = h('span.with-list', control, h('datalist', { id: listId }, opts.map((o) => h('option', { value: o }))));
+    if (listId) control = h('span.with-list', control, h('datalist', { id: listId }, opts.map((o) => h('option', { value: o.code }))));
     const inp = control.tagName === 'INPUT' ? control : control.querySelector('input');
     read = () => (inp.value === '' ? undefined : { data: inp.value });
   } else {
@@ -259,8 +285,10 @@ function editor(ctx, p, etag, isNew = false) {
     const a = ctx.attrs[code] || { code, type: 'json' };
     const existing = entries(p, code);
     const rs = scopesOf(a, ctx, existing).map((s) => {
-      const cur = existing.find((e) => (e.locale ?? null) === s.locale && (e.channel ?? null) === s.channel);
-      return valueRow(a, s, cur ? cur.data : undefined, ctx);
+      const at = existing.findIndex((e) => (e.locale ?? null) === s.locale && (e.channel ?? null) === s.channel);
+      const r = valueRow(a, s, at >= 0 ? existing[at].data : undefined, ctx);
+      r.order = at >= 0 ? at : Infinity;
+      return r;
     });
     rows.push([code, rs]);
     const req = required[code];
@@ -310,9 +338,10 @@ function editor(ctx, p, etag, isNew = false) {
     for (const [code, rs] of rows) {
       const arr = [];
       map.push([`/values/${code}`, fieldsets[code].querySelector('input, textarea, select') || fieldsets[code]]);
-      for (const r of rs) {
-        const got = r.read();
-        if (!got) continue;
+      // stored entries keep their order (it is part of the document), new ones follow
+      const filled = rs.map((r) => [r, r.read()]).filter(([, got]) => got)
+        .sort((x, y) => x[0].order - y[0].order);
+      for (const [r, got] of filled) {
         const ptr = `/values/${code}/${arr.length}`;
         map.push([ptr, r.focusable()]);
         for (const [rel, el] of got.subs) map.push([ptr + rel, el]);
