@@ -1244,8 +1244,15 @@ static int handle_list(struct http_req *req)
 	ls.sku = http_query(req, "sku");
 	ls.mime = http_query(req, "mime");
 	ls.q = http_query(req, "q");
+	/* an empty filter is no filter */
 	if (ls.q && !*ls.q)
 		ls.q = NULL;
+	if (ls.tag && !*ls.tag)
+		ls.tag = NULL;
+	if (ls.sku && !*ls.sku)
+		ls.sku = NULL;
+	if (ls.mime && !*ls.mime)
+		ls.mime = NULL;
 	ls.items = json_array();
 	/* the most selective index that applies, else every record in id order */
 	ls.by_index = true;

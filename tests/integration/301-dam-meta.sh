@@ -45,6 +45,7 @@ reqj PATCH "$DAM/v1/assets/$b/meta" '{"tags":["red"],"skus":["TS-002"],"title":"
 reqj PATCH "$DAM/v1/assets/$c/meta" '{"tags":["red","blue"]}' >/dev/null
 req GET "$DAM/v1/assets"; check "list all" is "$(jqb '.items|length')" 4
 check "last page has no cursor" is "$(jqb .next_cursor)" null
+req GET "$DAM/v1/assets?tag=&q="; check "empty filters filter nothing" is "$(jqb '.items|length')" 4
 req GET "$DAM/v1/assets?tag=red"; check "filter by tag" is "$(jqb '[.items[].id]|sort|join(",")')" "$(printf '%s\n' "$b" "$c" | sort | paste -sd,)"
 req GET "$DAM/v1/assets?sku=TS-001"; check "filter by sku" is "$(jqb '[.items[].id]|join(",")')" "$a"
 req GET "$DAM/v1/assets?mime=image/gif"; check "filter by mime" is "$(jqb '[.items[].id]|join(",")')" "$b"
