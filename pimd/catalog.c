@@ -341,45 +341,35 @@ static bool filled(const struct pim_attr *a, json_t *entry, json_t *currencies)
 json_t *pim_completeness(const struct pim_schema *s, const char *family, json_t *resolved)
 {
 	const struct pim_family *fam = pim_schema_family(s, family);
-	json_t *out = json_object(), *ch, *loc, *a;
-	const char *code;
+	json_t *out = json_object(), *a;
 	size_t i, j;
 
-	json_object_foreach(s->docs[PK_CHANNELS], code, ch) {
-		json_t *req = fam ? json_object_get(fam->requirements, code) : NULL;
-		json_t *curs = json_object_get(ch, "currencies");
+	for (i = 0; i < s->nchlocs; i++) {
+		const struct pim_chloc *cl = &s->chlocs[i];
+		json_t *req = fam ? json_object_get(fam->requirements, cl->channel) : NULL;
+		json_t *missing = json_array(), *e = json_object();
+		size_t nreq = 0;
 
-		json_array_foreach(json_object_get(ch, "locales"), i, loc) {
-			json_t *missing = json_array();
-			size_t nreq = 0;
-			char key[256];
+		json_array_foreach(req, j, a) {
+			const char *ac = json_string_value(a);
+			const struct pim_attr *at;
 
-			json_array_foreach(req, j, a) {
-				const char *ac = json_string_value(a);
-				const struct pim_attr *at = pim_schema_attr(s, ac);
-
-				if (!ac)
-					continue;
-				nreq++;
-				if (!strcmp(ac, "sku"))
-					continue;
-				if (!at || !filled(at, pim_value_pick(at, json_object_get(resolved, ac), code,
-								     json_string_value(loc)),
-						  curs))
-					json_array_append(missing, a);
-			}
-			snprintf(key, sizeof(key), "%s/%s", code, json_string_value(loc));
-			{
-				json_t *e = json_object();
-
-				json_object_set_new_nocheck(
-					e, "ratio",
-					json_integer((json_int_t)(nreq ? (nreq - json_array_size(missing)) * 100 / nreq
-								       : 100)));
-				json_object_set_new_nocheck(e, "missing", missing);
-				json_object_set_new(out, key, e);
-			}
+			if (!ac)
+				continue;
+			nreq++;
+			if (!strcmp(ac, "sku"))
+				continue;
+			at = pim_schema_attr(s, ac);
+			if (!at || !filled(at, pim_value_pick(at, json_object_get(resolved, ac), cl->channel,
+							     cl->locale),
+					  cl->currencies))
+				json_array_append(missing, a);
 		}
+		json_object_set_new_nocheck(
+			e, "ratio",
+			json_integer((json_int_t)(nreq ? (nreq - json_array_size(missing)) * 100 / nreq : 100)));
+		json_object_set_new_nocheck(e, "missing", missing);
+		json_object_set_new_nocheck(out, cl->key, e);
 	}
 	return out;
 }

@@ -237,6 +237,32 @@ int pim_schema_load(struct pim_txn *t, struct pim_schema **out, struct hub_err *
 		qsort(s->fams, s->nfams, sizeof(*s->fams), fam_cmp);
 	}
 	cat_paths(s);
+	{
+		json_t *ch, *loc;
+		const char *code;
+		size_t n = 0, i;
+
+		json_object_foreach(s->docs[PK_CHANNELS], code, ch)
+			n += json_array_size(json_object_get(ch, "locales"));
+		s->chlocs = calloc(n + 1, sizeof(*s->chlocs));
+		if (!s->chlocs) {
+			rc = hub_err_set(err, HUB_ENOMEM, "out of memory");
+			goto fail;
+		}
+		json_object_foreach(s->docs[PK_CHANNELS], code, ch)
+			json_array_foreach(json_object_get(ch, "locales"), i, loc) {
+				struct pim_chloc *cl = &s->chlocs[s->nchlocs];
+				size_t len = strlen(code) + json_string_length(loc) + 2;
+
+				if (!json_is_string(loc) || !(cl->key = malloc(len)))
+					continue;
+				snprintf(cl->key, len, "%s/%s", code, json_string_value(loc));
+				cl->channel = code;
+				cl->locale = json_string_value(loc);
+				cl->currencies = json_object_get(ch, "currencies");
+				s->nchlocs++;
+			}
+	}
 	*out = s;
 	return 0;
 fail:
@@ -265,6 +291,9 @@ void pim_schema_unref(struct pim_schema *s)
 	}
 	free(s->attrs);
 	free(s->fams);
+	for (size_t i = 0; i < s->nchlocs; i++)
+		free(s->chlocs[i].key);
+	free(s->chlocs);
 	for (int i = 0; i < PK_COUNT; i++)
 		json_decref(s->docs[i]);
 	json_decref(s->cat_path);

@@ -67,8 +67,18 @@ struct pim_family {
 	json_t *requirements; /* object: channel → array */
 };
 
+/* One channel/locale pair that completeness is kept for. */
+struct pim_chloc {
+	char *key;          /* "channel/locale" */
+	const char *channel;
+	const char *locale;
+	json_t *currencies; /* the channel's, borrowed */
+};
+
 struct pim_schema {
 	int refs;
+	struct pim_chloc *chlocs; /* every channel's locales, in channel order */
+	size_t nchlocs;
 	json_t *docs[PK_COUNT];   /* object: code → document */
 	json_t *cat_path;         /* object: category → [root, …, itself] */
 	struct pim_attr *attrs;   /* sorted by code */
