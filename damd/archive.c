@@ -167,6 +167,21 @@ static bool archive_magic(const unsigned char *h, size_t n)
 	       (n >= 262 && !memcmp(h + 257, "ustar", 5));
 }
 
+/* Office documents, e-books and AR models are zip files inside: they are
+ * assets in their own right (a manual, a 3D view), not nested archives. */
+static bool zip_document(const char *name, const unsigned char *h, size_t n)
+{
+	static const char *const ext[] = {".docx", ".xlsx", ".pptx", ".odt", ".ods",
+					  ".odp",  ".epub", ".usdz", ".3mf"};
+
+	if (n < 4 || h[0] != 'P' || h[1] != 'K')
+		return false;
+	for (size_t i = 0; i < sizeof(ext) / sizeof(ext[0]); i++)
+		if (ends_with(name, ext[i]))
+			return true;
+	return false;
+}
+
 static void refuse(json_t *refused, const char *entry, const char *reason, const char *msg)
 {
 	json_array_append_new(refused, json_pack("{s:s,s:s,s:s}", "entry", entry, "reason",
@@ -452,7 +467,7 @@ static int entry_store(struct dam_app *app, struct archive *a, const char *name,
 		rc = hub_err_set(err, HUB_EINVALID, "%s", archive_error_string(a));
 		goto out;
 	}
-	if (archive_magic(head, nhead)) {
+	if (archive_magic(head, nhead) && !zip_document(name, head, nhead)) {
 		*nested = true;
 		goto out;
 	}

@@ -5,7 +5,7 @@
 # too many bytes (zip bombs); a body that is no archive or is corrupt gets a
 # problem+json 4xx. Refused entries are never stored.
 source "$(dirname "$0")/lib.sh"
-start_damd --archive-max-entries 6 --archive-max-bytes 3M
+start_damd --archive-max-entries 8 --archive-max-bytes 3M
 
 A=$DATA/hostile/archives
 arch() { req POST "$DAM/v1/assets/archive" -H 'Content-Type: application/octet-stream' --data-binary @"$1"; }
@@ -27,6 +27,7 @@ with zipfile.ZipFile(os.path.join(tmp, "m.zip"), "w") as z:
                "docs/care.txt,TS-001,,,care,,,,Care\n"
                "missing.jpg,X,,,,,,,\n")
     z.writestr("nested/inner.zip", b"PK\x03\x04 not really")
+    z.writestr("docs/manual.docx", b"PK\x03\x04 a word document, zip inside")
     z.writestr("sneaky.bin", zipfile.ZipFile and open(os.path.join(data, "hostile/archives/valid_test.zip"), "rb").read())
 # tar.gz with a device, a fifo, a symlink and an absolute path
 with tarfile.open(os.path.join(tmp, "d.tar.gz"), "w:gz") as t:
@@ -39,9 +40,9 @@ with tarfile.open(os.path.join(tmp, "d.tar.gz"), "w:gz") as t:
     add("ln", tarfile.SYMTYPE, link="/etc/passwd")
     add("/abs/evil.txt", tarfile.REGTYPE, b"absolute evil\n")
     add("a\\..\\..\\win-evil.txt", tarfile.REGTYPE, b"backslash evil\n")
-# more entries than --archive-max-entries 6
+# more entries than --archive-max-entries 8
 with zipfile.ZipFile(os.path.join(tmp, "many.zip"), "w") as z:
-    for i in range(8):
+    for i in range(11):
         z.writestr("f%d.txt" % i, b"file number %d\n" % i)
 # 4 MiB of zeros: past --archive-max-bytes 3M
 with zipfile.ZipFile(os.path.join(tmp, "big.zip"), "w", zipfile.ZIP_DEFLATED) as z:
@@ -50,7 +51,8 @@ with zipfile.ZipFile(os.path.join(tmp, "big.zip"), "w", zipfile.ZIP_DEFLATED) as
 PY
 
 arch "$TMP/m.zip"; check "zip with manifest: 201" code_is 201
-check "three entries stored" is "$(jqb '.stored|length')" 3
+check "four entries stored" is "$(jqb '.stored|length')" 4
+check "a zip-based document is an asset, not a nested archive" bash -c "[ -n \"\$(jq -r '.stored[]|select(.entry==\"docs/manual.docx\")|.id' '$TMP/body')\" ]"
 care=$(stored_id docs/care.txt)
 check "twin entries share one id" is "$care" "$(stored_id docs/care-copy.txt)"
 png=$(stored_id photos/TS-001_1.png)
@@ -97,8 +99,8 @@ arch "$A/test-trailing-junk.zip"; check "zip with trailing junk read" is "$(jqb 
 arch "$A/valid_ustar.tar"; check "ustar long name stored" is "$(jqb '.stored|length')" 1
 
 arch "$TMP/many.zip"; check "too many entries answers" code_is 201
-check "six entries stored" is "$(jqb '.stored|length')" 6
-check "the seventh refused" is "$(jqb '.refused[0].reason')" too_many_entries
+check "eight entries stored" is "$(jqb '.stored|length')" 8
+check "the ninth refused" is "$(jqb '.refused[0].reason')" too_many_entries
 arch "$TMP/big.zip"; check "past the byte limit: too_large" is "$(reason zeros.bin)" too_large
 check "zeros not stored" not_stored "$(head -c 4194304 /dev/zero | sha256sum | cut -d' ' -f1)"
 REQ_TIMEOUT=60 arch "$A/zbsm.zip"; check "zip bomb answers" bash -c "[ $CODE = 200 ] || [ $CODE = 201 ]"
