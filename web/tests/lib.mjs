@@ -54,8 +54,20 @@ export async function signIn(page, token = TOKEN) {
 
 // Opens a hash route and waits until the UI has rendered that route (a
 // same-document navigation returns before the view is drawn).
+// Waits until the UI has drawn route hash (after a click that navigates).
+export async function drawn(page, hash) {
+  await page.waitForFunction((h) => document.getElementById('main').dataset.route === h, hash);
+}
+
+// Opening the route already shown draws it anew (as a reload would).
 export async function go(page, hash) {
-  await page.goto(`${PIM}/${hash}`);
+  const same = await page.evaluate((h) => {
+    const main = document.getElementById('main');
+    if (main) main.dataset.route = '';
+    return location.hash === h;
+  }, hash);
+  if (same) await page.evaluate(() => window.dispatchEvent(new HashChangeEvent('hashchange')));
+  else await page.goto(`${PIM}/${hash}`);
   await page.waitForFunction((h) => document.getElementById('main').dataset.route === h, hash);
 }
 

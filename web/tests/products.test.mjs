@@ -2,7 +2,7 @@
 // next to the field at fault, look at the history and revert.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { PIM, go, openBrowser, signIn, seedSchema, put, mug, api, shot } from './lib.mjs';
+import { PIM, go, drawn, openBrowser, signIn, seedSchema, put, mug, api, shot } from './lib.mjs';
 
 let b;
 before(async () => {
@@ -28,17 +28,13 @@ test('a wrong token is refused with a message', async () => {
 
 test('the list shows products and searches folded text', async () => {
   const { page } = b;
-  await go(page, `#/products`);
-  await page.locator('table.products tbody tr').first().waitFor();
-  await page.getByLabel('Search').fill('enamel');
-  await page.getByRole('button', { name: 'Search' }).click();
-  await page.locator('tr[data-sku="WT-P1"]').waitFor();
+  await go(page, '#/products?q=enamel');
   assert.match(await page.locator('tr[data-sku="WT-P1"]').innerText(), /Blue enamel mug/);
   await page.getByLabel('Search').fill('CAFE CREME');
   await page.getByRole('button', { name: 'Search' }).click();
-  await page.waitForFunction(() => location.hash.includes('q=CAFE'));
-  await page.locator('tr[data-sku="WT-P1"]').waitFor({ state: 'detached' });
+  await drawn(page, '#/products?q=CAFE+CREME');
   assert.match(await page.locator('tr[data-sku="WT-P2"]').innerText(), /Café crème cup/);
+  assert.equal(await page.locator('tr[data-sku="WT-P1"]').count(), 0);
   await shot(page, 'products');
 });
 
@@ -72,6 +68,15 @@ test('a 422 is shown next to the field it names and nothing is saved', async () 
   const r = await api(PIM, 'GET', '/v1/products/WT-P2');
   assert.equal(r.body.version, before);
   assert.equal(r.body.values.wt_gtin, undefined);
+});
+
+test('saving an untouched product makes no new version', async () => {
+  const { page } = b;
+  const before = (await api(PIM, 'GET', '/v1/products/WT-P2')).body.version;
+  await go(page, `#/products/WT-P2`);
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByText('Saved WT-P2').waitFor();
+  assert.equal((await api(PIM, 'GET', '/v1/products/WT-P2')).body.version, before);
 });
 
 test('the history lists versions and reverts to one', async () => {
