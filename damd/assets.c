@@ -619,6 +619,29 @@ static int parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *t
 	return 1;
 }
 
+/* Content-Disposition naming the first filename: an ASCII fallback and
+ * the exact name percent-encoded (RFC 6266, RFC 8187). */
+static void set_disposition(struct http_req *req, const json_t *rec)
+{
+	const char *name = json_string_value(json_array_get(json_object_get(rec, "filenames"), 0));
+	char ascii[MAX_FILENAME + 1], enc[3 * MAX_FILENAME + 1], h[4 * MAX_FILENAME + 64];
+	size_t a = 0, e = 0;
+
+	if (!name || !*name)
+		return;
+	for (const unsigned char *p = (const unsigned char *)name; *p && a < MAX_FILENAME; p++) {
+		ascii[a++] = *p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\' ? (char)*p : '_';
+		if (isalnum(*p) || strchr("!#$&+-.^_`|~", *p))
+			enc[e++] = (char)*p;
+		else if (e + 3 < sizeof(enc))
+			e += (size_t)snprintf(enc + e, 4, "%%%02X", *p);
+	}
+	ascii[a] = 0;
+	enc[e] = 0;
+	snprintf(h, sizeof(h), "inline; filename=\"%s\"; filename*=UTF-8''%s", ascii, enc);
+	http_set_header(req, "Content-Disposition", h);
+}
+
 /* GET|HEAD /v1/assets/{id} */
 static int handle_original(struct http_req *req)
 {
@@ -653,6 +676,7 @@ static int handle_original(struct http_req *req)
 		return 0;
 	}
 	mime = json_get_str(rec, "mime");
+	set_disposition(req, rec);
 	r = parse_range(http_header(req, "Range"), size, &from, &to);
 	if (r < 0) {
 		close(fd);

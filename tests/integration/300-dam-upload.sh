@@ -68,6 +68,9 @@ check "ETag is the hash" is "$(header etag)" "\"$hex\""
 check "immutable caching" is "$(header cache-control)" "public, max-age=31536000, immutable"
 check "Accept-Ranges" is "$(header accept-ranges)" bytes
 check "Content-Type is the sniffed type" is "$(header content-type)" image/jpeg
+check "Content-Disposition names the file" is "$(header content-disposition)" "inline; filename=\"front.jpg\"; filename*=UTF-8''front.jpg"
+up "$DATA/images/maracujá.jpg" "maracujá.jpg"; mid=$(jqb .id)
+req GET "$DAM/v1/assets/$mid"; check "non-ASCII name: encoded and with a fallback" is "$(header content-disposition)" "inline; filename=\"maracuj__.jpg\"; filename*=UTF-8''maracuj%C3%A1.jpg"
 req GET "$DAM/v1/assets/$hex"; check "bare hex id accepted" code_is 200
 req HEAD "$DAM/v1/assets/sha256:$hex" -I; check "HEAD" code_is 200
 check "HEAD length" is "$(header content-length)" "$(stat -c %s "$img")"
