@@ -499,6 +499,11 @@ int map_header(struct map *m, long line, const struct map_cell *cells, size_t n,
 {
 	bool has_sku = false;
 
+	/* a multi-pass profile reads the header once per pass */
+	for (size_t i = 0; i < m->ncols; i++)
+		col_release(&m->cols[i]);
+	free(m->cols);
+	m->ncols = 0;
 	m->cols = calloc(n ? n : 1, sizeof(*m->cols));
 	if (!m->cols)
 		return hub_err_set(err, HUB_ENOMEM, "out of memory");

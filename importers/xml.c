@@ -137,7 +137,10 @@ static json_t *shallow(xmlTextReaderPtr r)
 
 static bool declares_entities(xmlTextReaderPtr r)
 {
-	xmlDocPtr doc = xmlTextReaderCurrentDoc(r);
+	/* through the node: xmlTextReaderCurrentDoc would take the document
+	 * away from the reader, which then never frees it */
+	xmlNodePtr node = xmlTextReaderCurrentNode(r);
+	xmlDocPtr doc = node ? node->doc : NULL;
 
 	return doc && doc->intSubset && doc->intSubset->entities &&
 	       xmlHashSize(doc->intSubset->entities) > 0;

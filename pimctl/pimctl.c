@@ -369,10 +369,10 @@ static int import_online(const struct opts *o, const char *file)
 		return 1;
 	}
 	snprintf(path, sizeof(path), "/v1/imports/%s", id);
-	json_decref(rep);
-	rep = NULL;
 	if (up.tty)
 		fprintf(stderr, "\rjob %s queued                              \n", id);
+	json_decref(rep);
+	rep = NULL;
 	for (;;) {
 		const char *s;
 
