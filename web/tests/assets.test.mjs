@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { PIM, go, DAM, DATA, openBrowser, signIn, seedSchema, put, mug, api, shot } from './lib.mjs';
 
 const PNG = join(DATA, 'images', 'png-rgba.png');
@@ -66,4 +67,23 @@ test('a filter by SKU finds the linked asset only', async () => {
   await go(page, `#/assets?sku=WT-A1`);
   await page.locator(`li[data-id="${idOf(PNG)}"]`).waitFor();
   assert.equal(await page.locator(`li[data-id="${idOf(JPG)}"]`).count(), 0);
+});
+
+test('an archive upload reports stored and refused entries', async () => {
+  const { page } = b;
+  const zip = join(process.env.WEB_TMP, 'wt-pack.zip');
+  execFileSync('python3', ['-c', `
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w") as z:
+    z.write(sys.argv[2], "pack/one.webp")
+    z.write(sys.argv[3], "pack/two.gif")
+    z.writestr("../evil.png", b"not stored")
+`, zip, join(DATA, 'images', 'webp-lossy.webp'), join(DATA, 'images', 'gif-cogs.gif')]);
+  await go(page, '#/assets');
+  await page.getByLabel(/Upload assets/).setInputFiles(zip);
+  const line = page.locator('.upload-log > li', { hasText: 'wt-pack.zip' });
+  await line.locator('.ok').waitFor();
+  assert.match(await line.innerText(), /2 stored/);
+  assert.match(await line.innerText(), /1 refused/);
+  assert.match(await line.innerText(), /\.\.\/evil\.png/);
 });

@@ -29,7 +29,7 @@ export async function assetPage(id) {
       marker.style.left = `${focal.x * 100}%`;
       marker.style.top = `${focal.y * 100}%`;
     }
-    focalText.textContent = focal ? `Focal point ${focal.x.toFixed(2)}, ${focal.y.toFixed(2)}` : 'No focal point: click the image to set one';
+    focalText.textContent = focal ? `Focal point ${focal.x.toFixed(2)}, ${focal.y.toFixed(2)} (saved with the form)` : 'No focal point: click the image (or focus it and use the arrow keys) to set one';
   };
   const preview = isImage
     ? h('div.preview', {
@@ -43,7 +43,22 @@ export async function assetPage(id) {
           };
           placeMarker();
         },
+        // arrow keys move the focal point in 5% steps, Delete clears it
+        keydown: (ev) => {
+          const step = { ArrowLeft: [-0.05, 0], ArrowRight: [0.05, 0], ArrowUp: [0, -0.05], ArrowDown: [0, 0.05] }[ev.key];
+          if (ev.key === 'Delete' || ev.key === 'Backspace') focal = null;
+          else if (step) {
+            const f = focal || { x: 0.5, y: 0.5 };
+            const clamp = (v) => Math.round(Math.min(1, Math.max(0, v)) * 1000) / 1000;
+            focal = { x: clamp(f.x + step[0]), y: clamp(f.y + step[1]) };
+          } else return;
+          ev.preventDefault();
+          placeMarker();
+        },
       },
+      tabindex: 0,
+      role: 'group',
+      'aria-label': 'Focal point: click the image, or use the arrow keys; Delete clears it',
     }, h('img', { src: renditionUrl(id, 'web-large'), alt: (meta.alt && meta.alt[locales[0]]) || name }), marker)
     : h('div.preview.file', h('a', { href: `${damUrl()}/v1/assets/${encodeURIComponent(id)}` }, `Download ${name}`));
   placeMarker();
@@ -120,7 +135,21 @@ export async function assetPage(id) {
   h('fieldset', h('legend', 'Products'), field('Linked SKUs', skus, 'Comma-separated'),
     h('div.field.check', addToProducts, h('label', { for: 'add-to-products' }, "Also add it to each newly linked product's images"))),
   h('p', focalText),
-  h('div.actions', save));
+  h('div.actions', save, h('button.danger', {
+    type: 'button',
+    on: {
+      click: async () => {
+        if (!window.confirm(`Delete ${name}? Products that show it lose the image.`)) return;
+        try {
+          await dam(`/v1/assets/${encodeURIComponent(id)}`, { method: 'DELETE' });
+          toast(`Deleted ${name}`);
+          location.hash = '#/assets';
+        } catch (e) {
+          summary.replaceChildren(problemBox(e.problem || { detail: e.message }, 'Cannot delete'));
+        }
+      },
+    },
+  }, 'Delete')));
 
   const linked = h('ul.linked');
   linked.replaceChildren(...linkedList(meta.skus || []));
