@@ -49,6 +49,13 @@ req POST "$DAM/v1/assets" -F "a=@$DATA/images/png-rgba.png;filename=again.png"
 check "multipart single known file: 200" code_is 200
 check "single file answers the asset itself" is "$(jqb '.filenames|join(",")')" png-rgba.png,again.png
 req POST "$DAM/v1/assets" -F "note=only text"; check "form without a file: 400" code_is 400
+req POST "$DAM/v1/assets" -H 'Content-Type: multipart/form-data' --data-binary 'abc'
+check "multipart without a boundary: 415" code_is 415
+printf -- '--XYZ\r\nContent-Disposition: form-data; name="f"; filename="a.txt"\r\n\r\nhello world, cut he' >"$TMP/cut.mp"
+req POST "$DAM/v1/assets" -H 'Content-Type: multipart/form-data; boundary=XYZ' --data-binary @"$TMP/cut.mp"
+check "form cut short: 400" code_is 400
+check "cut form stored nothing" bash -c "[ -z \"\$(ls -A '$DAM_DATA/tmp')\" ]"
+req GET "$DAM/v1/assets/sha256:$(printf 'hello world, cut he' | sha256sum | cut -d' ' -f1)"; check "cut file not an asset" code_is 404
 
 req POST "$DAM/v1/assets" -H 'X-Filename: e'; check "empty body: 400" code_is 400
 head -c 3000000 /dev/urandom >"$TMP/big"
