@@ -286,7 +286,7 @@ static int read_all(const char *path, uint64_t cap, char **data, size_t *len,
 	return 0;
 }
 
-int sandbox_child_main(int argc, char **argv)
+static int child_run(int argc, char **argv)
 {
 	struct hub_err e = {0};
 	struct rlimit rl;
@@ -360,4 +360,14 @@ int sandbox_child_main(int argc, char **argv)
 	free(data);
 	hub_err_set(&e, HUB_EINVAL, "unknown sandbox request '%s'", argv[4]);
 	return child_answer_err(&e);
+}
+
+int sandbox_child_main(int argc, char **argv)
+{
+	int rc = child_run(argc, argv);
+
+	/* _exit: the answer is written; exit-time work (library destructors, a
+	 * sanitizer's leak report) would only delay or garble it */
+	fflush(stdout);
+	_exit(rc);
 }
