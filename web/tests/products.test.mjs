@@ -79,6 +79,20 @@ test('saving an untouched product makes no new version', async () => {
   assert.equal((await api(PIM, 'GET', '/v1/products/WT-P2')).body.version, before);
 });
 
+test('a save over someone else\'s newer version is refused, not lost', async () => {
+  const { page } = b;
+  await go(page, `#/products/WT-P2`);
+  const other = mug('WT-P2', 'Café crème cup (renamed elsewhere)', '14.00');
+  await put('/v1/products/WT-P2', other);
+  const before = (await api(PIM, 'GET', '/v1/products/WT-P2')).body.version;
+  await page.getByLabel('Name (en_US)').fill('Café crème cup, large');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByText(/Someone else changed this product/).waitFor();
+  const r = await api(PIM, 'GET', '/v1/products/WT-P2');
+  assert.equal(r.body.version, before);
+  assert.equal(r.body.values.wt_name[0].data, 'Café crème cup (renamed elsewhere)');
+});
+
 test('the history lists versions and reverts to one', async () => {
   const { page } = b;
   // the version before the edit above held the original name
