@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Deterministic catalog data for the pimd rows of the benchmark.
 
-  gen_catalog.py schema               the schema the data needs, as JSON lines
-                                      {"path": "/v1/...", "body": {...}} to PUT
-                                      in order (idempotent)
+  gen_catalog.py schema               the schema the data needs, as lines
+                                      "PATH<tab>JSON BODY" to PUT in order
+                                      (idempotent)
   gen_catalog.py csv ROWS FILE        a ROWS-row, 20-column catalog CSV in the
                                       importer's column convention
                                       (attr[-locale|-currency])
@@ -199,7 +199,7 @@ def main():
     cmd = sys.argv[1]
     if cmd == "schema":
         for path, body in schema():
-            print(json.dumps({"path": path, "body": body}, ensure_ascii=False))
+            print(path + "\t" + json.dumps(body, ensure_ascii=False, separators=(",", ":")))
     elif cmd == "csv":
         rows, rng = int(sys.argv[2]), random.Random(SEED)
         with open(sys.argv[3], "w", newline="", encoding="utf-8") as out:

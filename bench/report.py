@@ -11,6 +11,8 @@ recorded into the table and the JSON report.
                                         between its bench markers
 
 A row: row, what, ours, peer, peer_name, unit, better (higher|lower),
+ours_cpu and peer_cpu (the same work per CPU-second of the server process
+and its children, where measured),
 target (text), target_kind (ratio_min: ours/peer at least target_value;
 min: ours at least; max: ours below), target_value, note. ratio is
 ours/peer; met is true, false, or null where no target applies or the row
@@ -29,6 +31,7 @@ UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 
 def parse_wrk(text):
     rps = re.search(r"Requests/sec:\s+([\d.]+)", text)
+    count = re.search(r"(\d+) requests in", text)
     lat = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", text, re.M))
 
     def ms(v):
@@ -44,7 +47,8 @@ def parse_wrk(text):
     m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
     if m:
         errors += int(m.group(1)) + int(m.group(3)) + int(m.group(4))
-    return (float(rps.group(1)) if rps else None, ms(lat.get("50")), ms(lat.get("99")), errors)
+    return (float(rps.group(1)) if rps else None, ms(lat.get("50")), ms(lat.get("99")), errors,
+            int(count.group(1)) if count else 0)
 
 
 def value(v):
@@ -117,8 +121,19 @@ def fmt(v):
     return str(v)
 
 
+def cpu(r):
+    """Work per CPU-second of the server (ours / peer), and their ratio."""
+    o, p = r.get("ours_cpu"), r.get("peer_cpu")
+    if o is None and p is None:
+        return ""
+    text = f"{fmt(o)} / {fmt(p)}"
+    if isinstance(o, (int, float)) and isinstance(p, (int, float)) and p:
+        text += f" ({o / p:.2f}×)"
+    return text
+
+
 def table(rows):
-    head = ["#", "what", "ours", "peer", "ratio", "unit", "target", "met"]
+    head = ["#", "what", "ours", "peer", "ratio", "unit", "per CPU-s: ours / peer", "target", "met"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         peer = fmt(r.get("peer")) + (f" ({r['peer_name']})" if r.get("peer_name") and r.get("peer") is not None else "")
@@ -126,15 +141,15 @@ def table(rows):
         met = {True: "yes", False: "**no**", None: ""}[r.get("met")]
         lines.append("| " + " | ".join([str(r["row"]), what, fmt(r.get("ours")), peer,
                                          fmt(r.get("ratio")) + ("×" if r.get("ratio") is not None else ""),
-                                         r.get("unit", ""), r.get("target") or "", met]) + " |")
+                                         r.get("unit", ""), cpu(r), r.get("target") or "", met]) + " |")
     return "\n".join(lines)
 
 
 def main():
     cmd = sys.argv[1] if len(sys.argv) > 1 else ""
     if cmd == "wrk":
-        rps, p50, p99, errors = parse_wrk(open(sys.argv[2]).read())
-        print(*(("" if v is None else round(v, 3)) for v in (rps, p50, p99)), errors)
+        rps, p50, p99, errors, count = parse_wrk(open(sys.argv[2]).read())
+        print(*(("" if v is None else round(v, 3)) for v in (rps, p50, p99)), errors, count)
     elif cmd == "add":
         row = {}
         for kv in sys.argv[3:]:
