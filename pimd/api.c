@@ -454,7 +454,8 @@ struct batch_ctx {
 	size_t pend_lines;
 	enum pim_mode mode;
 	bool dry_run;
-	bool failed;
+	bool unsynced;     /* committed without a sync: sync before forgetting */
+	struct pim_app *app;
 };
 
 static void batch_ctx_free(void *p)
@@ -463,6 +464,13 @@ static void batch_ctx_free(void *p)
 
 	if (!c)
 		return;
+	/* a request cut short (refused line, client gone) still syncs what it
+	 * committed */
+	if (c->unsynced) {
+		struct hub_err err = {0};
+
+		pim_catalog_sync(c->app, &err);
+	}
 	buf_release(&c->pend);
 	buf_release(&c->out);
 	free(c);
@@ -568,6 +576,7 @@ static int batch_flush(struct http_req *req, struct batch_ctx *c, bool final)
 	b = NULL;
 	if (rc < 0)
 		goto fail;
+	c->unsynced = !final && !c->dry_run;
 	memmove(c->pend.data, c->pend.data + end, c->pend.len - end);
 	c->pend.len -= end;
 	c->pend.data[c->pend.len] = 0;
@@ -597,6 +606,7 @@ static int batch_body(struct http_req *req, const char *data, size_t len)
 			return http_fail(req, &(struct hub_err){HUB_ENOMEM, "out of memory"});
 		buf_init(&c->pend, 0);
 		buf_init(&c->out, 0);
+		c->app = http_app(req);
 		http_set_ctx(req, c, batch_ctx_free);
 		if (parse_mode(http_query(req, "mode"), &c->mode) < 0) {
 			hub_err_set(&err, HUB_EINVAL, "mode is upsert, create or update");
@@ -628,12 +638,13 @@ static int handle_batch(struct http_req *req)
 		return http_reply_problem(req, 400, "an NDJSON body is required", NULL);
 	if (c->pend.len) {
 		batch_flush(req, c, true);
-	} else if (!c->dry_run) {
+	} else if (c->unsynced) {
 		struct hub_err err = {0};
 
 		if (pim_catalog_sync(http_app(req), &err) < 0)
 			return http_reply_err(req, &err);
 	}
+	c->unsynced = false;
 	s = buf_detach(&c->out, &len);
 	return http_reply_owned(req, 200, "application/x-ndjson", s ? s : strdup(""), s ? len : 0);
 }
