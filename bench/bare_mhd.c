@@ -30,8 +30,8 @@
 struct peer {
 	int fd_mode;
 	const char *dir;
-	const char *ctype;
 	struct MHD_Response *fixed;
+	char *data;
 };
 
 static const char *ctype_of(const char *name)
@@ -116,8 +116,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	return MHD_queue_response(conn, MHD_HTTP_OK, p->fixed);
 }
 
-/* bytes mode: the whole file in one malloc'd buffer that lives as long as
- * the process; one response object is queued for every request. */
+/* bytes mode: the whole file in one malloc'd buffer (p->data, freed at exit
+ * after the response); one response object is queued for every request. */
 static int load_fixed(struct peer *p, const char *file)
 {
 	struct stat st;
@@ -145,6 +145,7 @@ static int load_fixed(struct peer *p, const char *file)
 		off += (size_t)n;
 	}
 	close(fd);
+	p->data = data;
 	p->fixed = MHD_create_response_from_buffer(off, data, MHD_RESPMEM_PERSISTENT);
 	if (!p->fixed)
 		return -1;
@@ -201,5 +202,6 @@ int main(int argc, char **argv)
 	MHD_stop_daemon(d);
 	if (p.fixed)
 		MHD_destroy_response(p.fixed);
+	free(p.data);
 	return 0;
 }
