@@ -21,7 +21,7 @@ function parseHash() {
 const routes = [
   [(p) => p[0] === 'products' && p.length === 1, (r) => productList(r.params)],
   [(p) => p[0] === 'products' && p[1] === 'new', () => productPage(null)],
-  [(p) => p[0] === 'products' && p.length >= 2, (r) => productPage(r.parts[1], r.parts[2])],
+  [(p) => p[0] === 'products' && p.length >= 2, (r) => productPage(r.parts[1], r.parts[2], r.params)],
   [(p) => p[0] === 'imports', (r) => importsPage(r.parts[1])],
   [(p) => p[0] === 'assets' && p.length === 1, (r) => assetList(r.params)],
   [(p) => p[0] === 'assets' && p.length >= 2, (r) => assetPage(r.parts[1])],

@@ -2,7 +2,7 @@
 // required values with what they miss.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { PIM, openBrowser, signIn, seedSchema, put, mug, all, shot } from './lib.mjs';
+import { PIM, openBrowser, signIn, seedSchema, put, mug, all, shot, go, drawn } from './lib.mjs';
 
 let b;
 before(async () => {
@@ -36,4 +36,19 @@ test('the table counts complete products and lists what is missing', async () =>
   await shot(page, 'completeness');
   await detail.getByRole('link', { name: 'WT-C2' }).click();
   await page.locator('fieldset[data-attr="wt_price"] .missing').waitFor();
+});
+
+test('the channel preview shows what frontends get, or why not', async () => {
+  const { page } = b;
+  await go(page, '#/products/WT-C1/preview?at=wt_web/en_US');
+  const card = page.locator('article.preview-card');
+  await card.waitFor();
+  assert.match(await card.innerText(), /Complete mug/);
+  assert.match(await card.innerText(), /12\.50 EUR/);
+  await go(page, '#/products/WT-C2/preview?at=wt_web/en_US');
+  assert.match(await page.locator('[data-published="false"]').innerText(), /Not published on wt_web\/en_US: it misses wt_price/);
+  await page.getByLabel('Channel / locale').selectOption('wt_web/fr_FR');
+  await drawn(page, '#/products/WT-C2/preview?at=wt_web%2Ffr_FR');
+  assert.match(await page.locator('[data-published="false"]').innerText(), /wt_web\/fr_FR/);
+  assert.deepEqual(b.errors, []);
 });

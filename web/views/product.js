@@ -8,7 +8,7 @@ import { entries, completenessChips, labelOf, assetIdsOf } from './common.js';
 
 const SERVER_FIELDS = ['version', 'created', 'updated', 'completeness'];
 
-export async function productPage(sku, tab) {
+export async function productPage(sku, tab, params = new URLSearchParams()) {
   const [families, attributes, channels, locales, currencies] = await Promise.all([
     schema('families').catch(() => []),
     schema('attributes').catch(() => []),
@@ -54,9 +54,13 @@ export async function productPage(sku, tab) {
     h('div.meta', product.version ? h('span.badge', `version ${product.version}`) : null,
       product.enabled === false ? h('span.badge.off', 'disabled') : h('span.badge.on', 'enabled')));
   const tabs = h('nav.tabs', { 'aria-label': 'Product' },
-    h('a', { href: base, 'aria-current': tab !== 'history' ? 'page' : null }, 'Edit'),
+    h('a', { href: base, 'aria-current': !tab ? 'page' : null }, 'Edit'),
+    h('a', { href: `${base}/preview`, 'aria-current': tab === 'preview' ? 'page' : null }, 'Channel preview'),
     h('a', { href: `${base}/history`, 'aria-current': tab === 'history' ? 'page' : null }, 'History'));
-  const body = tab === 'history' ? await historyView(sku, product) : editor(ctx, product, etag);
+  let body;
+  if (tab === 'history') body = await historyView(sku, product);
+  else if (tab === 'preview') body = await previewView(sku, product, ctx, params);
+  else body = editor(ctx, product, etag);
   return h('section', head, h('div.completeness-line', h('span.muted', 'Completeness: '), completenessChips(product.completeness)), tabs, body);
 }
 
@@ -481,4 +485,46 @@ async function historyView(sku, product) {
     (e.changes || []).length ? h('table.changes', h('thead', h('tr', h('th', 'Field'), h('th', 'Before'), h('th', 'After'))),
       h('tbody', e.changes.map((c) => h('tr', h('td', h('code', c.path)), h('td.old', fmt(c.old)), h('td.new', fmt(c.new)))))) : null)))
     : h('p.muted', 'No history yet.'));
+}
+
+// What a frontend gets: the channel projection for one channel and locale,
+// or why the product is not published there.
+async function previewView(sku, product, ctx, params) {
+  const combos = [];
+  for (const c of ctx.channels) for (const l of c.locales || []) combos.push(`${c.code}/${l}`);
+  if (!combos.length) return h('p.muted', 'There are no channels yet.');
+  const at = combos.includes(params.get('at')) ? params.get('at') : combos[0];
+  const [channel, locale] = at.split('/');
+  const pick = h('select', { name: 'at' }, combos.map((c) => h('option', { value: c, selected: c === at }, c)));
+  pick.addEventListener('change', () => {
+    location.hash = `#/products/${encodeURIComponent(sku)}/preview?at=${encodeURIComponent(pick.value)}`;
+  });
+  let out;
+  try {
+    const j = await pim(`/v1/channels/${encodeURIComponent(channel)}/products/${encodeURIComponent(sku)}?locale=${encodeURIComponent(locale)}`);
+    const fam = ctx.families[product.family] || {};
+    const titleKey = j.name !== undefined ? 'name' : fam.label_attribute;
+    const money = (v) => v && typeof v === 'object' && !Array.isArray(v) && 'amount' in v && 'currency' in v;
+    const shown = (v) => (money(v) ? `${v.amount} ${v.currency}`
+      : Array.isArray(v) && v.every((x) => typeof x !== 'object') ? v.join(', ')
+        : v !== null && typeof v === 'object' ? null : v);
+    const priceKey = j.price !== undefined ? 'price' : Object.keys(j).find((k) => money(j[k]));
+    const skip = new Set(['sku', 'channel', 'locale', 'version', titleKey, priceKey, 'images', 'variants', 'associations', 'categories', 'parent']);
+    const facts = Object.entries(j).filter(([k, v]) => !skip.has(k) && shown(v) !== null && shown(v) !== undefined);
+    out = h('article.preview-card', { dataset: { published: 'true' } },
+      h('div.preview-images', (j.images || []).slice(0, 4).map((im) => h('img', { src: im.url, alt: im.alt || '', width: im.width || null, height: im.height || null }))),
+      h('div',
+        h('h2', (titleKey && j[titleKey]) || sku), priceKey && money(j[priceKey]) ? h('p.price', shown(j[priceKey])) : null,
+        h('dl.facts', facts.map(([k, v]) => [h('dt', k), h('dd', String(shown(v)))])),
+        (j.categories || []).length ? h('p.muted', `Categories: ${j.categories.join(', ')}`) : null,
+        (j.variants || []).length ? h('p.muted', `Variants: ${j.variants.map((v) => (typeof v === 'string' ? v : v.sku)).join(', ')}`) : null,
+        h('details', h('summary', 'JSON'), h('pre.json', JSON.stringify(j, null, 2)))));
+  } catch (e) {
+    if (!(e instanceof ApiError) || e.status !== 404) throw e;
+    const c = product.completeness && product.completeness[at];
+    const why = product.enabled === false ? 'it is disabled'
+      : c && c.missing && c.missing.length ? `it misses ${c.missing.join(', ')}` : 'it is not in this channel';
+    out = h('p.problem', { dataset: { published: 'false' } }, `Not published on ${at}: ${why}.`);
+  }
+  return h('div.preview-tab', field('Channel / locale', pick), out);
 }
