@@ -47,16 +47,44 @@ static int type_parse(const char *name)
 	return -1;
 }
 
+/* A JSON string of s, cut back to whole UTF-8 characters when truncation
+ * (a "%.80s", a bounded path) split one: a problem must never be lost. */
+static json_t *utf8_string(const char *s)
+{
+	json_t *j = json_string(s);
+	char tmp[600];
+	size_t n;
+
+	if (j)
+		return j;
+	n = strlen(s);
+	if (n >= sizeof(tmp))
+		n = sizeof(tmp) - 1;
+	memcpy(tmp, s, n);
+	tmp[n] = 0;
+	while (n > 0 && !(j = json_string(tmp))) {
+		/* drop the last (possibly partial) character */
+		do
+			n--;
+		while (n > 0 && ((unsigned char)tmp[n] & 0xc0) == 0x80);
+		tmp[n] = 0;
+	}
+	return j ? j : json_string("");
+}
+
 void pim_problem(json_t *problems, const char *path, const char *code, const char *fmt, ...)
 {
 	char msg[512];
+	json_t *p = json_object();
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	json_array_append_new(problems, json_pack("{s:s,s:s,s:s}", "path", path, "code", code,
-						  "message", msg));
+	json_object_set_new(p, "path", utf8_string(path));
+	json_object_set_new(p, "code", json_string(code));
+	json_object_set_new(p, "message", utf8_string(msg));
+	json_array_append_new(problems, p);
 }
 
 void pim_ptr(char *out, size_t outlen, const char *base, const char *key)

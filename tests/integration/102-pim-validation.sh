@@ -83,6 +83,7 @@ bad B27 duplicate_value '.values.name[1].locale="en_US"' "two values for one loc
 bad B28 unknown_field '.colour="red"' "unknown top-level field"
 bad B29 sku_mismatch '.sku="OTHER"' "sku differs from the path"
 bad B30 not_in_family '.values.stock=[{locale:null,channel:null,data:"1"}]|.family="default"' "attribute outside the family"
+bad B32 unknown_attribute '.values[("€"*90)]=[{locale:null,channel:null,data:"x"}]' "long multibyte attribute name (message cut mid-character)"
 bad B31 no_quantities '.associations={cross_sell:{products:["MUG-1"],quantities:{"MUG-1":2}}}' "quantities on a type without them"
 
 # every problem at once
