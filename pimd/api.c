@@ -544,8 +544,9 @@ static int batch_flush(struct http_req *req, struct batch_ctx *c, bool final)
 			continue;
 		doc = json_parse(l, ll, &e2);
 		if (!doc) {
-			json_t *errs = json_pack("[{s:s,s:s,s:s}]", "path", "", "code", "bad_json",
-						 "message", e2.msg);
+			json_t *errs = json_array();
+
+			pim_problem(errs, "", "bad_json", "%s", e2.msg);
 
 			out_line(&c->out, c->line, NULL, 400, NULL, errs);
 			json_decref(errs);
@@ -563,9 +564,10 @@ static int batch_flush(struct http_req *req, struct batch_ctx *c, bool final)
 			goto fail;
 		} else {
 			if (!problems) {
-				problems = json_pack("[{s:s,s:s,s:s}]", "path", rc == HUB_ECONFLICT || rc == HUB_ENOTFOUND ? "/sku" : "",
-						     "code", rc == HUB_ECONFLICT ? "exists" : rc == HUB_ENOTFOUND ? "not_found" : hub_err_name(rc),
-						     "message", e2.msg);
+				problems = json_array();
+				pim_problem(problems, rc == HUB_ECONFLICT || rc == HUB_ENOTFOUND ? "/sku" : "",
+					    rc == HUB_ECONFLICT ? "exists" : rc == HUB_ENOTFOUND ? "not_found" : hub_err_name(rc),
+					    "%s", e2.msg);
 			}
 			out_line(&c->out, c->line, sku, hub_err_status(rc), NULL, problems);
 		}
