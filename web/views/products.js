@@ -44,12 +44,35 @@ export async function productList(params) {
   const famByCode = Object.fromEntries(families.map((x) => [x.code, x]));
   let cursor = '';
   let shown = 0;
+  const parents = new Map(); // parent sku → promise of its document
+
+  // Variants usually show their parent's name and images: fetched once per parent.
+  function fromParent(p, tr) {
+    if (!parents.has(p.parent)) {
+      parents.set(p.parent, pim(`/v1/products/${encodeURIComponent(p.parent)}`).catch(() => null));
+    }
+    parents.get(p.parent).then((par) => {
+      if (!par) return;
+      const fam = famByCode[par.family];
+      const id = firstAssetId(par, fam);
+      const thumb = tr.querySelector('td.thumb');
+      if (id && !thumb.querySelector('img')) {
+        thumb.append(h('img', { src: renditionUrl(id, 'web-thumb'), alt: '', loading: 'lazy', width: 48, height: 48 }));
+      }
+      const name = tr.querySelector('td.name');
+      if (name.dataset.inherited && labelOf(par, fam)) name.prepend(`${labelOf(par, fam)} `);
+    });
+  }
 
   async function load() {
     more.disabled = true;
     try {
       const j = await pim(`/v1/products${query({ ...f, limit: 50, cursor })}`);
-      for (const p of items(j)) tbody.append(row(p, famByCode[p.family]));
+      for (const p of items(j)) {
+        const tr = row(p, famByCode[p.family]);
+        if (p.parent) fromParent(p, tr);
+        tbody.append(tr);
+      }
       shown += items(j).length;
       cursor = j && j.next_cursor;
       more.hidden = !cursor;
@@ -77,7 +100,9 @@ function row(p, fam) {
   return h('tr', { dataset: { sku: p.sku } },
     h('td.thumb', img ? h('img', { src: renditionUrl(img, 'web-thumb'), alt: '', loading: 'lazy', width: 48, height: 48 }) : null),
     h('td', h('a', { href }, p.sku)),
-    h('td', labelOf(p, fam) || (p.parent ? h('span.muted', 'variant of ', h('a', { href: `#/products/${encodeURIComponent(p.parent)}` }, p.parent)) : h('span.muted', '—'))),
+    labelOf(p, fam) ? h('td.name', labelOf(p, fam))
+      : p.parent ? h('td.name', { dataset: { inherited: '1' } }, h('span.muted', 'variant of ', h('a', { href: `#/products/${encodeURIComponent(p.parent)}` }, p.parent)))
+        : h('td.name', h('span.muted', '—')),
     h('td', p.family || ''),
     h('td', p.enabled === false ? h('span.badge.off', 'disabled') : h('span.badge.on', 'enabled')),
     h('td.nowrap', completenessSummary(p.completeness)),
