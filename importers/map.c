@@ -636,22 +636,8 @@ bool map_value(struct map *m, json_t *doc, const char *code, const char *locale,
 			return true;
 		}
 	}
-	if (scope && !channel && m->profile) {
-		/* a profile's scopable value without a channel holds for every
-		 * channel; an Akeneo-style column without one means none */
-		const char *ch;
-		json_t *cv;
-		bool any = false;
-
-		json_object_foreach(m->channels, ch, cv) {
-			set_entry(values, code, adef, locale, ch, json_deep_copy(data));
-			any = true;
-		}
-		if (any) {
-			json_decref(data);
-			return true;
-		}
-	}
+	/* a scopable value without a channel holds for every channel: pimd
+	 * picks an exact channel first, then the null one */
 	set_entry(values, code, adef, locale, channel, data);
 	return true;
 }

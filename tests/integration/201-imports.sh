@@ -118,7 +118,7 @@ python3 -c "
 import sys
 with open(sys.argv[1],'w') as f:
   f.write('sku;family;name-en_US\n')
-  for i in range(30000): f.write('C-%d;default;Name %d\n' % (i,i))" "$TMP/big.csv"
+  for i in range(10000): f.write('C-%d;default;Name %d\n' % (i,i))" "$TMP/big.csv"
 req POST "$PIM/v1/imports?format=csv&dry_run=true" --data-binary @"$TMP/big.csv"; first=$(jqb .id)
 req POST "$PIM/v1/imports?format=csv" --data-binary @"$TMP/big.csv"; second=$(jqb .id)
 req DELETE "$PIM/v1/imports/$second"; check "cancel answers 202" code_is 202
