@@ -7,6 +7,7 @@ import { importsPage } from './views/imports.js';
 import { assetList } from './views/assets.js';
 import { assetPage } from './views/asset.js';
 import { completenessPage } from './views/completeness.js';
+import { tokensPage } from './views/tokens.js';
 
 const main = document.getElementById('main');
 
@@ -26,6 +27,7 @@ const routes = [
   [(p) => p[0] === 'assets' && p.length === 1, (r) => assetList(r.params)],
   [(p) => p[0] === 'assets' && p.length >= 2, (r) => assetPage(r.parts[1])],
   [(p) => p[0] === 'completeness', (r) => completenessPage(r.params)],
+  [(p) => p[0] === 'tokens', () => tokensPage()],
 ];
 
 let renderSeq = 0;
