@@ -51,6 +51,7 @@ struct job {
 	json_t *profile_doc; /* inline profile (X-Import-Profile), or loaded */
 	enum pim_mode mode;
 	bool dry_run;
+	bool sniff; /* no format given: told by the file's first bytes */
 	char by[128];
 	char spool[4096];
 	char fail_msg[512];
@@ -914,7 +915,8 @@ static int job_new(struct http_req *req, struct pim_imports *im, struct job **ou
 	j = calloc(1, sizeof(*j));
 	if (!j)
 		return hub_err_set(err, HUB_ENOMEM, "out of memory");
-	f = format && *format ? imp_format_parse(format) : IMP_CSV;
+	j->sniff = !format || !*format;
+	f = j->sniff ? IMP_CSV : imp_format_parse(format);
 	if (f == IMP_FORMAT_NONE) {
 		rc = hub_err_set(err, HUB_EINVAL,
 				 "format '%.40s' is not one of csv, gmc-xml, gmc-tsv, bmecat, jsonl",
@@ -1012,6 +1014,36 @@ static int imports_body(struct http_req *req, const char *data, size_t len)
 	return 0;
 }
 
+/* The format from the upload's first bytes, and its default profile when
+ * the request named none. */
+static int sniff_format(struct pim_imports *im, struct job *j, struct hub_err *err)
+{
+	char head[4096], pdir[4096];
+	enum imp_format f = IMP_FORMAT_NONE;
+	const char *prof;
+	ssize_t n = -1;
+	int fd = open(j->spool, O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		n = read(fd, head, sizeof(head));
+		close(fd);
+	}
+	if (n > 0)
+		f = imp_format_sniff(head, (size_t)n);
+	if (f == IMP_FORMAT_NONE)
+		return 0; /* csv: its reader says what is wrong */
+	snprintf(j->format, sizeof(j->format), "%s", imp_format_name(f));
+	prof = imp_default_profile(f);
+	if (!j->profile[0] && prof) {
+		snprintf(pdir, sizeof(pdir), "%s/profiles",
+			 im->app->schemas_dir ? im->app->schemas_dir : "schemas");
+		if (imp_profile_load(pdir, prof, &j->profile_doc, err) < 0)
+			return err->code;
+		snprintf(j->profile, sizeof(j->profile), "%s", prof);
+	}
+	return 0;
+}
+
 static void set_location(struct http_req *req, const char *id)
 {
 	char loc[96];
@@ -1041,6 +1073,8 @@ static int imports_post(struct http_req *req)
 	close(u->fd);
 	u->fd = -1;
 	j = u->job;
+	if (j->sniff && sniff_format(im, j, &err) < 0)
+		return http_reply_err(req, &err);
 	u->job = NULL;
 	pthread_mutex_lock(&im->lock);
 	j->next = im->jobs;

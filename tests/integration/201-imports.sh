@@ -88,6 +88,10 @@ job "$TMP/dry.csv" 'format=csv&dry_run=true'
 check "dry_run: validated and counted" is "$(num created)/$(jqb .dry_run)" "1/true"
 req GET "$PIM/v1/products/DRY-1"; check "dry_run: nothing written" code_is 404
 
+job "$DATA/catalogs/bmecat/WEI_BMECat_1609801044.xml" ''
+check "no format given: told from the file" is "$(jqb '.format + " " + .profile + " " + .status')" "bmecat bmecat done"
+job "$DATA/catalogs/google-merchant/lake-erie-clothing_google_feed.tsv" ''
+check "no format given: Merchant TSV by its header" is "$(jqb '.format + " " + .profile')" "gmc-tsv gmc"
 req POST "$PIM/v1/imports?format=xls" --data-binary 'x'; check "unknown format: 400" code_is 400
 req POST "$PIM/v1/imports?format=csv&profile=nosuch" --data-binary 'x'; check "unknown profile: 400" code_is 400
 req POST "$PIM/v1/imports?format=csv"; check "empty body: 400" code_is 400
