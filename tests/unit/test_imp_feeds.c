@@ -1,10 +1,13 @@
 /* libimp on the real catalogs in ../shared/data and on small fixtures:
  * product counts, spot values, the row and file errors. */
 #include "err.h"
+#include "../../importers/csvr.h"
 #include "../../importers/imp.h"
+#include "../../importers/values.h"
 #include "tap.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -559,12 +562,67 @@ static json_t *starter_schema(void)
 	return s;
 }
 
+static int count_rec(void *cls, long line, const struct csvr_field *f, size_t n)
+{
+	long *c = cls;
+
+	(void)line;
+	(void)f;
+	(void)n;
+	(*c)++;
+	return 0;
+}
+
+/* Inputs that end right before a PROT_NONE page: any read past the end
+ * crashes. Every cut of each input is fed in two pieces. */
+static void test_guard_page(void)
+{
+	static const char *inputs[] = {"a,b\n1,\"x\"\"y\"", "a;b\r\n\"open", "\xEF\xBB", "\xEF\xBB\xBFsku\tn\r",
+				       "x,\"\n\n\"\r\n\r", "<p>caf&eacute; &#233 &#x", "4006381333931"};
+	long page = sysconf(_SC_PAGESIZE);
+	char *mem = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	bool all = true;
+
+	if (mem == MAP_FAILED || mprotect(mem + page, (size_t)page, PROT_NONE) < 0) {
+		ok(0, "guard page");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
+		size_t n = strlen(inputs[i]);
+		char *p = mem + page - n;
+
+		memcpy(p, inputs[i], n);
+		for (size_t cut = 0; cut <= n; cut++) {
+			struct csvr *r = NULL;
+			long recs = 0;
+			char *t;
+			size_t bad;
+
+			if (csvr_new(&r, 0, count_rec, &recs, NULL) < 0) {
+				all = false;
+				break;
+			}
+			csvr_feed(r, p, cut, NULL);
+			csvr_feed(r, p + cut, n - cut, NULL);
+			csvr_finish(r, NULL);
+			csvr_free(r);
+			t = val_strip_html(p + cut, n - cut);
+			free(t);
+			(void)val_utf8_ok(p + cut, n - cut, &bad);
+			(void)val_is_decimal(p + cut, n - cut);
+		}
+	}
+	ok(all, "CSV reader, HTML stripping and checks never read past their input");
+	munmap(mem, (size_t)page * 2);
+}
+
 int main(void)
 {
 	g_data = getenv("DATA") ? getenv("DATA") : "../shared/data";
 	g_schema = starter_schema();
 	if (!g_schema)
 		return 1;
+	test_guard_page();
 	test_csv_basics();
 	test_hostile_csv();
 	test_hostile_xml();
