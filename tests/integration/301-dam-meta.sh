@@ -71,6 +71,9 @@ check "feed has the uploads" is "$(jqb '[.items[]|select(.type=="asset.uploaded"
 check "feed has the edits" is "$(jqb '[.items[]|select(.type=="asset.meta_changed")]|length>=4')" true
 check "feed events carry seq, id and at" is "$(jqb '.items[0]|[has("seq"),has("id"),has("at")]|all')" true
 req GET "$DAM/v1/changes?since=0&limit=2"; check "feed limit" is "$(jqb '.items|length')" 2
+AS_TOKEN=$reader req GET "$DAM/v1/changes?since=0&limit=1"; check "a reader follows the feed" code_is 200
+AS_TOKEN= req GET "$DAM/v1/changes"; check "the feed needs a token" code_is 401
+req GET "$DAM/v1/changes?since=-1"; check "negative since: 400" code_is 400
 check "next_since is the last seq" is "$(jqb .next_since)" "$(jqb '.items[-1].seq')"
 req GET "$DAM/v1/changes?since=$last"; check "nothing new" is "$(jqb '.items|length')" 0
 check "since kept when empty" is "$(jqb .next_since)" "$last"
