@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +31,24 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Cached answers, keyed by a hash of the asset's record bytes and of what
+ * the request asked for: a hit skips parsing the record and the rendition
+ * index. Any change to the record (delete, focal point…) changes its bytes,
+ * so stale entries are never hit; a blob gone from disk falls through. */
+#define HOT_SLOTS 4096
+#define HOT_LOCKS 64
+
+struct hot_entry {
+	uint64_t tag; /* 0: empty */
+	char blob[65];
+	char mime[32];
+	bool vary;
+};
+
 struct rend_service {
 	struct dam_app *app;
+	struct hot_entry hot[HOT_SLOTS];
+	pthread_mutex_t hot_lock[HOT_LOCKS];
 	struct presets *presets;
 	struct sign_keys *keys;
 	struct render_pool *pool;
@@ -42,6 +59,47 @@ struct rend_service {
 };
 
 #define IMMUTABLE "public, max-age=31536000, immutable"
+
+static uint64_t fnv64(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static bool hot_get(struct rend_service *rs, uint64_t tag, struct hot_entry *out)
+{
+	size_t slot = tag % HOT_SLOTS;
+	pthread_mutex_t *l = &rs->hot_lock[slot % HOT_LOCKS];
+	bool hit;
+
+	pthread_mutex_lock(l);
+	hit = rs->hot[slot].tag == tag;
+	if (hit)
+		*out = rs->hot[slot];
+	pthread_mutex_unlock(l);
+	return hit;
+}
+
+static void hot_put(struct rend_service *rs, uint64_t tag, const char *blob, const char *mime,
+		    bool vary)
+{
+	size_t slot = tag % HOT_SLOTS;
+	pthread_mutex_t *l = &rs->hot_lock[slot % HOT_LOCKS];
+
+	if (!tag || strlen(blob) != 64)
+		return;
+	pthread_mutex_lock(l);
+	rs->hot[slot].tag = tag;
+	memcpy(rs->hot[slot].blob, blob, 65);
+	snprintf(rs->hot[slot].mime, sizeof(rs->hot[slot].mime), "%s", mime);
+	rs->hot[slot].vary = vary;
+	pthread_mutex_unlock(l);
+}
 
 static int64_t mono_ms(void)
 {
@@ -221,7 +279,7 @@ static int send_blob(struct http_req *req, struct rend_service *rs, const char *
 
 /* 1 when the rendition under key was served from the cache. */
 static int serve_cached(struct http_req *req, struct rend_service *rs, const char *key,
-			size_t klen, bool vary)
+			size_t klen, bool vary, uint64_t tag)
 {
 	char *val = NULL;
 	size_t vlen = 0;
@@ -234,8 +292,10 @@ static int serve_cached(struct http_req *req, struct rend_service *rs, const cha
 	free(val);
 	if (rec && json_get_str(rec, "blob") && json_get_str(rec, "mime")) {
 		if (send_blob(req, rs, json_get_str(rec, "blob"), json_get_str(rec, "mime"), vary) ==
-		    0)
+		    0) {
+			hot_put(rs, tag, json_get_str(rec, "blob"), json_get_str(rec, "mime"), vary);
 			rc = 1;
+		}
 		else /* the derived blob went away: forget it and render again */
 			dam_kv_del(rs->app->store, "renditions", key, klen, NULL);
 	}
@@ -292,10 +352,14 @@ static int h_rendition(struct http_req *req)
 	struct hub_err err = {0};
 	struct accept_fmts acc;
 	struct rend_spec spec;
-	char hex[65], canon[256], idn[72];
+	char hex[65], canon[256], idn[72], *raw = NULL;
+	const struct preset *preset = NULL;
 	json_t *meta = NULL, *fp;
 	bool vary = false, joined, animated;
 	const char *mime;
+	uint64_t tag = 0;
+	size_t rawlen = 0;
+	struct adhoc a;
 	int64_t w, h;
 	int rc, n;
 
@@ -316,6 +380,50 @@ static int h_rendition(struct http_req *req)
 	}
 	snprintf(idn, sizeof(idn), "sha256:%s", hex);
 	accept_parse(http_header(req, "Accept"), &acc);
+
+	/* what is asked, checked before the asset is looked at */
+	if (preset_name) {
+		preset = presets_find(rs->presets, preset_name);
+		if (!preset) {
+			hub_err_set(&err, HUB_ENOTFOUND, "no rendition preset '%s'", preset_name);
+			return http_reply_err(req, &err);
+		}
+		tag = fnv64(0xcbf29ce484222325ULL, preset->name, strlen(preset->name) + 1);
+	} else {
+		const char *sig = http_query(req, "sig");
+
+		if (adhoc_parse(&a, http_query(req, "w"), http_query(req, "h"),
+				http_query(req, "fit"), http_query(req, "fmt"), http_query(req, "q"),
+				http_query(req, "dpr"), &err) < 0)
+			return http_reply_err(req, &err);
+		if (adhoc_canonical(&a, canon, sizeof(canon)) < 0) {
+			hub_err_set(&err, HUB_EINVAL, "the parameters are too long");
+			return http_reply_err(req, &err);
+		}
+		if (sig ? !sign_check(rs->keys, idn, canon, sig) : !app->allow_unsigned) {
+			hub_err_set(&err, HUB_EFORBIDDEN,
+				    sig ? "the signature does not match the parameters"
+					: "ad-hoc rendition parameters must be signed (sig=)");
+			return http_reply_err(req, &err);
+		}
+		tag = fnv64(0x84222325cbf29ce4ULL, canon, strlen(canon) + 1);
+	}
+	tag = fnv64(tag, &acc, sizeof(acc));
+
+	/* the hot path: the same record bytes and the same question as an
+	 * answer already given */
+	if (dam_kv_get(app->store, "assets", idn, strlen(idn), &raw, &rawlen, NULL) == 0) {
+		struct hot_entry e;
+
+		tag = fnv64(tag, raw, rawlen);
+		free(raw);
+		tag = tag ? tag : 1;
+		if (hot_get(rs, tag, &e) && send_blob(req, rs, e.blob, e.mime, e.vary) == 0)
+			return 0;
+	} else {
+		tag = 0;
+	}
+
 	rc = dam_asset_get(app, idn, &meta, &err);
 	if (rc < 0)
 		return http_reply_err(req, &err);
@@ -335,35 +443,10 @@ static int h_rendition(struct http_req *req)
 	}
 	animated = json_integer_value(json_object_get(meta, "pages")) > 1 &&
 		   (!strcmp(mime, "image/gif") || !strcmp(mime, "image/webp"));
-
-	if (preset_name) {
-		const struct preset *p = presets_find(rs->presets, preset_name);
-
-		if (!p) {
-			hub_err_set(&err, HUB_ENOTFOUND, "no rendition preset '%s'", preset_name);
-			goto fail;
-		}
-		spec_from_preset(p, &acc, animated, &spec, &vary);
-	} else {
-		struct adhoc a;
-		const char *sig = http_query(req, "sig");
-
-		if (adhoc_parse(&a, http_query(req, "w"), http_query(req, "h"),
-				http_query(req, "fit"), http_query(req, "fmt"), http_query(req, "q"),
-				http_query(req, "dpr"), &err) < 0)
-			goto fail;
-		if (adhoc_canonical(&a, canon, sizeof(canon)) < 0) {
-			hub_err_set(&err, HUB_EINVAL, "the parameters are too long");
-			goto fail;
-		}
-		if (sig ? !sign_check(rs->keys, idn, canon, sig) : !app->allow_unsigned) {
-			hub_err_set(&err, HUB_EFORBIDDEN,
-				    sig ? "the signature does not match the parameters"
-					: "ad-hoc rendition parameters must be signed (sig=)");
-			goto fail;
-		}
+	if (preset)
+		spec_from_preset(preset, &acc, animated, &spec, &vary);
+	else
 		spec_from_adhoc(&a, &acc, &spec, &vary, &err);
-	}
 	fp = json_object_get(meta, "focal_point");
 	if (spec.fit == REND_FIT_COVER && json_is_object(fp) &&
 	    json_is_number(json_object_get(fp, "x")) && json_is_number(json_object_get(fp, "y"))) {
@@ -389,11 +472,11 @@ static int h_rendition(struct http_req *req)
 	json_decref(meta);
 	meta = NULL;
 
-	if (serve_cached(req, rs, tmpl.key, tmpl.klen, vary))
+	if (serve_cached(req, rs, tmpl.key, tmpl.klen, vary, tag))
 		return 0;
 	rc = render_pool_submit(rs->pool, &tmpl, &job, &joined, &err);
 	if (rc == 1) {
-		if (serve_cached(req, rs, tmpl.key, tmpl.klen, vary))
+		if (serve_cached(req, rs, tmpl.key, tmpl.klen, vary, tag))
 			return 0;
 		return reply_busy(req, "the rendition is being replaced; try again");
 	}
@@ -492,6 +575,8 @@ int rend_service_start(struct dam_app *app, int argc, char **argv, struct hub_er
 	if (!rs)
 		return hub_err_set(err, HUB_ENOMEM, "out of memory");
 	rs->app = app;
+	for (int i = 0; i < HOT_LOCKS; i++)
+		pthread_mutex_init(&rs->hot_lock[i], NULL);
 	pixels = config_long(argc, argv, "--max-pixels", "DAMD_MAX_PIXELS", 200000000L);
 	frames = config_long(argc, argv, "--max-frames", "DAMD_MAX_FRAMES", 300);
 	workers = config_long(argc, argv, "--render-workers", "DAMD_RENDER_WORKERS",

@@ -80,9 +80,17 @@ check "nothing but 200 and 503" bash -c "! grep -qvE '^(200|503)$' '$TMP'/s?"
 check "refusals counted" test "$(metric damd_render_rejected_total)" -ge 1
 check "damd alive after the overflow" curl -fsS -m 5 -o /dev/null "$DAM/healthz"
 
-# -- deleted assets --
+# -- a changed focal point makes a new crop; deleted assets are gone --
+up "$DATA/images/exif-orientation/Landscape_1.jpg"; LAND=$ID
+req GET "$DAM/v1/renditions/$LAND/web-thumb"; req GET "$DAM/v1/renditions/$LAND/web-thumb"
+before=$(header etag)
+reqj PATCH "$DAM/v1/assets/$LAND/meta" '{"focal_point":{"x":0.05,"y":0.5}}'
+check "focal point set" code_is 200
+req GET "$DAM/v1/renditions/$LAND/web-thumb"
+check "the crop follows the focal point: a new rendition" bash -c "[ -n '$before' ] && [ '$before' != '$(header etag)' ]"
 up "$DATA/images/png-rgba.png"; RGBA=$ID
 req GET "$DAM/v1/renditions/$RGBA/web-thumb"; check "rendition before delete" code_is 200
+req GET "$DAM/v1/renditions/$RGBA/web-thumb"; check "and again, from the cache" code_is 200
 req DELETE "$DAM/v1/assets/$RGBA"
 req GET "$DAM/v1/renditions/$RGBA/web-thumb"
 check "deleted asset: 404 or 410" bash -c "[ '$CODE' = 404 ] || [ '$CODE' = 410 ]"
