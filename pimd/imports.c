@@ -852,10 +852,9 @@ void pim_imports_close(struct pim_app *app)
 	pthread_mutex_unlock(&im->lock);
 	if (im->started)
 		pthread_join(im->worker, NULL);
+	/* a queued job's upload stays: the next start reports it failed */
 	while ((j = im->jobs)) {
 		im->jobs = j->next;
-		if (j->status == J_QUEUED)
-			unlink(j->spool);
 		job_free(j);
 	}
 	pthread_mutex_destroy(&im->lock);
