@@ -77,7 +77,6 @@ struct http_req {
 	char user[64];
 	struct buf body;
 	bool has_body, failed, resumed, parked;
-	struct hub_err fail_err;
 	struct MHD_Response *resp;
 	int status;
 	const char *hname[MAX_HEADERS];
@@ -90,6 +89,7 @@ struct http_req {
 	struct http_req *wnext;
 	int64_t deadline_ms;
 	/* not zeroed on allocation: always written before being read */
+	struct hub_err fail_err; /* read only when failed is set */
 	char path[2048];
 	char segbuf[2048];
 };
@@ -881,7 +881,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		req = malloc(sizeof(*req));
 		if (!req)
 			return MHD_NO;
-		memset(req, 0, offsetof(struct http_req, path));
+		memset(req, 0, offsetof(struct http_req, fail_err));
 		*con_cls = req;
 		req->srv = s;
 		req->conn = conn;
@@ -1017,7 +1017,6 @@ int http_server_start(struct http_server **out, const struct http_options *opt,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4000,
-				  MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
 				  MHD_OPTION_END);
 	if (!s->mhd) {
 		rc = hub_err_set(err, HUB_EIO, "cannot listen on '%s': %s", opt->listen,

@@ -146,6 +146,19 @@ int main(void)
 	ok(http_server_start(&srv, &o, routes, sizeof(routes) / sizeof(routes[0]), &err) == 0,
 	   "server starts on port 0: %s", err.msg);
 	snprintf(base, sizeof(base), "http://127.0.0.1:%d", http_server_port(srv));
+	{
+		/* a second daemon on a taken port must fail, not share the traffic */
+		struct http_options o2 = o;
+		struct http_server *other = NULL;
+		char listen[64];
+
+		snprintf(listen, sizeof(listen), "127.0.0.1:%d", http_server_port(srv));
+		o2.listen = listen;
+		ok(http_server_start(&other, &o2, routes, 1, &err) < 0 && strstr(err.msg, "cannot listen"),
+		   "a taken port is refused: %s", err.msg);
+		if (other)
+			http_server_stop(other, 0);
+	}
 
 	r = sh(CURL "'%s/v1/products/TS%%2D1?locale=fr_FR'", base);
 	ok(strstr(r, "\"sku\":\"TS-1\"") && strstr(r, "\"locale\":\"fr_FR\""), "path parameter and query: %s", r);
