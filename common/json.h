@@ -4,6 +4,7 @@
 #define HUB_JSON_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct hub_err;
@@ -18,5 +19,8 @@ char *json_dump_compact(const json_t *j, size_t *len);
 
 /* Borrowed string member of an object, or NULL if absent or not a string. */
 const char *json_get_str(const json_t *obj, const char *key);
+
+/* True when arr (any value; NULL or a non-array is empty) holds the string s. */
+bool json_array_has_string(const json_t *arr, const char *s);
 
 #endif

@@ -1126,17 +1126,6 @@ struct list_state {
 	struct hub_err err;
 };
 
-static bool has_string(const json_t *arr, const char *s)
-{
-	size_t i;
-	json_t *v;
-
-	json_array_foreach(arr, i, v)
-		if (json_is_string(v) && !strcmp(json_string_value(v), s))
-			return true;
-	return false;
-}
-
 static bool text_has(const json_t *v, const char *q)
 {
 	const char *k;
@@ -1163,9 +1152,9 @@ static bool list_matches(const struct list_state *ls, const json_t *rec)
 
 	if (rec_deleted(rec))
 		return false;
-	if (ls->tag && !has_string(json_object_get(rec, "tags"), ls->tag))
+	if (ls->tag && !json_array_has_string(json_object_get(rec, "tags"), ls->tag))
 		return false;
-	if (ls->sku && !has_string(json_object_get(rec, "skus"), ls->sku))
+	if (ls->sku && !json_array_has_string(json_object_get(rec, "skus"), ls->sku))
 		return false;
 	if (ls->mime) {
 		size_t n = strlen(ls->mime);

@@ -9,6 +9,7 @@
 #include "err.h"
 #include "values.h"
 #include "xml.h"
+#include "gtin.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -335,7 +336,7 @@ static void ean(struct bme *b, json_t *doc, const char *t, const char *field, js
 {
 	if (!*t)
 		return;
-	if (val_gtin_ok(t)) {
+	if (gtin_valid(t)) {
 		map_value(b->m, doc, "gtin", NULL, NULL, NULL, t, strlen(t), field, errors);
 		return;
 	}

@@ -5,6 +5,7 @@
 #include "map.h"
 
 #include "buf.h"
+#include "json.h"
 #include "err.h"
 #include "values.h"
 
@@ -141,25 +142,14 @@ static void row_error(json_t *errors, const char *field, const char *code, const
 						"message", msg));
 }
 
-static bool in_array(const json_t *arr, const char *s)
-{
-	size_t i;
-	json_t *v;
-
-	json_array_foreach(arr, i, v)
-		if (json_is_string(v) && !strcmp(json_string_value(v), s))
-			return true;
-	return false;
-}
-
 static bool has_locale(const struct map *m, const char *s)
 {
-	return in_array(json_object_get(m->schema, "locales"), s);
+	return json_array_has_string(json_object_get(m->schema, "locales"), s);
 }
 
 static bool has_currency(const struct map *m, const char *s)
 {
-	return in_array(json_object_get(m->schema, "currencies"), s);
+	return json_array_has_string(json_object_get(m->schema, "currencies"), s);
 }
 
 static bool has_channel(const struct map *m, const char *s)
@@ -484,7 +474,7 @@ static void col_resolve(struct map *m, struct col *c, long line, const char *nam
 		col_from_profile(m, c, name, p);
 		return;
 	}
-	if (in_array(json_object_get(m->profile, "ignore"), name))
+	if (json_array_has_string(json_object_get(m->profile, "ignore"), name))
 		return;
 	if (m->profile && !json_is_true(json_object_get(m->profile, "passthrough"))) {
 		note_once(m, line, name, "column_ignored",
@@ -749,7 +739,7 @@ static void set_categories(struct map *m, json_t *doc, const struct col *c, cons
 						  "category '%s' is not in the catalog: products are "
 						  "imported without it",
 						  item);
-				else if (code && !in_array(arr, code))
+				else if (code && !json_array_has_string(arr, code))
 					json_array_append_new(arr, json_string(code));
 				free(code);
 			} else {

@@ -39,8 +39,6 @@ char *val_strip_html(const char *s, size_t len);
 /* An option or category code from a label: lower case ASCII letters and
  * digits, other runs become '_' (malloc'd). */
 char *val_slug(const char *s, size_t len);
-/* True when s is 8, 12, 13 or 14 digits with a valid GS1 check digit. */
-bool val_gtin_ok(const char *s);
 /* True when s is valid UTF-8. */
 bool val_utf8_ok(const char *s, size_t len, size_t *bad_at);
 

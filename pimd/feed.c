@@ -260,17 +260,6 @@ static ssize_t feed_read(void *cls, uint64_t pos, char *out, size_t max)
 	return (ssize_t)n;
 }
 
-static bool in_list(json_t *arr, const char *s)
-{
-	size_t i;
-	json_t *v;
-
-	json_array_foreach(arr, i, v)
-		if (json_is_string(v) && !strcmp(json_string_value(v), s))
-			return true;
-	return false;
-}
-
 static int feed_get(struct http_req *req)
 {
 	struct pim_app *app = http_app(req);
@@ -285,7 +274,7 @@ static int feed_get(struct http_req *req)
 		return http_reply_problem(req, 404, "no such channel", NULL);
 	if (!locale || !*locale)
 		locale = json_string_value(json_array_get(json_object_get(chdoc, "locales"), 0));
-	if (!locale || !in_list(json_object_get(chdoc, "locales"), locale)) {
+	if (!locale || !json_array_has_string(json_object_get(chdoc, "locales"), locale)) {
 		json_decref(chdoc);
 		return http_reply_problem(req, 400, "the locale is not one of the channel's locales",
 					  NULL);

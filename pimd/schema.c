@@ -1,4 +1,5 @@
 #include "schema.h"
+#include "json.h"
 #include "err.h"
 #include "store.h"
 #include "util.h"
@@ -735,17 +736,6 @@ static const char *str_or(json_t *v)
 	return json_is_string(v) ? json_string_value(v) : "";
 }
 
-static bool array_has(json_t *arr, const char *s)
-{
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(arr, i, v)
-		if (json_is_string(v) && !strcmp(json_string_value(v), s))
-			return true;
-	return false;
-}
-
 const char *pim_schema_in_use(const struct pim_schema *s, int kind, const char *code,
 			      char *msg, size_t msglen)
 {
@@ -758,14 +748,14 @@ const char *pim_schema_in_use(const struct pim_schema *s, int kind, const char *
 	}
 	if (kind == PK_LOCALES || kind == PK_CURRENCIES) {
 		json_object_foreach(s->docs[PK_CHANNELS], k, d)
-			if (array_has(json_object_get(d, kind == PK_LOCALES ? "locales" : "currencies"), code)) {
+			if (json_array_has_string(json_object_get(d, kind == PK_LOCALES ? "locales" : "currencies"), code)) {
 				snprintf(msg, msglen, "channel '%s' uses it", k);
 				return msg;
 			}
 	}
 	if (kind == PK_ATTRIBUTES) {
 		json_object_foreach(s->docs[PK_FAMILIES], k, d)
-			if (array_has(json_object_get(d, "attributes"), code)) {
+			if (json_array_has_string(json_object_get(d, "attributes"), code)) {
 				snprintf(msg, msglen, "family '%s' uses it", k);
 				return msg;
 			}

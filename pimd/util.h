@@ -30,8 +30,6 @@ bool pim_decimal_parse(const char *s, int *decimals);
 /* Compares two decimal strings numerically: <0, 0, >0. */
 int pim_decimal_cmp(const char *a, const char *b);
 
-/* True when s is 8, 12, 13 or 14 digits with a valid GS1 check digit. */
-bool pim_gtin_valid(const char *s);
 
 /* RFC 7396: returns target with patch applied (a new reference; target is
  * borrowed and not modified). */

@@ -1,7 +1,9 @@
 #include "validate.h"
+#include "json.h"
 #include "schema.h"
 #include "store.h"
 #include "util.h"
+#include "gtin.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -54,17 +56,6 @@ json_t *pim_resolved_values(json_t *doc, json_t *parent)
 		json_object_update(r, vals);
 		return r;
 	}
-}
-
-static bool array_has_str(json_t *arr, const char *s)
-{
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(arr, i, v)
-		if (json_is_string(v) && !strcmp(json_string_value(v), s))
-			return true;
-	return false;
 }
 
 static size_t utf8_len(const char *s)
@@ -131,7 +122,7 @@ static void check_string(struct vctx *c, const struct pim_attr *a, json_t *v, co
 		pim_problem(c->problems, path, "pattern_mismatch", "'%.80s' does not match %s", s,
 			    json_string_value(json_object_get(json_object_get(a->doc, "validation"),
 							      "regex")));
-	if (a->gtin && !pim_gtin_valid(s))
+	if (a->gtin && !gtin_valid(s))
 		pim_problem(c->problems, path, "bad_gtin",
 			    "'%.40s' is not a GTIN (8, 12, 13 or 14 digits with a valid check digit)", s);
 }
@@ -552,7 +543,7 @@ static json_t *check_assocs(struct vctx *c, json_t *as)
 					if (!json_is_integer(qv) || json_integer_value(qv) < 1)
 						pim_problem(c->problems, pq, "wrong_type",
 							    "a quantity is a positive integer");
-					else if (!array_has_str(prods, qs))
+					else if (!json_array_has_string(prods, qs))
 						pim_problem(c->problems, pq, "unknown_product",
 							    "'%.200s' is not among this association's products",
 							    qs);
@@ -641,7 +632,7 @@ json_t *pim_validate(const struct pim_schema *s, struct pim_txn *t, const char *
 			if (!json_is_string(e) || !pim_schema_doc(s, PK_CATEGORIES, json_string_value(e)))
 				pim_problem(problems, p, "unknown_category", "'%.80s' is not a known category",
 					    json_is_string(e) ? json_string_value(e) : "?");
-			else if (!array_has_str(cats, json_string_value(e)))
+			else if (!json_array_has_string(cats, json_string_value(e)))
 				json_array_append(cats, e);
 		}
 	}
