@@ -47,6 +47,8 @@ BINS   = $(BUILD)/pimd $(BUILD)/damd $(BUILD)/pimctl
 UNITS  = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all deps test-deps run test unit integration browser bench clean format
+# keep the unit tests' objects: they are not throwaway intermediates
+.SECONDARY:
 all: $(BINS) $(UNITS)
 
 deps:
