@@ -833,7 +833,8 @@ static void req_body(struct http_req *req, const char *data, size_t len)
 
 	req->has_body = true;
 	if (req->failed)
-		return; /* already refused: drain the rest */
+		return; /* refused: drain the rest, then answer; libmicrohttpd 0.9.75
+			 * closes without an answer if one is queued mid-upload */
 	if (req->route->r.on_body) {
 		if (req->route->r.on_body(req, data, len) < 0 && !req->failed) {
 			hub_err_set(&err, HUB_EINVAL, "the body was refused");
