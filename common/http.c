@@ -609,6 +609,13 @@ const char *http_query(struct http_req *req, const char *name)
 	return MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, name);
 }
 
+const char *http_filter(struct http_req *req, const char *name)
+{
+	const char *v = http_query(req, name);
+
+	return v && *v ? v : NULL;
+}
+
 const char *http_header(struct http_req *req, const char *name)
 {
 	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);

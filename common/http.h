@@ -77,6 +77,9 @@ const char *http_method(struct http_req *req);
 const char *http_path(struct http_req *req);
 const char *http_param(struct http_req *req, const char *name);
 const char *http_query(struct http_req *req, const char *name);
+/* A query parameter used as a listing filter: NULL when absent or empty,
+ * since "?q=" from a cleared search box means no filter. */
+const char *http_filter(struct http_req *req, const char *name);
 const char *http_header(struct http_req *req, const char *name);
 /* The buffered body (NUL-terminated) or NULL when there was none. */
 const char *http_body(struct http_req *req, size_t *len);

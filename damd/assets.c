@@ -1253,26 +1253,17 @@ static int handle_list(struct http_req *req)
 	ls.app = http_app(req);
 	if (http_query_long(req, "limit", LIST_DEFAULT, 1, LIST_MAX, &ls.limit) < 0)
 		return 0;
-	ls.tag = http_query(req, "tag");
-	ls.sku = http_query(req, "sku");
-	ls.mime = http_query(req, "mime");
-	ls.q = http_query(req, "q");
-	/* an empty filter is no filter */
-	if (ls.q && !*ls.q)
-		ls.q = NULL;
-	if (ls.tag && !*ls.tag)
-		ls.tag = NULL;
-	if (ls.sku && !*ls.sku)
-		ls.sku = NULL;
-	if (ls.mime && !*ls.mime)
-		ls.mime = NULL;
+	ls.tag = http_filter(req, "tag");
+	ls.sku = http_filter(req, "sku");
+	ls.mime = http_filter(req, "mime");
+	ls.q = http_filter(req, "q");
 	ls.items = json_array();
 	/* the most selective index that applies, else every record in id order */
 	ls.by_index = true;
 	db = "index";
-	if (ls.sku && *ls.sku) {
+	if (ls.sku) {
 		plen = index_key(prefix, sizeof(prefix), "sku", ls.sku, "");
-	} else if (ls.tag && *ls.tag) {
+	} else if (ls.tag) {
 		plen = index_key(prefix, sizeof(prefix), "tag", ls.tag, "");
 	} else if (ls.mime && *ls.mime) {
 		size_t n = strlen(ls.mime);

@@ -262,14 +262,19 @@ static int handle_product_delete(struct http_req *req)
 	return http_reply_empty(req, 204);
 }
 
-static int read_cursor(struct http_req *req, char *after, size_t max, bool *has)
+/* Reads ?limit= (1..max, default 50) and ?cursor=; on a bad value the
+ * problem is already queued and -1 returned. */
+static int read_page(struct http_req *req, long max, long *limit, char *after, size_t len,
+		     bool *has)
 {
 	const char *c = http_query(req, "cursor");
 
 	*has = false;
+	if (http_query_long(req, "limit", 50, 1, max, limit) < 0)
+		return -1;
 	if (!c || !*c)
 		return 0;
-	if (pim_cursor_read(c, after, max) < 0) {
+	if (pim_cursor_read(c, after, len) < 0) {
 		http_reply_problem(req, 400, "cursor is not one this server gave out", NULL);
 		return -1;
 	}
@@ -304,15 +309,12 @@ static int handle_product_list(struct http_req *req)
 	int more = 0, rc;
 	size_t i;
 
-	if (http_query_long(req, "limit", 50, 1, 1000, &limit) < 0 ||
-	    read_cursor(req, after, sizeof(after), &has_after) < 0)
+	if (read_page(req, 1000, &limit, after, sizeof(after), &has_after) < 0)
 		return 0;
 	f.family = http_query(req, "family");
 	f.category = http_query(req, "category");
 	f.complete = http_query(req, "complete");
-	f.q = http_query(req, "q");
-	if (f.q && !*f.q)
-		f.q = NULL;
+	f.q = http_filter(req, "q");
 	f.enabled = !en ? -1 : (!strcmp(en, "true") || !strcmp(en, "1")) ? 1 : 0;
 	f.updated_since = -1;
 	if (us) {
@@ -385,8 +387,7 @@ static int handle_history(struct http_req *req)
 	json_t *items, *out;
 	int rc, more = 0;
 
-	if (http_query_long(req, "limit", 50, 1, 1000, &limit) < 0 ||
-	    read_cursor(req, after, sizeof(after), &has_after) < 0)
+	if (read_page(req, 1000, &limit, after, sizeof(after), &has_after) < 0)
 		return 0;
 	if (has_after)
 		from = (uint32_t)strtoul(after, NULL, 10) + 1;
@@ -744,8 +745,7 @@ static int handle_channel_list(struct http_req *req)
 	int more = 0, rc;
 	size_t i;
 
-	if (http_query_long(req, "limit", 50, 1, 200, &limit) < 0 ||
-	    read_cursor(req, after, sizeof(after), &has_after) < 0)
+	if (read_page(req, 200, &limit, after, sizeof(after), &has_after) < 0)
 		return 0;
 	s = pim_catalog_schema(app);
 	chdoc = pim_schema_doc(s, PK_CHANNELS, channel);
@@ -760,9 +760,7 @@ static int handle_channel_list(struct http_req *req)
 	f.complete = complete;
 	f.enabled = 1;
 	f.category = http_query(req, "category");
-	f.q = http_query(req, "q");
-	if (f.q && !*f.q)
-		f.q = NULL;
+	f.q = http_filter(req, "q");
 	f.updated_since = -1;
 	f.after = has_after ? after : NULL;
 	f.limit = (size_t)limit;

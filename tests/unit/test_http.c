@@ -18,8 +18,9 @@ static char base[64];
 
 static int h_echo(struct http_req *req)
 {
-	json_t *j = json_pack("{s:s?,s:s?,s:s?}", "sku", http_param(req, "sku"), "locale",
-			      http_query(req, "locale"), "rest", http_param(req, "rest"));
+	json_t *j = json_pack("{s:s?,s:s?,s:s?,s:s?}", "sku", http_param(req, "sku"), "locale",
+			      http_query(req, "locale"), "rest", http_param(req, "rest"), "q",
+			      http_filter(req, "q"));
 
 	http_reply_json(req, 200, j);
 	json_decref(j);
@@ -162,6 +163,10 @@ int main(void)
 
 	r = sh(CURL "'%s/v1/products/TS%%2D1?locale=fr_FR'", base);
 	ok(strstr(r, "\"sku\":\"TS-1\"") && strstr(r, "\"locale\":\"fr_FR\""), "path parameter and query: %s", r);
+	r = sh(CURL "'%s/v1/products/X?q='", base);
+	ok(strstr(r, "\"q\":null") != NULL, "an empty filter is no filter: %s", r);
+	r = sh(CURL "'%s/v1/products/X?q=mug'", base);
+	ok(strstr(r, "\"q\":\"mug\"") != NULL, "a filter with a value: %s", r);
 	r = sh(CURL "%s/files/a/b/c.txt", base);
 	ok(strstr(r, "\"rest\":\"a/b/c.txt\""), "a rest parameter takes the slashes: %s", r);
 	ok(!strcmp(sh(CURL CODE "%s/v1/nothing", base), "404"), "unknown path is 404");
