@@ -473,6 +473,62 @@ int http_reply_stream(struct http_req *req, int status, const char *ctype,
 							   free_cls));
 }
 
+struct pages {
+	int (*next)(void *cls, const char **data, size_t *len, bool *last);
+	void *cls;
+	void (*free_cls)(void *);
+	const char *data;
+	size_t len, off;
+	bool last;
+};
+
+static ssize_t pages_read(void *p, uint64_t pos, char *out, size_t max)
+{
+	struct pages *pg = p;
+	size_t n;
+
+	(void)pos;
+	while (pg->off >= pg->len) {
+		if (pg->last)
+			return HTTP_STREAM_END;
+		pg->off = pg->len = 0;
+		if (pg->next(pg->cls, &pg->data, &pg->len, &pg->last) < 0)
+			return HTTP_STREAM_ERROR;
+	}
+	n = pg->len - pg->off;
+	if (n > max)
+		n = max;
+	memcpy(out, pg->data + pg->off, n);
+	pg->off += n;
+	return (ssize_t)n;
+}
+
+static void pages_free(void *p)
+{
+	struct pages *pg = p;
+
+	if (pg->free_cls)
+		pg->free_cls(pg->cls);
+	free(pg);
+}
+
+int http_reply_pages(struct http_req *req, int status, const char *ctype,
+		     int (*next)(void *cls, const char **data, size_t *len, bool *last),
+		     void *cls, void (*free_cls)(void *))
+{
+	struct pages *pg = calloc(1, sizeof(*pg));
+
+	if (!pg) {
+		if (free_cls)
+			free_cls(cls);
+		return reply_set(req, 500, NULL, NULL);
+	}
+	pg->next = next;
+	pg->cls = cls;
+	pg->free_cls = free_cls;
+	return http_reply_stream(req, status, ctype, pages_read, pg, pages_free);
+}
+
 int http_reply_problem(struct http_req *req, int status, const char *detail,
 		       const json_t *errors)
 {

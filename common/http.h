@@ -117,6 +117,13 @@ int http_reply_fd(struct http_req *req, int status, const char *ctype, int fd, o
 int http_reply_stream(struct http_req *req, int status, const char *ctype,
 		      ssize_t (*read)(void *cls, uint64_t pos, char *buf, size_t max),
 		      void *cls, void (*free_cls)(void *));
+/* Streams a body made page by page: next() gives the following page
+ * (borrowed until its next call) and sets *last on the final one; a
+ * negative return ends the body with an error. For exports and feeds that
+ * walk a catalog without holding all of it. */
+int http_reply_pages(struct http_req *req, int status, const char *ctype,
+		     int (*next)(void *cls, const char **data, size_t *len, bool *last),
+		     void *cls, void (*free_cls)(void *));
 /* application/problem+json; errors (borrowed, may be NULL) becomes "errors". */
 int http_reply_problem(struct http_req *req, int status, const char *detail,
 		       const json_t *errors);

@@ -32,7 +32,6 @@ struct exp {
 	char *after;
 	bool done, started;
 	struct buf out;
-	size_t off;
 	int page_n;
 	int rc;
 	struct hub_err err;
@@ -373,7 +372,6 @@ static int exp_fill(struct exp *e)
 	int rc;
 
 	buf_reset(&e->out);
-	e->off = 0;
 	if (!e->started) {
 		e->started = true;
 		if (e->csv) {
@@ -396,26 +394,19 @@ static int exp_fill(struct exp *e)
 	return 0;
 }
 
-static ssize_t exp_read(void *cls, uint64_t pos, char *out, size_t max)
+/* The next page of a streamed export, for http_reply_pages. */
+static int exp_next(void *cls, const char **data, size_t *len, bool *last)
 {
 	struct exp *e = cls;
-	size_t n;
 
-	(void)pos;
-	while (e->off >= e->out.len) {
-		if (e->done)
-			return HTTP_STREAM_END;
-		if (exp_fill(e) < 0) {
-			hub_log(LOG_WARN, "export stopped error=\"%s\"", e->err.msg);
-			return HTTP_STREAM_ERROR;
-		}
+	if (exp_fill(e) < 0) {
+		hub_log(LOG_WARN, "export stopped error=\"%s\"", e->err.msg);
+		return -1;
 	}
-	n = e->out.len - e->off;
-	if (n > max)
-		n = max;
-	memcpy(out, e->out.data + e->off, n);
-	e->off += n;
-	return (ssize_t)n;
+	*data = e->out.data;
+	*len = e->out.len;
+	*last = e->done;
+	return 0;
 }
 
 static struct exp *exp_new(struct pim_app *app, bool csv, const char *channel, const char *locale)
@@ -463,9 +454,8 @@ static int export_get(struct http_req *req, bool csv)
 	http_set_header(req, "Content-Disposition",
 			csv ? "attachment; filename=\"products.csv\""
 			    : "attachment; filename=\"products.jsonl\"");
-	return http_reply_stream(req, 200,
-				 csv ? "text/csv; charset=utf-8" : "application/x-ndjson", exp_read, e,
-				 exp_free);
+	return http_reply_pages(req, 200, csv ? "text/csv; charset=utf-8" : "application/x-ndjson",
+				exp_next, e, exp_free);
 }
 
 static int export_csv(struct http_req *req)

@@ -21,7 +21,6 @@ struct feed {
 	char *after;
 	bool done, started, closed;
 	struct buf out;
-	size_t off;
 	int page_n;
 	long items, left_out;
 	struct hub_err err;
@@ -205,7 +204,6 @@ static int feed_fill(struct feed *f)
 	int rc;
 
 	buf_reset(&f->out);
-	f->off = 0;
 	if (!f->started) {
 		const char *label = json_string_value(
 			json_object_get(json_object_get(f->chdoc, "labels"), f->locale));
@@ -238,26 +236,19 @@ static int feed_fill(struct feed *f)
 	return 0;
 }
 
-static ssize_t feed_read(void *cls, uint64_t pos, char *out, size_t max)
+/* The next page of the feed, for http_reply_pages. */
+static int feed_next(void *cls, const char **data, size_t *len, bool *last)
 {
 	struct feed *f = cls;
-	size_t n;
 
-	(void)pos;
-	while (f->off >= f->out.len) {
-		if (f->closed)
-			return HTTP_STREAM_END;
-		if (feed_fill(f) < 0) {
-			hub_log(LOG_WARN, "feed stopped error=\"%s\"", f->err.msg);
-			return HTTP_STREAM_ERROR;
-		}
+	if (feed_fill(f) < 0) {
+		hub_log(LOG_WARN, "feed stopped error=\"%s\"", f->err.msg);
+		return -1;
 	}
-	n = f->out.len - f->off;
-	if (n > max)
-		n = max;
-	memcpy(out, f->out.data + f->off, n);
-	f->off += n;
-	return (ssize_t)n;
+	*data = f->out.data;
+	*len = f->out.len;
+	*last = f->closed;
+	return 0;
 }
 
 static int feed_get(struct http_req *req)
@@ -290,8 +281,8 @@ static int feed_get(struct http_req *req)
 	f->locale = strdup(locale);
 	buf_addf(&base, "http://%s", host && *host && !strpbrk(host, "<>\"& ") ? host : "127.0.0.1");
 	f->base = buf_detach(&base, NULL);
-	return http_reply_stream(req, 200, "application/rss+xml; charset=utf-8", feed_read, f,
-				 feed_free);
+	return http_reply_pages(req, 200, "application/rss+xml; charset=utf-8", feed_next, f,
+				feed_free);
 }
 
 const struct http_route pim_feed_routes[] = {
