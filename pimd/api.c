@@ -508,13 +508,61 @@ static const char *outcome_name(int o)
 
 /* Processes the complete lines in pend (and, when final, the rest) in one
  * write transaction. */
+/* One line of a batch, parsed and checked before the write transaction
+ * begins. */
+struct batch_line {
+	long line;
+	json_t *doc;          /* NULL: the line is not JSON */
+	struct pim_prep *prep; /* NULL: check it all in the transaction */
+	char msg[160];        /* the parser's complaint */
+};
+
+/* Parses the whole lines of pend[0, end) into lines (capacity cap) and
+ * checks what needs only the schema; returns how many. This happens outside
+ * the writer's lock, so that one request's lines are prepared while another
+ * request's are being written. */
+static size_t batch_parse(struct batch_ctx *c, size_t end, struct batch_line *lines, size_t cap)
+{
+	size_t pos = 0, n = 0;
+
+	while (pos < end && n < cap) {
+		char *nl = memchr(c->pend.data + pos, '\n', end - pos);
+		size_t ll = (nl ? (size_t)(nl - c->pend.data) : end) - pos;
+		const char *l = c->pend.data + pos;
+		struct hub_err e = {0};
+
+		pos += ll + (nl ? 1 : 0);
+		c->line++;
+		while (ll && (l[ll - 1] == '\r' || l[ll - 1] == ' ' || l[ll - 1] == '\t'))
+			ll--;
+		if (ll == 0)
+			continue;
+		lines[n].line = c->line;
+		lines[n].doc = json_parse(l, ll, &e);
+		lines[n].prep = lines[n].doc ? pim_prepare(c->app, lines[n].doc) : NULL;
+		snprintf(lines[n].msg, sizeof(lines[n].msg), "%.150s", lines[n].doc ? "" : e.msg);
+		n++;
+	}
+	return n;
+}
+
+static void batch_lines_free(struct batch_line *lines, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		pim_prep_free(lines[i].prep);
+		json_decref(lines[i].doc);
+	}
+	free(lines);
+}
+
 static int batch_flush(struct http_req *req, struct batch_ctx *c, bool final)
 {
 	struct pim_app *app = http_app(req);
 	struct hub_err err = {0};
 	struct pim_batch *b = NULL;
-	size_t pos = 0, out_mark = c->out.len, end = c->pend.len;
+	size_t out_mark = c->out.len, end = c->pend.len, nlines, i;
 	long first_line = c->line;
+	struct batch_line *lines;
 	int rc;
 
 	if (!final) {
@@ -523,43 +571,38 @@ static int batch_flush(struct http_req *req, struct batch_ctx *c, bool final)
 		if (end == 0)
 			return 0;
 	}
+	lines = malloc((c->pend_lines + 1) * sizeof(*lines));
+	if (!lines)
+		return http_fail(req, &(struct hub_err){HUB_ENOMEM, "out of memory"});
+	nlines = batch_parse(c, end, lines, c->pend_lines + 1);
 	rc = pim_batch_begin(app, http_user(req), c->dry_run, &b, &err);
-	if (rc < 0)
+	if (rc < 0) {
+		batch_lines_free(lines, nlines);
 		return http_fail(req, &err);
+	}
 	if (!final)
 		pim_batch_lazy(b);
-	while (pos < end) {
-		char *nl = memchr(c->pend.data + pos, '\n', end - pos);
-		size_t ll = (nl ? (size_t)(nl - c->pend.data) : end) - pos;
-		const char *l = c->pend.data + pos;
-		json_t *doc, *problems = NULL;
+	for (i = 0; i < nlines; i++) {
+		json_t *doc = lines[i].doc, *problems = NULL;
 		struct hub_err e2 = {0};
 		const char *sku;
 		int outcome = 0;
 
-		pos += ll + (nl ? 1 : 0);
-		c->line++;
-		while (ll && (l[ll - 1] == '\r' || l[ll - 1] == ' ' || l[ll - 1] == '\t'))
-			ll--;
-		if (ll == 0)
-			continue;
-		doc = json_parse(l, ll, &e2);
 		if (!doc) {
 			json_t *errs = json_array();
 
-			pim_problem(errs, "", "bad_json", "%s", e2.msg);
-
-			out_line(&c->out, c->line, NULL, 400, NULL, errs);
+			pim_problem(errs, "", "bad_json", "%s", lines[i].msg);
+			out_line(&c->out, lines[i].line, NULL, 400, NULL, errs);
 			json_decref(errs);
 			continue;
 		}
 		sku = json_string_value(json_object_get(doc, "sku"));
-		rc = pim_batch_put(b, doc, c->mode, &outcome, &problems, &e2);
+		rc = lines[i].prep ? pim_batch_put_prepared(b, lines[i].prep, c->mode, &outcome, &problems, &e2)
+				   : pim_batch_put(b, doc, c->mode, &outcome, &problems, &e2);
 		if (rc == 0) {
-			out_line(&c->out, c->line, sku, outcome == PIM_CREATED ? 201 : 200,
+			out_line(&c->out, lines[i].line, sku, outcome == PIM_CREATED ? 201 : 200,
 				 outcome_name(outcome), NULL);
 		} else if (rc == HUB_EIO || rc == HUB_ENOMEM) {
-			json_decref(doc);
 			json_decref(problems);
 			err = e2;
 			goto fail;
@@ -570,31 +613,29 @@ static int batch_flush(struct http_req *req, struct batch_ctx *c, bool final)
 					    rc == HUB_ECONFLICT ? "exists" : rc == HUB_ENOTFOUND ? "not_found" : hub_err_name(rc),
 					    "%s", e2.msg);
 			}
-			out_line(&c->out, c->line, sku, hub_err_status(rc), NULL, problems);
+			out_line(&c->out, lines[i].line, sku, hub_err_status(rc), NULL, problems);
 		}
 		json_decref(problems);
-		json_decref(doc);
 	}
 	rc = pim_batch_commit(b, &err);
 	b = NULL;
 	if (rc < 0)
 		goto fail;
 	c->unsynced = !final && !c->dry_run;
-	memmove(c->pend.data, c->pend.data + end, c->pend.len - end);
-	c->pend.len -= end;
-	c->pend.data[c->pend.len] = 0;
-	c->pend_lines = 0;
-	return 0;
+	goto out;
 fail:
 	pim_batch_abort(b);
 	/* nothing of this transaction was written: say so for each of its lines */
 	c->out.len = out_mark;
 	for (long n = first_line + 1; n <= c->line; n++)
 		out_line(&c->out, n, NULL, 500, NULL, NULL);
+	hub_log(LOG_ERROR, "batch lines=%ld-%ld error=\"%s\"", first_line + 1, c->line, err.msg);
+out:
+	batch_lines_free(lines, nlines);
 	memmove(c->pend.data, c->pend.data + end, c->pend.len - end);
 	c->pend.len -= end;
+	c->pend.data[c->pend.len] = 0;
 	c->pend_lines = 0;
-	hub_log(LOG_ERROR, "batch lines=%ld-%ld error=\"%s\"", first_line + 1, c->line, err.msg);
 	return 0;
 }
 

@@ -36,6 +36,7 @@ struct pim_batch {
 	char now_s[32];
 	uint64_t seq;
 	json_t *touched; /* object: sku → true, invalidated after commit */
+	struct buf pending; /* deferred index writes: [db][del][len u16 LE][key]… */
 };
 
 /* ---- packed index keys ---- */
@@ -233,10 +234,98 @@ static void keys_collect(const struct pim_schema *s, json_t *doc, json_t *resolv
 	}
 }
 
+/* The pure index databases: nothing in the write path reads them back
+ * (except refresh_index and schema deletes, which apply the pending writes
+ * first), so their writes wait for the end of the batch. Applied then in key
+ * order through one cursor per database, most of them land on a page the
+ * cursor already holds instead of each descending the tree from its root. */
+static bool deferred_db(int db)
+{
+	return db == PDB_IX_FAMILY || db == PDB_IX_CAT || db == PDB_IX_ENABLED ||
+	       db == PDB_IX_UPDATED || db == PDB_IX_COMPLETE || db == PDB_IX_TOKEN;
+}
+
+static void pending_add(struct pim_batch *b, const struct ixk *k, bool del)
+{
+	unsigned char hdr[4] = {k->db, del, (unsigned char)(k->len & 0xff),
+				(unsigned char)(k->len >> 8)};
+
+	buf_add(&b->pending, hdr, 4);
+	buf_add(&b->pending, k->key, k->len);
+}
+
+struct pop {
+	uint64_t head; /* db and the key's first 7 bytes: most comparisons end here */
+	struct ixk k;
+	bool del;
+	size_t seq; /* order of arrival: a key put then deleted stays deleted */
+};
+
+static int pop_cmp(const void *x, const void *y)
+{
+	const struct pop *a = x, *b = y;
+	int c;
+
+	if (a->head != b->head)
+		return a->head < b->head ? -1 : 1;
+	c = ixk_cmp(&a->k, &b->k);
+	return c ? c : a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* Applies the deferred index writes, sorted, and forgets them. */
+static int pending_apply(struct pim_batch *b, struct hub_err *err)
+{
+	const char *mem = b->pending.data;
+	size_t len = b->pending.len, n = 0, cap = 0, o = 0;
+	struct pop *v = NULL;
+	int rc = 0;
+
+	if (!len)
+		return 0;
+	for (o = 0; o + 4 <= len; n++)
+		o += 4 + ((unsigned char)mem[o + 2] | (size_t)(unsigned char)mem[o + 3] << 8);
+	cap = n;
+	v = malloc(cap * sizeof(*v));
+	if (!v)
+		return hub_err_set(err, HUB_ENOMEM, "out of memory");
+	for (o = 0, n = 0; n < cap; n++) {
+		const unsigned char *h = (const unsigned char *)mem + o;
+
+		v[n].k.db = h[0];
+		v[n].del = h[1];
+		v[n].k.len = (unsigned short)(h[2] | h[3] << 8);
+		v[n].k.key = mem + o + 4;
+		v[n].seq = n;
+		v[n].head = (uint64_t)h[0] << 56;
+		for (unsigned i = 0; i < 7 && i < v[n].k.len; i++)
+			v[n].head |= (uint64_t)(unsigned char)v[n].k.key[i] << (48 - 8 * i);
+		o += 4 + v[n].k.len;
+	}
+	qsort(v, n, sizeof(*v), pop_cmp);
+	for (size_t i = 0; i < n && rc == 0;) {
+		struct pim_iter *it = NULL;
+		size_t j = i;
+
+		rc = pim_iter_open(b->txn, v[i].k.db, &it, err);
+		for (; rc == 0 && j < n && v[j].k.db == v[i].k.db; j++)
+			rc = v[j].del ? pim_iter_del(it, v[j].k.key, v[j].k.len, err)
+				      : pim_iter_put(it, v[j].k.key, v[j].k.len, "", 0, err);
+		pim_iter_close(it);
+		i = j;
+	}
+	free(v);
+	buf_reset(&b->pending);
+	/* one huge batch must not pin its buffer for the batch's lifetime */
+	if (b->pending.cap > (8u << 20))
+		buf_release(&b->pending);
+	return rc;
+}
+
 /* Brings the index entries of sku from what was written before to ks. */
-static int keys_apply(struct pim_txn *t, const char *sku, struct keyset *ks, bool deleting,
+static int keys_apply(struct pim_batch *b, const char *sku, struct keyset *ks, bool deleting,
 		      struct hub_err *err)
 {
+	struct pim_txn *t = b->txn;
 	const void *ov;
 	size_t ovl, on = 0, nn = 0, i = 0, j = 0;
 	char *old = NULL;
@@ -261,9 +350,15 @@ static int keys_apply(struct pim_txn *t, const char *sku, struct keyset *ks, boo
 	while (rc == 0 && (i < on || j < nn)) {
 		int c = i == on ? 1 : j == nn ? -1 : ixk_cmp(&ovec[i], &nvec[j]);
 
-		if (c < 0) {
+		if (c < 0 && deferred_db(ovec[i].db)) {
+			pending_add(b, &ovec[i], true);
+			i++;
+		} else if (c < 0) {
 			rc = pim_del(t, ovec[i].db, ovec[i].key, ovec[i].len, err);
 			i++;
+		} else if (c > 0 && deferred_db(nvec[j].db)) {
+			pending_add(b, &nvec[j], false);
+			j++;
 		} else if (c > 0) {
 			rc = pim_put(t, nvec[j].db, nvec[j].key, nvec[j].len,
 				     nvec[j].db == PDB_UNIQUE ? sku : "", nvec[j].db == PDB_UNIQUE ? sl : 0,
@@ -590,6 +685,7 @@ static void batch_free(struct pim_batch *b)
 	buf_release(&put_buf);
 	pim_schema_unref(b->schema);
 	json_decref(b->touched);
+	buf_release(&b->pending);
 	pthread_mutex_unlock(&b->c->write_lock);
 	free(b);
 }
@@ -612,6 +708,11 @@ int pim_batch_commit(struct pim_batch *b, struct hub_err *err)
 	if (b->dry_run) {
 		pim_batch_abort(b);
 		return 0;
+	}
+	rc = pending_apply(b, err);
+	if (rc < 0) {
+		pim_batch_abort(b);
+		return rc;
 	}
 	rc = pim_txn_commit(b->txn, err);
 	b->txn = NULL;
@@ -669,7 +770,7 @@ static int refresh(struct pim_batch *b, const char *sku, json_t *parent, bool fe
 	if (rc == 0) {
 		keys_collect(b->schema, doc, resolved,
 			     pim_time_parse(json_string_value(json_object_get(doc, "updated"))), &ks);
-		rc = keys_apply(b->txn, sku, &ks, false, err);
+		rc = keys_apply(b, sku, &ks, false, err);
 	}
 	if (rc == 0 && feed)
 		rc = change_add(b,
@@ -709,7 +810,9 @@ static int refresh_index(struct pim_batch *b, int db, const char *prefix, json_t
 		size_t kl, i;
 		int r;
 
-		rc = pim_iter_open(b->txn, db, &it, err);
+		rc = pending_apply(b, err);
+		if (rc == 0)
+			rc = pim_iter_open(b->txn, db, &it, err);
 		if (rc < 0) {
 			json_decref(skus);
 			return rc;
@@ -773,7 +876,7 @@ static int store(struct pim_batch *b, const char *sku, json_t *old, json_t *norm
 	rc = put_json(b->txn, PDB_PRODUCTS, sku, strlen(sku), stored, err);
 	if (rc == 0) {
 		keys_collect(b->schema, stored, resolved, b->now, &ks);
-		rc = keys_apply(b->txn, sku, &ks, false, err);
+		rc = keys_apply(b, sku, &ks, false, err);
 	}
 	if (rc == 0) {
 		/* history and change entries are written directly: the hot path */
@@ -835,11 +938,13 @@ static int if_match_check(json_t *old, const char *if_match, struct hub_err *err
 	return 0;
 }
 
-int pim_batch_write(struct pim_batch *b, const char *sku, json_t *doc, enum pim_mode mode,
-		    const char *if_match, int *outcome, json_t **stored, json_t **problems,
-		    struct hub_err *err)
+/* A write whose document pim_validate has checked: norm is its result,
+ * probs the problems it found (both borrowed). */
+static int write_checked(struct pim_batch *b, const char *sku, json_t *doc, json_t *norm,
+			 json_t *probs, enum pim_mode mode, const char *if_match, int *outcome,
+			 json_t **stored, json_t **problems, struct hub_err *err)
 {
-	json_t *old, *norm, *parent = NULL, *probs, *oc;
+	json_t *old, *parent = NULL, *oc;
 	int rc = 0;
 
 	if (problems)
@@ -859,18 +964,14 @@ int pim_batch_write(struct pim_batch *b, const char *sku, json_t *doc, enum pim_
 	rc = if_match_check(old, if_match, err);
 	if (rc < 0)
 		goto out;
-	probs = json_array();
-	norm = pim_validate(b->schema, b->txn, sku, doc, probs, &parent);
-	if (!norm) {
+	pim_validate_refs(b->schema, b->txn, sku, doc, norm, probs, &parent);
+	if (!norm || json_array_size(probs)) {
 		rc = hub_err_set(err, HUB_EINVALID, "the product has %zu problem%s",
 				 json_array_size(probs), json_array_size(probs) == 1 ? "" : "s");
 		if (problems)
-			*problems = probs;
-		else
-			json_decref(probs);
+			*problems = json_incref(probs);
 		goto out;
 	}
-	json_decref(probs);
 	oc = old ? core_of(old) : NULL;
 	if (oc && json_equal(oc, norm)) {
 		*outcome = PIM_UNCHANGED;
@@ -882,11 +983,66 @@ int pim_batch_write(struct pim_batch *b, const char *sku, json_t *doc, enum pim_
 			*outcome = old ? PIM_UPDATED : PIM_CREATED;
 	}
 	json_decref(oc);
-	json_decref(norm);
-	json_decref(parent);
 out:
+	json_decref(parent);
 	json_decref(old);
 	return rc;
+}
+
+int pim_batch_write(struct pim_batch *b, const char *sku, json_t *doc, enum pim_mode mode,
+		    const char *if_match, int *outcome, json_t **stored, json_t **problems,
+		    struct hub_err *err)
+{
+	json_t *probs = json_array(), *norm = pim_validate(b->schema, sku, doc, probs);
+	int rc = write_checked(b, sku, doc, norm, probs, mode, if_match, outcome, stored, problems,
+			       err);
+
+	json_decref(norm);
+	json_decref(probs);
+	return rc;
+}
+
+struct pim_prep {
+	struct pim_schema *schema;
+	json_t *doc, *norm, *probs;
+};
+
+struct pim_prep *pim_prepare(struct pim_app *app, json_t *doc)
+{
+	struct pim_prep *p = calloc(1, sizeof(*p));
+	const char *sku = json_string_value(json_object_get(doc, "sku"));
+
+	if (!p)
+		return NULL;
+	p->schema = pim_catalog_schema(app);
+	p->doc = json_incref(doc);
+	p->probs = json_array();
+	if (sku)
+		p->norm = pim_validate(p->schema, sku, doc, p->probs);
+	return p;
+}
+
+void pim_prep_free(struct pim_prep *p)
+{
+	if (!p)
+		return;
+	pim_schema_unref(p->schema);
+	json_decref(p->doc);
+	json_decref(p->norm);
+	json_decref(p->probs);
+	free(p);
+}
+
+int pim_batch_put_prepared(struct pim_batch *b, struct pim_prep *p, enum pim_mode mode,
+			   int *outcome, json_t **problems, struct hub_err *err)
+{
+	const char *sku = json_string_value(json_object_get(p->doc, "sku"));
+
+	/* checked against a schema that has changed since: check again */
+	if (!sku || p->schema != b->schema)
+		return pim_batch_put(b, p->doc, mode, outcome, problems, err);
+	return write_checked(b, sku, p->doc, p->norm, p->probs, mode, NULL, outcome, NULL, problems,
+			     err);
 }
 
 int pim_batch_merge(struct pim_batch *b, const char *sku, json_t *patch, enum pim_mode mode,
@@ -1091,7 +1247,7 @@ int pim_batch_delete(struct pim_batch *b, const char *sku, const char *if_match,
 			goto out;
 	}
 	version = (long)json_integer_value(json_object_get(old, "version")) + 1;
-	rc = keys_apply(b->txn, sku, &ks, true, err);
+	rc = keys_apply(b, sku, &ks, true, err);
 	if (rc == 0)
 		rc = pim_del(b->txn, PDB_PRODUCTS, sku, sl, err);
 	if (rc == 0) {
@@ -1275,7 +1431,9 @@ int pim_schema_delete(struct pim_app *app, int kind, const char *code, const cha
 		const void *k;
 		size_t kln, cl = strlen(code);
 
-		rc = pim_iter_open(b->txn, kind == PK_FAMILIES ? PDB_IX_FAMILY : PDB_IX_CAT, &it, err);
+		rc = pending_apply(b, err);
+		if (rc == 0)
+			rc = pim_iter_open(b->txn, kind == PK_FAMILIES ? PDB_IX_FAMILY : PDB_IX_CAT, &it, err);
 		if (rc == 0) {
 			char pre[PIM_MAX_KEY + 1];
 

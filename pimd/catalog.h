@@ -30,6 +30,17 @@ int pim_batch_begin(struct pim_app *app, const char *by, bool dry_run, struct pi
 int pim_batch_put(struct pim_batch *b, json_t *doc, enum pim_mode mode, int *outcome,
 		  json_t **problems, struct hub_err *err);
 
+/* A product document checked, before pim_batch_begin, for everything
+ * that needs only the schema. pim_prepare may run on any thread without the
+ * writer's lock, so that documents are checked while another thread
+ * writes; pim_batch_put_prepared then does the rest and behaves as
+ * pim_batch_put on the same document (borrowed by the prep). */
+struct pim_prep;
+struct pim_prep *pim_prepare(struct pim_app *app, json_t *doc);
+int pim_batch_put_prepared(struct pim_batch *b, struct pim_prep *p, enum pim_mode mode,
+			   int *outcome, json_t **problems, struct hub_err *err);
+void pim_prep_free(struct pim_prep *p);
+
 /* The same with an RFC 7396 merge patch applied to the stored product (for
  * update feeds that carry only some fields, e.g. prices). */
 int pim_batch_patch(struct pim_batch *b, const char *sku, json_t *patch, enum pim_mode mode,

@@ -96,6 +96,7 @@ struct run {
 	void *progress_cls;
 	json_t *report; /* offline: refreshed for progress */
 	void (*report_fill)(struct run *r);
+	struct pipe *pipe;
 };
 
 static double since(const struct timespec *t0)
@@ -294,9 +295,10 @@ static void adopt_parent_family(struct run *r, json_t *doc, long line)
 	json_decref(parent);
 }
 
-static int on_doc(void *cls, json_t *doc, enum imp_op op, long line)
+/* Writes one document of the feed (the writer's side). prep: checked by
+ * the parser already, or NULL. */
+static int write_doc(struct run *r, json_t *doc, struct pim_prep *prep, enum imp_op op, long line)
 {
-	struct run *r = cls;
 	const char *sku = json_string_value(json_object_get(doc, "sku"));
 	json_t *problems = NULL;
 	struct hub_err e = {0};
@@ -309,9 +311,11 @@ static int on_doc(void *cls, json_t *doc, enum imp_op op, long line)
 	if (op == IMP_PATCH) {
 		merge_values(r, sku, doc);
 		rc = pim_batch_patch(r->b, sku, doc, r->mode, &outcome, &problems, &e);
-	}
-	else
+	} else if (prep) {
+		rc = pim_batch_put_prepared(r->b, prep, r->mode, &outcome, &problems, &e);
+	} else {
 		rc = pim_batch_put(r->b, doc, r->mode, &outcome, &problems, &e);
+	}
 	if (rc == 0) {
 		lock(r);
 		r->c->rows++;
@@ -358,9 +362,8 @@ static int on_doc(void *cls, json_t *doc, enum imp_op op, long line)
 	return 0;
 }
 
-static void on_row_failed(void *cls, long line, json_t *errors)
+static void write_row_failed(struct run *r, long line, json_t *errors)
 {
-	struct run *r = cls;
 	size_t i;
 	json_t *e;
 
@@ -374,15 +377,10 @@ static void on_row_failed(void *cls, long line, json_t *errors)
 			  json_string_value(json_object_get(e, "message")));
 }
 
-static void on_note(void *cls, long line, const char *field, const char *code, const char *msg)
-{
-	add_error(cls, line, field, code, msg);
-}
 
 /* A schema document from the feed: written outside the product batch. */
-static int on_schema_doc(void *cls, const char *kind, json_t *doc, long line)
+static int write_schema_doc(struct run *r, const char *kind, json_t *doc, long line)
 {
-	struct run *r = cls;
 	json_t *problems = NULL;
 	struct hub_err e = {0};
 	const char *code = json_string_value(json_object_get(doc, "code"));
@@ -416,6 +414,162 @@ static int on_schema_doc(void *cls, const char *kind, json_t *doc, long line)
 	}
 	json_decref(problems);
 	return 0;
+}
+
+/* ---- the pipeline ----
+ * The parser (the job's thread) and the writer (a thread of its own) run
+ * side by side on two cores. The parser reads the feed, maps rows to
+ * documents and checks what needs only the schema (pim_prepare); the
+ * writer does, in the feed's order, everything that touches the catalog:
+ * products, schema documents and the errors of rows (so that the report
+ * lists them by line). A bounded queue between them keeps memory flat. */
+
+#define PIPE_CAP 256
+
+enum item_kind { IT_DOC, IT_FAILED, IT_NOTE, IT_SCHEMA };
+
+struct item {
+	enum item_kind kind;
+	enum imp_op op;
+	long line;
+	json_t *doc;           /* IT_DOC, IT_SCHEMA; IT_FAILED: the row's errors */
+	struct pim_prep *prep; /* IT_DOC checked by the parser */
+	char *kind_or_field, *code, *msg;
+};
+
+struct pipe {
+	pthread_mutex_t mu;
+	pthread_cond_t more, room;
+	struct item q[PIPE_CAP];
+	size_t head, n;
+	bool closed;  /* the parser has finished */
+	int parse_rc; /* how: below 0, nothing more is committed */
+	int fatal;    /* the writer failed: the parser stops */
+	pthread_t writer;
+};
+
+static void item_release(struct item *it)
+{
+	pim_prep_free(it->prep);
+	json_decref(it->doc);
+	free(it->kind_or_field);
+	free(it->code);
+	free(it->msg);
+}
+
+static void item_write(struct run *r, struct item *it)
+{
+	switch (it->kind) {
+	case IT_DOC: write_doc(r, it->doc, it->prep, it->op, it->line); break;
+	case IT_FAILED: write_row_failed(r, it->line, it->doc); break;
+	case IT_NOTE: add_error(r, it->line, it->kind_or_field, it->code, it->msg); break;
+	case IT_SCHEMA: write_schema_doc(r, it->kind_or_field, it->doc, it->line); break;
+	}
+}
+
+static void *writer_main(void *arg)
+{
+	struct run *r = arg;
+	struct pipe *p = r->pipe;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		struct item it;
+
+		while (!p->n && !p->closed)
+			pthread_cond_wait(&p->more, &p->mu);
+		if (!p->n)
+			break;
+		it = p->q[p->head];
+		p->head = (p->head + 1) % PIPE_CAP;
+		p->n--;
+		pthread_cond_signal(&p->room);
+		pthread_mutex_unlock(&p->mu);
+		if (!r->fatal)
+			item_write(r, &it);
+		item_release(&it);
+		pthread_mutex_lock(&p->mu);
+		if (r->fatal && !p->fatal) {
+			p->fatal = r->fatal;
+			pthread_cond_broadcast(&p->room);
+		}
+	}
+	pthread_mutex_unlock(&p->mu);
+	/* the batch is this thread's: it ends it */
+	if (p->parse_rc < 0 || r->fatal) {
+		if (r->b)
+			pim_batch_abort(r->b);
+		r->b = NULL;
+	} else {
+		batch_close(r, true);
+	}
+	return NULL;
+}
+
+/* Queues an item for the writer (taking its references); returns the
+ * writer's failure, which stops the parser. */
+static int pipe_push(struct run *r, struct item *it)
+{
+	struct pipe *p = r->pipe;
+	int rc;
+
+	pthread_mutex_lock(&p->mu);
+	while (p->n == PIPE_CAP && !p->fatal)
+		pthread_cond_wait(&p->room, &p->mu);
+	rc = p->fatal;
+	if (!rc) {
+		p->q[(p->head + p->n) % PIPE_CAP] = *it;
+		p->n++;
+		pthread_cond_signal(&p->more);
+	}
+	pthread_mutex_unlock(&p->mu);
+	if (rc)
+		item_release(it);
+	return rc;
+}
+
+static int on_doc(void *cls, json_t *doc, enum imp_op op, long line)
+{
+	struct run *r = cls;
+	/* the writer gets a copy: a reader may reuse or change its document
+	 * once this returns */
+	struct item it = {IT_DOC, op, line, json_deep_copy(doc), NULL, NULL, NULL, NULL};
+
+	if (!it.doc)
+		return HUB_ENOMEM;
+	/* documents the writer changes first (merges, a parent's family)
+	 * are checked there */
+	if (op == IMP_PUT && !r->parent_family)
+		it.prep = pim_prepare(r->app, it.doc);
+	return pipe_push(r, &it);
+}
+
+static void on_row_failed(void *cls, long line, json_t *errors)
+{
+	struct item it = {IT_FAILED, IMP_PUT, line, json_incref(errors), NULL, NULL, NULL, NULL};
+
+	pipe_push(cls, &it);
+}
+
+static void on_note(void *cls, long line, const char *field, const char *code, const char *msg)
+{
+	struct item it = {IT_NOTE, IMP_PUT, line, NULL, NULL,
+			  field ? strdup(field) : NULL, code ? strdup(code) : NULL,
+			  msg ? strdup(msg) : NULL};
+
+	pipe_push(cls, &it);
+}
+
+static int on_schema_doc(void *cls, const char *kind, json_t *doc, long line)
+{
+	struct item it = {IT_SCHEMA, IMP_PUT, line, json_deep_copy(doc), NULL, strdup(kind), NULL,
+			  NULL};
+
+	if (!it.doc || !it.kind_or_field) {
+		item_release(&it);
+		return HUB_ENOMEM;
+	}
+	return pipe_push(cls, &it);
 }
 
 static bool on_progress(void *cls, uint64_t bytes)
@@ -470,22 +624,36 @@ static int run_import(struct run *r, int fd, enum imp_format f, json_t *profile,
 {
 	struct imp_sink sink = {on_doc, on_row_failed, on_note, on_schema_doc, on_progress, r};
 	struct imp_opts o = {f, NULL, profile, NULL};
+	struct pipe *p = calloc(1, sizeof(*p));
+	pthread_mutex_t counts_lock = PTHREAD_MUTEX_INITIALIZER;
 	int rc;
 
-	o.schema = pim_import_schema(r->app);
+	if (!p)
+		return hub_err_set(err, HUB_ENOMEM, "out of memory");
+	/* the two threads share the counters even offline */
+	if (!r->lock)
+		r->lock = &counts_lock;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->more, NULL);
+	pthread_cond_init(&p->room, NULL);
+	r->pipe = p;
 	r->parent_family = json_is_true(json_object_get(profile, "variant_family_from_parent"));
+	if (pthread_create(&p->writer, NULL, writer_main, r) != 0) {
+		free(p);
+		r->pipe = NULL;
+		return hub_err_set(err, HUB_EIO, "cannot start the import's writer thread");
+	}
+	o.schema = pim_import_schema(r->app);
 	clock_gettime(CLOCK_MONOTONIC, &r->t0);
 	r->last_progress = r->t0;
 	rc = imp_run(fd, &o, &sink, err);
+	pthread_mutex_lock(&p->mu);
+	p->closed = true;
+	p->parse_rc = rc;
+	pthread_cond_signal(&p->more);
+	pthread_mutex_unlock(&p->mu);
+	pthread_join(p->writer, NULL);
 	if (r->fatal) {
-		rc = r->fatal;
-		*err = r->fatal_err;
-	}
-	if (rc < 0) {
-		if (r->b)
-			pim_batch_abort(r->b);
-		r->b = NULL;
-	} else if (batch_close(r, true) < 0) {
 		rc = r->fatal;
 		*err = r->fatal_err;
 	}
@@ -504,6 +672,13 @@ static int run_import(struct run *r, int fd, enum imp_format f, json_t *profile,
 		r->c->bytes_done = r->c->bytes_total;
 	unlock(r);
 	json_decref(o.schema);
+	pthread_cond_destroy(&p->more);
+	pthread_cond_destroy(&p->room);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+	r->pipe = NULL;
+	if (r->lock == &counts_lock)
+		r->lock = NULL;
 	return rc;
 }
 

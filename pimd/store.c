@@ -279,6 +279,33 @@ int pim_iter_prev(struct pim_iter *it, const void **k, size_t *kl, const void **
 	return iter_get(it, &mk, MDB_PREV, k, kl, v, vl);
 }
 
+int pim_iter_put(struct pim_iter *it, const void *key, size_t klen, const void *val, size_t vlen,
+		 struct hub_err *err)
+{
+	MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+	int rc;
+
+	if (klen == 0 || klen > PIM_MAX_KEY)
+		return hub_err_set(err, HUB_EINVAL, "key of %zu bytes", klen);
+	rc = mdb_cursor_put(it->cur, &k, &v, 0);
+	return rc ? lmdb_err(err, rc, "cannot write") : 0;
+}
+
+int pim_iter_del(struct pim_iter *it, const void *key, size_t klen, struct hub_err *err)
+{
+	MDB_val k = {klen, (void *)key}, v;
+	int rc;
+
+	if (klen == 0 || klen > PIM_MAX_KEY)
+		return 0;
+	rc = mdb_cursor_get(it->cur, &k, &v, MDB_SET);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc == 0)
+		rc = mdb_cursor_del(it->cur, 0);
+	return rc ? lmdb_err(err, rc, "cannot delete") : 0;
+}
+
 void pim_iter_close(struct pim_iter *it)
 {
 	if (!it)

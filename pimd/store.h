@@ -72,6 +72,14 @@ int pim_iter_next(struct pim_iter *it, const void **k, size_t *kl, const void **
 int pim_iter_prev(struct pim_iter *it, const void **k, size_t *kl, const void **v, size_t *vl);
 void pim_iter_close(struct pim_iter *it);
 
+/* Writes and deletes through an iterator of a write transaction. Keys given
+ * in ascending order mostly land on the page the cursor already holds,
+ * which spares LMDB the descent from the root: bulk index updates sort their
+ * keys and use these. Deleting a missing key is not an error. */
+int pim_iter_put(struct pim_iter *it, const void *key, size_t klen, const void *val, size_t vlen,
+		 struct hub_err *err);
+int pim_iter_del(struct pim_iter *it, const void *key, size_t klen, struct hub_err *err);
+
 /* The longest key the store accepts. */
 #define PIM_MAX_KEY 500
 

@@ -258,11 +258,6 @@ static void check_data(struct vctx *c, const struct pim_attr *a, json_t *v, cons
 	case PT_PRODUCT_REF:
 		if (!json_is_string(v))
 			pim_problem(c->problems, path, "wrong_type", "'%s' takes a sku", a->code);
-		else if (c->t && strcmp(json_string_value(v), c->sku) &&
-			 pim_get(c->t, PDB_PRODUCTS, json_string_value(v),
-				 strlen(json_string_value(v)), NULL, NULL) < 0)
-			pim_problem(c->problems, path, "unknown_product",
-				    "product '%.200s' does not exist", json_string_value(v));
 		break;
 	default: break;
 	}
@@ -292,7 +287,7 @@ static void check_unique(struct vctx *c, const struct pim_attr *a, json_t *data,
 	const void *v;
 	size_t vl;
 
-	if (!c->t || a->type == PT_IDENTIFIER)
+	if (a->type == PT_IDENTIFIER)
 		return;
 	kl = unique_key(a->code, data, key, sizeof(key));
 	if (pim_get(c->t, PDB_UNIQUE, key, kl, &v, &vl) == 0 &&
@@ -402,8 +397,6 @@ static json_t *check_values(struct vctx *c, json_t *vals, const struct pim_famil
 			AT("/data");
 #undef AT
 			check_data(c, a, data, p);
-			if (a->unique)
-				check_unique(c, a, data, p);
 			/* an entry already in canonical form is shared, not copied */
 			if (json_object_size(e) == 3 && (loc || json_is_null(json_object_get(e, "locale"))) &&
 			    (ch || json_is_null(json_object_get(e, "channel"))) && !json_is_object(data))
@@ -420,22 +413,12 @@ static json_t *check_values(struct vctx *c, json_t *vals, const struct pim_famil
 	return out;
 }
 
-/* Each axis value must be set, and the combination unique among the
- * parent's other variants. */
-static void check_axes(struct vctx *c, const struct pim_family *fam, const char *parent,
-		       json_t *vals)
+/* Each axis value must be set. */
+static void check_axes(struct vctx *c, const struct pim_family *fam, json_t *vals)
 {
-	struct pim_iter *it = NULL;
-	char key[PIM_MAX_KEY + 1];
-	size_t pl = strlen(parent), nax = json_array_size(fam->axes);
-	const void *k;
-	size_t kl;
 	json_t *ax;
 	size_t i;
-	int rc;
 
-	if (!nax)
-		return;
 	json_array_foreach(fam->axes, i, ax) {
 		const char *code = json_string_value(ax);
 
@@ -449,7 +432,24 @@ static void check_axes(struct vctx *c, const struct pim_family *fam, const char 
 			return;
 		}
 	}
-	if (!c->t || pl + 1 > PIM_MAX_KEY || pim_iter_open(c->t, PDB_IX_PARENT, &it, NULL) < 0)
+}
+
+/* No two variants of a parent share all their axis values. vals are the
+ * normalised values of the variant. */
+static void check_siblings(struct vctx *c, const struct pim_family *fam, const char *parent,
+			   json_t *vals)
+{
+	struct pim_iter *it = NULL;
+	char key[PIM_MAX_KEY + 1];
+	size_t pl = strlen(parent);
+	const void *k;
+	size_t kl;
+	json_t *ax;
+	size_t i;
+	int rc;
+
+	if (!json_array_size(fam->axes) || pl + 1 > PIM_MAX_KEY ||
+	    pim_iter_open(c->t, PDB_IX_PARENT, &it, NULL) < 0)
 		return;
 	memcpy(key, parent, pl);
 	key[pl] = 0;
@@ -518,9 +518,6 @@ static json_t *check_assocs(struct vctx *c, json_t *as)
 			else if (!strcmp(s, c->sku))
 				pim_problem(c->problems, p, "self_reference",
 					    "a product cannot be associated with itself");
-			else if (c->t && pim_get(c->t, PDB_PRODUCTS, s, strlen(s), NULL, NULL) < 0)
-				pim_problem(c->problems, p, "unknown_product",
-					    "product '%.200s' does not exist", s);
 			else
 				json_array_append(json_object_get(norm, "products"), e);
 		}
@@ -559,18 +556,15 @@ static const char *const known_fields[] = {"sku", "family", "parent", "categorie
 					   "values", "associations", "version", "created",
 					   "updated", "completeness", NULL};
 
-json_t *pim_validate(const struct pim_schema *s, struct pim_txn *t, const char *sku,
-		     json_t *doc, json_t *problems, json_t **parent_out)
+json_t *pim_validate(const struct pim_schema *s, const char *sku, json_t *doc, json_t *problems)
 {
-	struct vctx c = {s, t, sku, problems};
+	struct vctx c = {s, NULL, sku, problems};
 	size_t before = json_array_size(problems), i;
 	const struct pim_family *fam = NULL;
-	json_t *pdoc = NULL, *j, *cats, *vals = NULL, *assocs = NULL, *out = NULL, *e;
+	json_t *j, *cats, *vals = NULL, *assocs = NULL, *out = NULL, *e;
 	const char *k, *family, *parent = NULL;
 	bool enabled = true;
 
-	if (parent_out)
-		*parent_out = NULL;
 	if (!json_is_object(doc)) {
 		pim_problem(problems, "", "wrong_type", "a product is a JSON object");
 		return NULL;
@@ -607,17 +601,6 @@ json_t *pim_validate(const struct pim_schema *s, struct pim_txn *t, const char *
 		} else if (!strcmp(parent, sku)) {
 			pim_problem(problems, "/parent", "unknown_parent", "a product cannot be its own parent");
 			parent = NULL;
-		} else if (t && !(pdoc = pim_product_load(t, parent))) {
-			pim_problem(problems, "/parent", "unknown_parent", "parent '%.200s' does not exist",
-				    parent);
-		} else if (pdoc && json_is_string(json_object_get(pdoc, "parent"))) {
-			pim_problem(problems, "/parent", "nested_variant",
-				    "'%.200s' is itself a variant; variants have one level", parent);
-		} else if (pdoc && family &&
-			   !json_equal(json_object_get(pdoc, "family"), json_object_get(doc, "family"))) {
-			pim_problem(problems, "/parent", "parent_family_mismatch",
-				    "parent '%.200s' is of family '%s', not '%s'", parent,
-				    json_string_value(json_object_get(pdoc, "family")), family);
 		}
 	}
 	cats = json_array();
@@ -648,7 +631,7 @@ json_t *pim_validate(const struct pim_schema *s, struct pim_txn *t, const char *
 	else
 		vals = check_values(&c, j, fam, parent != NULL);
 	if (fam && parent && vals)
-		check_axes(&c, fam, parent, vals);
+		check_axes(&c, fam, vals);
 	j = json_object_get(doc, "associations");
 	if (j && !json_is_null(j) && !json_is_object(j))
 		pim_problem(problems, "/associations", "wrong_type",
@@ -662,9 +645,95 @@ json_t *pim_validate(const struct pim_schema *s, struct pim_txn *t, const char *
 	json_decref(cats);
 	json_decref(vals);
 	json_decref(assocs);
-	if (out && parent_out)
-		*parent_out = pdoc;
-	else
-		json_decref(pdoc);
 	return out;
+}
+
+/* The checks of a value entry of doc that need stored products. */
+static void refs_of_values(struct vctx *c, json_t *vals)
+{
+	const char *code;
+	json_t *arr, *e;
+	size_t i;
+
+	json_object_foreach(vals, code, arr) {
+		const struct pim_attr *a = pim_schema_attr(c->s, code);
+
+		if (!a || (a->type != PT_PRODUCT_REF && !a->unique))
+			continue;
+		json_array_foreach(arr, i, e) {
+			json_t *data = json_object_get(e, "data");
+			char base[PATH_MAX_LEN], p[PATH_MAX_LEN];
+
+			if (!data || json_is_null(data))
+				continue;
+			pim_ptr(base, sizeof(base), "/values", code);
+			snprintf(p, sizeof(p), "%.400s/%zu/data", base, i);
+			if (a->unique)
+				check_unique(c, a, data, p);
+			if (a->type == PT_PRODUCT_REF && json_is_string(data) &&
+			    strcmp(json_string_value(data), c->sku) &&
+			    pim_get(c->t, PDB_PRODUCTS, json_string_value(data),
+				    json_string_length(data), NULL, NULL) < 0)
+				pim_problem(c->problems, p, "unknown_product",
+					    "product '%.200s' does not exist", json_string_value(data));
+		}
+	}
+}
+
+static void refs_of_assocs(struct vctx *c, json_t *as)
+{
+	const char *type;
+	json_t *v, *e;
+	size_t i;
+
+	json_object_foreach(as, type, v)
+		json_array_foreach(json_object_get(v, "products"), i, e) {
+			const char *sku = json_string_value(e);
+			char base[PATH_MAX_LEN], p[PATH_MAX_LEN];
+
+			if (!sku || !strcmp(sku, c->sku) ||
+			    pim_get(c->t, PDB_PRODUCTS, sku, strlen(sku), NULL, NULL) == 0)
+				continue;
+			pim_ptr(base, sizeof(base), "/associations", type);
+			snprintf(p, sizeof(p), "%.400s/products/%zu", base, i);
+			pim_problem(c->problems, p, "unknown_product", "product '%.200s' does not exist",
+				    sku);
+		}
+}
+
+void pim_validate_refs(const struct pim_schema *s, struct pim_txn *t, const char *sku,
+		       json_t *doc, json_t *norm, json_t *problems, json_t **parent_out)
+{
+	struct vctx c = {s, t, sku, problems};
+	const char *parent = json_string_value(json_object_get(doc, "parent"));
+	const char *family = json_string_value(json_object_get(doc, "family"));
+	json_t *pdoc = NULL;
+
+	*parent_out = NULL;
+	if (!json_is_object(doc))
+		return;
+	if (parent && strcmp(parent, sku)) {
+		if (!(pdoc = pim_product_load(t, parent)))
+			pim_problem(problems, "/parent", "unknown_parent", "parent '%.200s' does not exist",
+				    parent);
+		else if (json_is_string(json_object_get(pdoc, "parent")))
+			pim_problem(problems, "/parent", "nested_variant",
+				    "'%.200s' is itself a variant; variants have one level", parent);
+		else if (family && !json_equal(json_object_get(pdoc, "family"),
+					       json_object_get(doc, "family")))
+			pim_problem(problems, "/parent", "parent_family_mismatch",
+				    "parent '%.200s' is of family '%s', not '%s'", parent,
+				    json_string_value(json_object_get(pdoc, "family")), family);
+	}
+	if (json_is_object(json_object_get(doc, "values")))
+		refs_of_values(&c, json_object_get(doc, "values"));
+	if (json_is_object(json_object_get(doc, "associations")))
+		refs_of_assocs(&c, json_object_get(doc, "associations"));
+	if (norm && pdoc && family) {
+		const struct pim_family *fam = pim_schema_family(s, family);
+
+		if (fam)
+			check_siblings(&c, fam, parent, json_object_get(norm, "values"));
+	}
+	*parent_out = pdoc;
 }

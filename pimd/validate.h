@@ -9,15 +9,24 @@
 struct pim_schema;
 struct pim_txn;
 
-/* Checks doc (borrowed) as the product sku and returns its normalised
- * form (sku, family, parent, categories, enabled, values with explicit
- * null locale/channel, associations; server fields dropped) as a new
- * reference, or NULL after appending every problem found to problems.
- * When the product has a parent, *parent gets its stored document (a new
- * reference). t may be NULL: then checks that need stored products are
- * skipped. */
-json_t *pim_validate(const struct pim_schema *s, struct pim_txn *t, const char *sku,
-		     json_t *doc, json_t *problems, json_t **parent);
+/* Validation comes in two parts, so that the first can run before the
+ * writer's transaction, outside its lock.
+ *
+ * pim_validate checks doc (borrowed) as the product sku for everything that
+ * needs only the schema and returns its normalised form (sku, family,
+ * parent, categories, enabled, values with explicit null locale/channel,
+ * associations; server fields dropped) as a new reference, or NULL after
+ * appending every problem found to problems. */
+json_t *pim_validate(const struct pim_schema *s, const char *sku, json_t *doc, json_t *problems);
+
+/* The checks that need the products t sees: the parent (exists, same
+ * family, not a variant), product references and association members,
+ * unique values, and sibling variants' axes (only when norm, the result of
+ * pim_validate, is given). Appends problems; *parent gets the parent's
+ * stored document when there is one (a new reference). doc may be any
+ * JSON: what pim_validate refuses is skipped here. */
+void pim_validate_refs(const struct pim_schema *s, struct pim_txn *t, const char *sku,
+		       json_t *doc, json_t *norm, json_t *problems, json_t **parent);
 
 /* Reads a stored product (a new reference) or NULL. */
 json_t *pim_product_load(struct pim_txn *t, const char *sku);

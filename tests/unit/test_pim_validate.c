@@ -38,7 +38,7 @@ static const char *run(const char *sku, const char *text)
 {
 	static char out[512];
 	json_t *doc = json_loads(text, 0, NULL), *problems = json_array(), *p;
-	json_t *norm = pim_validate(schema, NULL, sku, doc, problems, NULL);
+	json_t *norm = pim_validate(schema, sku, doc, problems);
 	size_t i;
 
 	out[0] = 0;
@@ -155,7 +155,7 @@ int main(void)
 	/* normalisation */
 	{
 		json_t *doc = json_loads(V("name", "{\"locale\":\"en_US\",\"data\":\"Mug\"}"), 0, NULL);
-		json_t *probs = json_array(), *n = pim_validate(schema, NULL, "M-1", doc, probs, NULL);
+		json_t *probs = json_array(), *n = pim_validate(schema, "M-1", doc, probs);
 
 		ok(n && json_is_null(json_object_get(json_array_get(json_object_get(json_object_get(n, "values"), "name"), 0), "channel")),
 		   "a missing channel becomes null");
