@@ -7,6 +7,8 @@
 #include "err.h"
 #include "json.h"
 #include "log.h"
+#include "store.h"
+#include "util.h"
 #include "validate.h"
 
 #include "../importers/imp.h"
@@ -308,7 +310,11 @@ static int write_doc(struct run *r, json_t *doc, struct pim_prep *prep, enum imp
 		return r->fatal;
 	if (r->parent_family)
 		adopt_parent_family(r, doc, line);
-	if (op == IMP_PATCH) {
+	if (op == IMP_PATCH && prep && sku &&
+	    pim_get(pim_batch_txn(r->b), PDB_PRODUCTS, sku, strlen(sku), NULL, NULL) < 0) {
+		/* a new product: what the parser made of the patch is the product */
+		rc = pim_batch_put_prepared(r->b, prep, r->mode, &outcome, &problems, &e);
+	} else if (op == IMP_PATCH) {
 		merge_values(r, sku, doc);
 		rc = pim_batch_patch(r->b, sku, doc, r->mode, &outcome, &problems, &e);
 	} else if (prep) {
@@ -422,9 +428,14 @@ static int write_schema_doc(struct run *r, const char *kind, json_t *doc, long l
  * documents and checks what needs only the schema (pim_prepare); the
  * writer does, in the feed's order, everything that touches the catalog:
  * products, schema documents and the errors of rows (so that the report
- * lists them by line). A bounded queue between them keeps memory flat. */
+ * lists them by line). Items travel in blocks, a few of them in flight, so
+ * that memory stays flat and the threads meet once per block rather than
+ * once per row; the writer hands written blocks back for the parser to
+ * free, because memory freed by the thread that allocated it costs no
+ * lock in malloc. */
 
-#define PIPE_CAP 256
+#define BLOCK_ITEMS 128
+#define BLOCKS_IN_FLIGHT 4
 
 enum item_kind { IT_DOC, IT_FAILED, IT_NOTE, IT_SCHEMA };
 
@@ -437,11 +448,20 @@ struct item {
 	char *kind_or_field, *code, *msg;
 };
 
+struct block {
+	struct block *next;
+	size_t n;
+	struct item it[BLOCK_ITEMS];
+};
+
 struct pipe {
 	pthread_mutex_t mu;
 	pthread_cond_t more, room;
-	struct item q[PIPE_CAP];
-	size_t head, n;
+	struct block *full, **full_tail; /* for the writer, in order */
+	size_t nfull;
+	struct block *done;              /* written, for the parser to free */
+	struct block *filling;           /* the parser's */
+	struct block *spare;             /* emptied, for the parser to fill again */
 	bool closed;  /* the parser has finished */
 	int parse_rc; /* how: below 0, nothing more is committed */
 	int fatal;    /* the writer failed: the parser stops */
@@ -455,6 +475,26 @@ static void item_release(struct item *it)
 	free(it->kind_or_field);
 	free(it->code);
 	free(it->msg);
+}
+
+/* Releases the items of blocks; keeps the blocks in *spare when given
+ * (allocating one anew costs a malloc consolidation), else frees them. */
+static void blocks_empty(struct block *b, struct block **spare)
+{
+	while (b) {
+		struct block *next = b->next;
+
+		for (size_t i = 0; i < b->n; i++)
+			item_release(&b->it[i]);
+		b->n = 0;
+		if (spare) {
+			b->next = *spare;
+			*spare = b;
+		} else {
+			free(b);
+		}
+		b = next;
+	}
 }
 
 static void item_write(struct run *r, struct item *it)
@@ -474,25 +514,28 @@ static void *writer_main(void *arg)
 
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		struct item it;
+		struct block *b;
+		bool stopped;
 
-		while (!p->n && !p->closed)
+		while (!p->full && !p->closed)
 			pthread_cond_wait(&p->more, &p->mu);
-		if (!p->n)
+		if (!(b = p->full))
 			break;
-		it = p->q[p->head];
-		p->head = (p->head + 1) % PIPE_CAP;
-		p->n--;
-		pthread_cond_signal(&p->room);
+		p->full = b->next;
+		if (!p->full)
+			p->full_tail = &p->full;
+		p->nfull--;
+		/* a cancelled or broken feed writes nothing more */
+		stopped = p->closed && p->parse_rc < 0;
 		pthread_mutex_unlock(&p->mu);
-		if (!r->fatal)
-			item_write(r, &it);
-		item_release(&it);
+		for (size_t i = 0; i < b->n && !r->fatal && !stopped; i++)
+			item_write(r, &b->it[i]);
 		pthread_mutex_lock(&p->mu);
-		if (r->fatal && !p->fatal) {
+		b->next = p->done;
+		p->done = b;
+		if (r->fatal)
 			p->fatal = r->fatal;
-			pthread_cond_broadcast(&p->room);
-		}
+		pthread_cond_signal(&p->room);
 	}
 	pthread_mutex_unlock(&p->mu);
 	/* the batch is this thread's: it ends it */
@@ -506,41 +549,71 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+/* Hands the filling block to the writer (waiting while too many are in
+ * flight) and frees the written ones; returns the writer's failure. */
+static int pipe_send(struct pipe *p)
+{
+	struct block *done;
+	int rc;
+
+	pthread_mutex_lock(&p->mu);
+	while (p->nfull >= BLOCKS_IN_FLIGHT && !p->fatal)
+		pthread_cond_wait(&p->room, &p->mu);
+	rc = p->fatal;
+	if (p->filling && !rc) {
+		p->filling->next = NULL;
+		*p->full_tail = p->filling;
+		p->full_tail = &p->filling->next;
+		p->nfull++;
+		p->filling = NULL;
+		pthread_cond_signal(&p->more);
+	}
+	done = p->done;
+	p->done = NULL;
+	pthread_mutex_unlock(&p->mu);
+	blocks_empty(done, &p->spare);
+	return rc;
+}
+
 /* Queues an item for the writer (taking its references); returns the
  * writer's failure, which stops the parser. */
 static int pipe_push(struct run *r, struct item *it)
 {
 	struct pipe *p = r->pipe;
-	int rc;
 
-	pthread_mutex_lock(&p->mu);
-	while (p->n == PIPE_CAP && !p->fatal)
-		pthread_cond_wait(&p->room, &p->mu);
-	rc = p->fatal;
-	if (!rc) {
-		p->q[(p->head + p->n) % PIPE_CAP] = *it;
-		p->n++;
-		pthread_cond_signal(&p->more);
-	}
-	pthread_mutex_unlock(&p->mu);
-	if (rc)
+	if (!p->filling && p->spare) {
+		p->filling = p->spare;
+		p->spare = p->spare->next;
+	} else if (!p->filling && !(p->filling = calloc(1, sizeof(*p->filling)))) {
 		item_release(it);
-	return rc;
+		return HUB_ENOMEM;
+	}
+	p->filling->it[p->filling->n++] = *it;
+	if (p->filling->n == BLOCK_ITEMS)
+		return pipe_send(p);
+	/* a failed writer is noticed at the next block */
+	return 0;
 }
 
 static int on_doc(void *cls, json_t *doc, enum imp_op op, long line)
 {
 	struct run *r = cls;
-	/* the writer gets a copy: a reader may reuse or change its document
-	 * once this returns */
-	struct item it = {IT_DOC, op, line, json_deep_copy(doc), NULL, NULL, NULL, NULL};
+	struct item it = {IT_DOC, op, line, json_incref(doc), NULL, NULL, NULL, NULL};
 
-	if (!it.doc)
-		return HUB_ENOMEM;
-	/* documents the writer changes first (merges, a parent's family)
-	 * are checked there */
-	if (op == IMP_PUT && !r->parent_family)
+	/* documents the writer changes first (a parent's family) are checked
+	 * there; a patch is checked as the product it makes when there is none
+	 * yet (the writer knows whether there is) */
+	if (op == IMP_PUT && !r->parent_family) {
 		it.prep = pim_prepare(r->app, it.doc);
+	} else if (op == IMP_PATCH && !r->parent_family && json_get_str(doc, "sku")) {
+		json_t *base = json_pack("{s:s}", "sku", json_get_str(doc, "sku"));
+		json_t *made = base ? pim_merge_patch(base, it.doc) : NULL;
+
+		if (made)
+			it.prep = pim_prepare(r->app, made);
+		json_decref(made);
+		json_decref(base);
+	}
 	return pipe_push(r, &it);
 }
 
@@ -562,10 +635,10 @@ static void on_note(void *cls, long line, const char *field, const char *code, c
 
 static int on_schema_doc(void *cls, const char *kind, json_t *doc, long line)
 {
-	struct item it = {IT_SCHEMA, IMP_PUT, line, json_deep_copy(doc), NULL, strdup(kind), NULL,
+	struct item it = {IT_SCHEMA, IMP_PUT, line, json_incref(doc), NULL, strdup(kind), NULL,
 			  NULL};
 
-	if (!it.doc || !it.kind_or_field) {
+	if (!it.kind_or_field) {
 		item_release(&it);
 		return HUB_ENOMEM;
 	}
@@ -636,6 +709,7 @@ static int run_import(struct run *r, int fd, enum imp_format f, json_t *profile,
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->more, NULL);
 	pthread_cond_init(&p->room, NULL);
+	p->full_tail = &p->full;
 	r->pipe = p;
 	r->parent_family = json_is_true(json_object_get(profile, "variant_family_from_parent"));
 	if (pthread_create(&p->writer, NULL, writer_main, r) != 0) {
@@ -647,12 +721,17 @@ static int run_import(struct run *r, int fd, enum imp_format f, json_t *profile,
 	clock_gettime(CLOCK_MONOTONIC, &r->t0);
 	r->last_progress = r->t0;
 	rc = imp_run(fd, &o, &sink, err);
+	if (rc == 0)
+		rc = pipe_send(p);
 	pthread_mutex_lock(&p->mu);
 	p->closed = true;
 	p->parse_rc = rc;
 	pthread_cond_signal(&p->more);
 	pthread_mutex_unlock(&p->mu);
 	pthread_join(p->writer, NULL);
+	blocks_empty(p->done, NULL);
+	blocks_empty(p->filling, NULL);
+	blocks_empty(p->spare, NULL);
 	if (r->fatal) {
 		rc = r->fatal;
 		*err = r->fatal_err;
