@@ -16,7 +16,11 @@
 #include <unistd.h>
 
 /* Writeback of a big upload starts every this many bytes, so that the final
- * fsync has little left to flush and ingest stays at disk speed. */
+ * fsync has little left to flush. The range before, written back by then,
+ * leaves the page cache: the next bytes reuse its pages. Copying into fresh
+ * pages costs several times more on a VM whose host takes free guest memory
+ * back (measured: 0.5 s against 0.05 s for 228 MB), and a big upload no
+ * longer pushes everything else out of the cache. */
 #define CAS_FLUSH_EVERY (16u << 20)
 /* Small pieces (an upload arrives in socket-buffer sized ones) are gathered
  * into buffers of this size: one write syscall per MiB instead of dozens. */
@@ -39,6 +43,7 @@ struct cas_writer {
 	uint64_t size;    /* bytes handed to cas_writer_write */
 	uint64_t written; /* bytes hashed and written to fd */
 	uint64_t flushed; /* offset up to which writeback was started */
+	uint64_t dropped; /* offset up to which the page cache was dropped */
 	struct hash_sha256 *h;
 	/* A ring of buffers: full ones wait at head..head+count-1, the caller
 	 * fills the next one (nbuf bytes so far). Without the helper thread
@@ -192,6 +197,15 @@ static int process(struct cas_writer *w, int idx, struct hub_err *err)
 		/* start writeback now rather than all at the final fsync */
 		sync_file_range(w->fd, (off_t)w->flushed, (off_t)(w->written - w->flushed),
 				SYNC_FILE_RANGE_WRITE);
+		if (w->flushed > w->dropped &&
+		    sync_file_range(w->fd, (off_t)w->dropped, (off_t)(w->flushed - w->dropped),
+				    SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+					    SYNC_FILE_RANGE_WAIT_AFTER) == 0) {
+			/* clean now, so the kernel can free these pages */
+			posix_fadvise(w->fd, (off_t)w->dropped, (off_t)(w->flushed - w->dropped),
+				      POSIX_FADV_DONTNEED);
+			w->dropped = w->flushed;
+		}
 		w->flushed = w->written;
 	}
 	return rc;

@@ -105,3 +105,13 @@ for f in "$DATA"/hostile/images/*; do
 done
 check "hostile images: no 5xx" is "$bad" 0
 req GET "$DAM/healthz"; check "alive after hostile uploads" code_is 200
+
+# a big upload streams through several writeback windows, whose pages are
+# dropped as it goes, and is stored whole
+DAM_DATA=$TMP/dam2; start_damd
+head -c 50000000 /dev/urandom >"$TMP/huge"
+hex=$(sha256sum "$TMP/huge" | cut -d' ' -f1)
+up "$TMP/huge" huge.bin; check "50 MB upload: 201" code_is 201
+check "50 MB id is its sha256" is "$(jqb .id)" "sha256:$hex"
+check "50 MB blob intact" cmp -s "$TMP/huge" "$DAM_DATA/blobs/${hex:0:2}/${hex:2:2}/$hex"
+check "50 MB upload leaves no temporary" bash -c "[ -z \"\$(ls -A '$DAM_DATA/tmp')\" ]"
