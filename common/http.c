@@ -78,6 +78,7 @@ struct http_req {
 	struct buf body;
 	bool has_body, failed, resumed, parked;
 	struct MHD_Response *resp;
+	struct http_shared *shared; /* resp is shared's: unref, not destroy */
 	int status;
 	const char *hname[MAX_HEADERS];
 	char *hval[MAX_HEADERS];
@@ -404,6 +405,24 @@ void http_set_header(struct http_req *req, const char *name, const char *value)
 	req->hval[req->nheaders++] = strdup(value);
 }
 
+/* The header every reply carries. */
+static void add_cors(struct MHD_Response *resp)
+{
+	/* the UI served by pimd calls damd too; tokens travel in headers, not
+	 * cookies, so any origin is safe */
+	MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+}
+
+static void resp_drop(struct http_req *req)
+{
+	if (req->shared)
+		http_shared_unref(req->shared);
+	else if (req->resp)
+		MHD_destroy_response(req->resp);
+	req->shared = NULL;
+	req->resp = NULL;
+}
+
 static int reply_set(struct http_req *req, int status, const char *ctype,
 		     struct MHD_Response *resp)
 {
@@ -412,8 +431,7 @@ static int reply_set(struct http_req *req, int status, const char *ctype,
 		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 		status = 500;
 	}
-	if (req->resp)
-		MHD_destroy_response(req->resp);
+	resp_drop(req);
 	req->resp = resp;
 	req->status = status;
 	if (ctype)
@@ -421,9 +439,81 @@ static int reply_set(struct http_req *req, int status, const char *ctype,
 	for (int i = 0; i < req->nheaders; i++)
 		if (req->hval[i])
 			MHD_add_response_header(resp, req->hname[i], req->hval[i]);
-	/* the UI served by pimd calls damd too; tokens travel in headers, not
-	 * cookies, so any origin is safe */
-	MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+	add_cors(resp);
+	req->state = REQ_REPLIED;
+	return 0;
+}
+
+/* A libmicrohttpd response counts the connections it is queued on but has no
+ * call to take a reference before queueing; refs covers that gap: the
+ * response's own first reference is dropped when refs falls to zero, and
+ * libmicrohttpd frees the body once no connection sends it any more. */
+struct http_shared {
+	_Atomic unsigned refs;
+	struct MHD_Response *resp;
+	char *data;
+	size_t len;
+};
+
+static void shared_free(void *cls)
+{
+	struct http_shared *sh = cls;
+
+	free(sh->data);
+	free(sh);
+}
+
+struct http_shared *http_shared_new(const char *ctype, char *data, size_t len)
+{
+	struct http_shared *sh = malloc(sizeof(*sh));
+
+	if (sh)
+		sh->resp = MHD_create_response_from_buffer_with_free_callback_cls(len, data,
+										   shared_free, sh);
+	if (!sh || !sh->resp) {
+		free(sh);
+		free(data);
+		return NULL;
+	}
+	atomic_init(&sh->refs, 1);
+	sh->data = data;
+	sh->len = len;
+	MHD_add_response_header(sh->resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	add_cors(sh->resp);
+	return sh;
+}
+
+void http_shared_set_header(struct http_shared *sh, const char *name, const char *value)
+{
+	MHD_add_response_header(sh->resp, name, value);
+}
+
+const char *http_shared_body(const struct http_shared *sh, size_t *len)
+{
+	*len = sh->len;
+	return sh->data;
+}
+
+struct http_shared *http_shared_ref(struct http_shared *sh)
+{
+	atomic_fetch_add_explicit(&sh->refs, 1, memory_order_relaxed);
+	return sh;
+}
+
+void http_shared_unref(struct http_shared *sh)
+{
+	if (sh && atomic_fetch_sub_explicit(&sh->refs, 1, memory_order_acq_rel) == 1)
+		MHD_destroy_response(sh->resp);
+}
+
+int http_reply_shared(struct http_req *req, struct http_shared *sh)
+{
+	if (!sh)
+		return reply_set(req, 500, NULL, NULL);
+	resp_drop(req);
+	req->shared = sh;
+	req->resp = sh->resp;
+	req->status = 200;
 	req->state = REQ_REPLIED;
 	return 0;
 }
@@ -969,8 +1059,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	if (!req->resp)
 		return MHD_NO;
 	r = MHD_queue_response(conn, req->status, req->resp);
-	MHD_destroy_response(req->resp);
-	req->resp = NULL;
+	resp_drop(req);
 	return r;
 }
 
@@ -996,8 +1085,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
 	if (req->ctx_free)
 		req->ctx_free(req->ctx);
-	if (req->resp)
-		MHD_destroy_response(req->resp);
+	resp_drop(req);
 	for (int i = 0; i < req->nheaders; i++)
 		free(req->hval[i]);
 	buf_release(&req->body);
