@@ -1001,14 +1001,14 @@ static bool req_begin(struct http_req *req, const char *url)
 	struct http_server *s = req->srv;
 	bool path_known;
 	const char *cl;
-	size_t limit;
+	size_t limit, n = strlen(url);
 
-	if (strlen(url) >= sizeof(req->path)) {
+	if (n >= sizeof(req->path)) {
 		snprintf(req->path, sizeof(req->path), "%.64s...", url);
 		http_reply_problem(req, 414, "the path is too long", NULL);
 		return false;
 	}
-	snprintf(req->path, sizeof(req->path), "%s", url);
+	memcpy(req->path, url, n + 1);
 	if (!strcmp(req->method, "OPTIONS")) {
 		/* CORS preflight: the web UI on pimd's origin calls damd too */
 		http_set_header(req, "Access-Control-Allow-Methods",
