@@ -182,14 +182,16 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG,
+	/* the flags and options of http_server_start, the connection memory
+	 * pool included: libmicrohttpd zeroes the pool for every request, so a
+	 * larger one here would handicap the peer */
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+				     MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_ERROR_LOG,
 			     0, NULL, NULL, on_access, &p,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 			     MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)(cores > 0 ? cores : 2),
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
 			     MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4000,
-			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
-			     MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned int)1,
 			     MHD_OPTION_END);
 	if (!d) {
 		fprintf(stderr, "bare_mhd: cannot listen on 127.0.0.1:%s\n", argv[1]);

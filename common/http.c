@@ -33,8 +33,13 @@ static const uint64_t bucket_us[] = {250,   500,    1000,   2500,   5000,    100
 				     25000, 50000,  100000, 250000, 1000000, 5000000};
 #define NBUCKETS (sizeof(bucket_us) / sizeof(bucket_us[0]))
 
-struct status_stats {
-	_Atomic int code; /* 0: free slot */
+/* Requests are counted apart by each of up to STAT_SHARDS threads and summed
+ * when read: counters that every thread bumps for every request would move
+ * their cache line from core to core each time. */
+#define STAT_SHARDS 8
+#define CACHE_LINE 64
+
+struct status_counts {
 	_Atomic uint64_t count, sum_us;
 	_Atomic uint64_t buckets[NBUCKETS];
 };
@@ -46,7 +51,13 @@ struct route_entry {
 	bool rest;                     /* last segment is "{x*}" */
 	char *pattern_copy;
 	char label[128];
-	struct status_stats stats[STATUS_SLOTS];
+	size_t idx;                       /* in the server's counters */
+	_Atomic int codes[STATUS_SLOTS];  /* the status of each slot; 0: free */
+};
+
+struct stat_shard {
+	_Alignas(CACHE_LINE) _Atomic int inflight;
+	struct status_counts *counts; /* [route idx][status slot], its own lines */
 };
 
 struct http_server {
@@ -56,7 +67,8 @@ struct http_server {
 	size_t nroutes;
 	struct route_entry unmatched;
 	int port;
-	_Atomic int inflight;
+	int nshards;
+	struct stat_shard *shards;
 	_Atomic bool stopping;
 	pthread_t ticker;
 	void (*metrics_hook)(struct buf *, void *);
@@ -78,6 +90,7 @@ struct http_req {
 	struct buf body;
 	bool has_body, failed, resumed, parked;
 	struct MHD_Response *resp;
+	struct http_shared *shared; /* resp is shared's: unref, not destroy */
 	int status;
 	const char *hname[MAX_HEADERS];
 	char *hval[MAX_HEADERS];
@@ -218,56 +231,89 @@ static struct route_entry *route_find(struct http_req *req, bool *path_known)
 
 /* ---- metrics ---- */
 
-static void stats_record(struct route_entry *e, int status, uint64_t us)
-{
-	struct status_stats *s = NULL;
+static _Atomic unsigned thread_seq;
+static _Thread_local unsigned thread_no; /* 1 + order of first use; 0: none yet */
 
-	for (int i = 0; i < STATUS_SLOTS && !s; i++) {
+static struct stat_shard *my_shard(struct http_server *s)
+{
+	if (!thread_no)
+		thread_no = atomic_fetch_add(&thread_seq, 1) + 1;
+	return &s->shards[(thread_no - 1) % (unsigned)s->nshards];
+}
+
+static void stats_record(struct http_server *srv, struct route_entry *e, int status, uint64_t us)
+{
+	struct status_counts *c;
+	int slot = STATUS_SLOTS - 1; /* out of slots: lumped into the last */
+
+	for (int i = 0; i < STATUS_SLOTS; i++) {
 		int expect = 0;
 
-		if (e->stats[i].code == status ||
-		    atomic_compare_exchange_strong(&e->stats[i].code, &expect, status) ||
-		    e->stats[i].code == status)
-			s = &e->stats[i];
+		if (e->codes[i] == status ||
+		    atomic_compare_exchange_strong(&e->codes[i], &expect, status) ||
+		    e->codes[i] == status) {
+			slot = i;
+			break;
+		}
 	}
-	if (!s)
-		s = &e->stats[STATUS_SLOTS - 1]; /* out of slots: lumped into the last */
-	atomic_fetch_add_explicit(&s->count, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&s->sum_us, us, memory_order_relaxed);
+	c = &my_shard(srv)->counts[e->idx * STATUS_SLOTS + slot];
+	atomic_fetch_add_explicit(&c->count, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&c->sum_us, us, memory_order_relaxed);
 	/* one counter per observation; /metrics makes them cumulative */
 	for (size_t b = 0; b < NBUCKETS; b++) {
 		if (us <= bucket_us[b]) {
-			atomic_fetch_add_explicit(&s->buckets[b], 1, memory_order_relaxed);
+			atomic_fetch_add_explicit(&c->buckets[b], 1, memory_order_relaxed);
 			break;
 		}
 	}
 }
 
-static void stats_write(struct buf *out, struct route_entry *e, const char *name)
+static void stats_write(struct buf *out, struct http_server *srv, struct route_entry *e)
 {
-	for (int i = 0; i < STATUS_SLOTS; i++) {
-		struct status_stats *s = &e->stats[i];
-		uint64_t count = s->count;
+	const char *name = srv->opt.name;
 
-		if (!s->code || !count)
+	for (int i = 0; i < STATUS_SLOTS; i++) {
+		struct {
+			uint64_t count, sum_us, buckets[NBUCKETS];
+		} sum = {0};
+		int code = e->codes[i];
+
+		for (int k = 0; k < srv->nshards; k++) {
+			struct status_counts *c = &srv->shards[k].counts[e->idx * STATUS_SLOTS + i];
+
+			sum.count += c->count;
+			sum.sum_us += c->sum_us;
+			for (size_t b = 0; b < NBUCKETS; b++)
+				sum.buckets[b] += c->buckets[b];
+		}
+		if (!code || !sum.count)
 			continue;
 		buf_addf(out, "%s_http_requests_total{route=\"%s\",status=\"%d\"} %lu\n", name,
-			 e->label, s->code, count);
+			 e->label, code, (unsigned long)sum.count);
 		uint64_t cumulative = 0;
 
 		for (size_t b = 0; b < NBUCKETS; b++) {
-			cumulative += s->buckets[b];
+			cumulative += sum.buckets[b];
 			buf_addf(out,
 				 "%s_http_request_duration_seconds_bucket{route=\"%s\",status=\"%d\",le=\"%g\"} %lu\n",
-				 name, e->label, s->code, bucket_us[b] / 1e6, (unsigned long)cumulative);
+				 name, e->label, code, bucket_us[b] / 1e6, (unsigned long)cumulative);
 		}
 		buf_addf(out,
 			 "%s_http_request_duration_seconds_bucket{route=\"%s\",status=\"%d\",le=\"+Inf\"} %lu\n"
 			 "%s_http_request_duration_seconds_sum{route=\"%s\",status=\"%d\"} %.6f\n"
 			 "%s_http_request_duration_seconds_count{route=\"%s\",status=\"%d\"} %lu\n",
-			 name, e->label, s->code, count, name, e->label, s->code, s->sum_us / 1e6, name,
-			 e->label, s->code, count);
+			 name, e->label, code, (unsigned long)sum.count, name, e->label, code,
+			 sum.sum_us / 1e6, name, e->label, code, (unsigned long)sum.count);
 	}
+}
+
+static int inflight(struct http_server *s)
+{
+	int n = 0;
+
+	for (int k = 0; k < s->nshards; k++)
+		n += s->shards[k].inflight;
+	return n;
 }
 
 static int handle_metrics(struct http_req *req)
@@ -284,11 +330,11 @@ static int handle_metrics(struct http_req *req)
 		       "# TYPE %s_http_request_duration_seconds histogram\n",
 		 n, n, n, n);
 	for (size_t i = 0; i < s->nroutes; i++)
-		stats_write(&out, &s->routes[i], n);
-	stats_write(&out, &s->unmatched, n);
+		stats_write(&out, s, &s->routes[i]);
+	stats_write(&out, s, &s->unmatched);
 	buf_addf(&out, "# HELP %s_http_inflight Requests being handled now.\n"
 		       "# TYPE %s_http_inflight gauge\n%s_http_inflight %d\n",
-		 n, n, n, (int)s->inflight);
+		 n, n, n, inflight(s));
 	if (s->metrics_hook)
 		s->metrics_hook(&out, s->opt.app);
 	body = buf_detach(&out, &len);
@@ -404,6 +450,24 @@ void http_set_header(struct http_req *req, const char *name, const char *value)
 	req->hval[req->nheaders++] = strdup(value);
 }
 
+/* The header every reply carries. */
+static void add_cors(struct MHD_Response *resp)
+{
+	/* the UI served by pimd calls damd too; tokens travel in headers, not
+	 * cookies, so any origin is safe */
+	MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+}
+
+static void resp_drop(struct http_req *req)
+{
+	if (req->shared)
+		http_shared_unref(req->shared);
+	else if (req->resp)
+		MHD_destroy_response(req->resp);
+	req->shared = NULL;
+	req->resp = NULL;
+}
+
 static int reply_set(struct http_req *req, int status, const char *ctype,
 		     struct MHD_Response *resp)
 {
@@ -412,8 +476,7 @@ static int reply_set(struct http_req *req, int status, const char *ctype,
 		resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
 		status = 500;
 	}
-	if (req->resp)
-		MHD_destroy_response(req->resp);
+	resp_drop(req);
 	req->resp = resp;
 	req->status = status;
 	if (ctype)
@@ -421,9 +484,81 @@ static int reply_set(struct http_req *req, int status, const char *ctype,
 	for (int i = 0; i < req->nheaders; i++)
 		if (req->hval[i])
 			MHD_add_response_header(resp, req->hname[i], req->hval[i]);
-	/* the UI served by pimd calls damd too; tokens travel in headers, not
-	 * cookies, so any origin is safe */
-	MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+	add_cors(resp);
+	req->state = REQ_REPLIED;
+	return 0;
+}
+
+/* A libmicrohttpd response counts the connections it is queued on but has no
+ * call to take a reference before queueing; refs covers that gap: the
+ * response's own first reference is dropped when refs falls to zero, and
+ * libmicrohttpd frees the body once no connection sends it any more. */
+struct http_shared {
+	_Atomic unsigned refs;
+	struct MHD_Response *resp;
+	char *data;
+	size_t len;
+};
+
+static void shared_free(void *cls)
+{
+	struct http_shared *sh = cls;
+
+	free(sh->data);
+	free(sh);
+}
+
+struct http_shared *http_shared_new(const char *ctype, char *data, size_t len)
+{
+	struct http_shared *sh = malloc(sizeof(*sh));
+
+	if (sh)
+		sh->resp = MHD_create_response_from_buffer_with_free_callback_cls(len, data,
+										   shared_free, sh);
+	if (!sh || !sh->resp) {
+		free(sh);
+		free(data);
+		return NULL;
+	}
+	atomic_init(&sh->refs, 1);
+	sh->data = data;
+	sh->len = len;
+	MHD_add_response_header(sh->resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	add_cors(sh->resp);
+	return sh;
+}
+
+void http_shared_set_header(struct http_shared *sh, const char *name, const char *value)
+{
+	MHD_add_response_header(sh->resp, name, value);
+}
+
+const char *http_shared_body(const struct http_shared *sh, size_t *len)
+{
+	*len = sh->len;
+	return sh->data;
+}
+
+struct http_shared *http_shared_ref(struct http_shared *sh)
+{
+	atomic_fetch_add_explicit(&sh->refs, 1, memory_order_relaxed);
+	return sh;
+}
+
+void http_shared_unref(struct http_shared *sh)
+{
+	if (sh && atomic_fetch_sub_explicit(&sh->refs, 1, memory_order_acq_rel) == 1)
+		MHD_destroy_response(sh->resp);
+}
+
+int http_reply_shared(struct http_req *req, struct http_shared *sh)
+{
+	if (!sh)
+		return reply_set(req, 500, NULL, NULL);
+	resp_drop(req);
+	req->shared = sh;
+	req->resp = sh->resp;
+	req->status = 200;
 	req->state = REQ_REPLIED;
 	return 0;
 }
@@ -814,6 +949,32 @@ static void *ticker_main(void *arg)
 
 /* ---- request life cycle ---- */
 
+/* Each thread keeps the memory of its last finished request for its next
+ * one: a request is over 4 KiB, past what malloc keeps per thread. */
+static pthread_key_t spare_key;
+static pthread_once_t spare_once = PTHREAD_ONCE_INIT;
+
+static void spare_key_make(void)
+{
+	pthread_key_create(&spare_key, free);
+}
+
+static struct http_req *req_alloc(void)
+{
+	struct http_req *req = pthread_getspecific(spare_key);
+
+	if (!req)
+		return malloc(sizeof(*req));
+	pthread_setspecific(spare_key, NULL);
+	return req;
+}
+
+static void req_release(struct http_req *req)
+{
+	if (pthread_getspecific(spare_key) || pthread_setspecific(spare_key, req) != 0)
+		free(req);
+}
+
 static bool access_allowed(struct http_server *s, int access, int role)
 {
 	if (access == HTTP_PUBLIC)
@@ -840,14 +1001,14 @@ static bool req_begin(struct http_req *req, const char *url)
 	struct http_server *s = req->srv;
 	bool path_known;
 	const char *cl;
-	size_t limit;
+	size_t limit, n = strlen(url);
 
-	if (strlen(url) >= sizeof(req->path)) {
+	if (n >= sizeof(req->path)) {
 		snprintf(req->path, sizeof(req->path), "%.64s...", url);
 		http_reply_problem(req, 414, "the path is too long", NULL);
 		return false;
 	}
-	snprintf(req->path, sizeof(req->path), "%s", url);
+	memcpy(req->path, url, n + 1);
 	if (!strcmp(req->method, "OPTIONS")) {
 		/* CORS preflight: the web UI on pimd's origin calls damd too */
 		http_set_header(req, "Access-Control-Allow-Methods",
@@ -942,7 +1103,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 
 	(void)version;
 	if (!req) {
-		req = malloc(sizeof(*req));
+		req = req_alloc();
 		if (!req)
 			return MHD_NO;
 		memset(req, 0, offsetof(struct http_req, fail_err));
@@ -951,7 +1112,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		req->conn = conn;
 		req->method = method;
 		clock_gettime(CLOCK_MONOTONIC, &req->start);
-		atomic_fetch_add(&s->inflight, 1);
+		atomic_fetch_add(&my_shard(s)->inflight, 1);
 		req->state = REQ_BODY;
 		if (req_begin(req, url))
 			return MHD_YES;
@@ -969,8 +1130,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 	if (!req->resp)
 		return MHD_NO;
 	r = MHD_queue_response(conn, req->status, req->resp);
-	MHD_destroy_response(req->resp);
-	req->resp = NULL;
+	resp_drop(req);
 	return r;
 }
 
@@ -988,7 +1148,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	us = (end.tv_sec - req->start.tv_sec) * 1000000ull +
 	     (end.tv_nsec - req->start.tv_nsec) / 1000;
-	stats_record(req->route ? req->route : &s->unmatched, req->status ? req->status : 499, us);
+	stats_record(s, req->route ? req->route : &s->unmatched, req->status ? req->status : 499, us);
 	if (s->opt.access_log)
 		hub_log(LOG_INFO, "access method=%s path=\"%s\" status=%d ms=%.3f user=%s%s",
 			req->method, req->path, req->status, us / 1000.0,
@@ -996,14 +1156,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
 	if (req->ctx_free)
 		req->ctx_free(req->ctx);
-	if (req->resp)
-		MHD_destroy_response(req->resp);
+	resp_drop(req);
 	for (int i = 0; i < req->nheaders; i++)
 		free(req->hval[i]);
 	buf_release(&req->body);
-	free(req);
+	req_release(req);
 	*con_cls = NULL;
-	atomic_fetch_sub(&s->inflight, 1);
+	atomic_fetch_sub(&my_shard(s)->inflight, 1);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -1034,6 +1193,41 @@ static int parse_listen(const char *listen, struct sockaddr_in *sa, struct hub_e
 		snprintf(host, sizeof(host), "127.0.0.1");
 	if (inet_pton(AF_INET, *host ? host : "0.0.0.0", &sa->sin_addr) != 1)
 		return hub_err_set(err, HUB_EINVAL, "cannot parse host '%s'", host);
+	return 0;
+}
+
+static void server_free(struct http_server *s)
+{
+	if (s->routes)
+		for (size_t i = 0; i < s->nroutes; i++)
+			free(s->routes[i].pattern_copy);
+	free(s->routes);
+	for (int k = 0; s->shards && k < s->nshards; k++)
+		free(s->shards[k].counts);
+	free(s->shards);
+	free(s);
+}
+
+/* Counters for every route, unmatched last, in each shard. */
+static int shards_alloc(struct http_server *s)
+{
+	size_t size = (s->nroutes + 1) * STATUS_SLOTS * sizeof(struct status_counts);
+
+	size = (size + CACHE_LINE - 1) / CACHE_LINE * CACHE_LINE;
+	s->nshards = s->opt.threads < STAT_SHARDS ? s->opt.threads : STAT_SHARDS;
+	s->shards = aligned_alloc(CACHE_LINE, s->nshards * sizeof(*s->shards));
+	if (!s->shards)
+		return HUB_ENOMEM;
+	memset(s->shards, 0, s->nshards * sizeof(*s->shards));
+	for (int k = 0; k < s->nshards; k++) {
+		s->shards[k].counts = aligned_alloc(CACHE_LINE, size);
+		if (!s->shards[k].counts)
+			return HUB_ENOMEM;
+		memset(s->shards[k].counts, 0, size);
+	}
+	for (size_t i = 0; i < s->nroutes; i++)
+		s->routes[i].idx = i;
+	s->unmatched.idx = s->nroutes;
 	return 0;
 }
 
@@ -1070,7 +1264,12 @@ int http_server_start(struct http_server **out, const struct http_options *opt,
 		goto fail;
 	}
 	snprintf(s->unmatched.label, sizeof(s->unmatched.label), "unmatched");
+	if (shards_alloc(s) < 0) {
+		rc = hub_err_set(err, HUB_ENOMEM, "out of memory");
+		goto fail;
+	}
 	server_stopping = false;
+	pthread_once(&spare_once, spare_key_make);
 	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
 					  MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC |
 					  MHD_USE_ERROR_LOG,
@@ -1093,11 +1292,7 @@ int http_server_start(struct http_server **out, const struct http_options *opt,
 	*out = s;
 	return 0;
 fail:
-	if (s->routes)
-		for (size_t i = 0; i < s->nroutes; i++)
-			free(s->routes[i].pattern_copy);
-	free(s->routes);
-	free(s);
+	server_free(s);
 	return rc;
 }
 
@@ -1128,16 +1323,13 @@ void http_server_stop(struct http_server *s, int grace_ms)
 	if (listen_fd != MHD_INVALID_SOCKET)
 		close(listen_fd);
 	waitq_tick_all(true);
-	while (s->inflight > 0 && now_ms() < until) {
+	while (inflight(s) > 0 && now_ms() < until) {
 		waitq_tick_all(true);
 		nanosleep(&pause, NULL);
 	}
 	pthread_join(s->ticker, NULL);
 	MHD_stop_daemon(s->mhd);
-	for (size_t i = 0; i < s->nroutes; i++)
-		free(s->routes[i].pattern_copy);
-	free(s->routes);
-	free(s);
+	server_free(s);
 }
 
 static sigset_t stop_signals;

@@ -124,6 +124,19 @@ int http_reply_stream(struct http_req *req, int status, const char *ctype,
 int http_reply_pages(struct http_req *req, int status, const char *ctype,
 		     int (*next)(void *cls, const char **data, size_t *len, bool *last),
 		     void *cls, void (*free_cls)(void *));
+/* A 200 reply built once and sent to many requests: its body and headers
+ * (Content-Type and the common ones, then any set before it is shared) are
+ * kept, reference counted, instead of being copied for every request. */
+struct http_shared;
+/* Takes data (malloc'd); NULL when out of memory. */
+struct http_shared *http_shared_new(const char *ctype, char *data, size_t len);
+void http_shared_set_header(struct http_shared *sh, const char *name, const char *value);
+const char *http_shared_body(const struct http_shared *sh, size_t *len);
+struct http_shared *http_shared_ref(struct http_shared *sh);
+void http_shared_unref(struct http_shared *sh); /* NULL is fine */
+/* Answers sh (a 500 when NULL), taking the caller's reference; headers from
+ * http_set_header are not sent, sh carries its own. */
+int http_reply_shared(struct http_req *req, struct http_shared *sh);
 /* application/problem+json; errors (borrowed, may be NULL) becomes "errors". */
 int http_reply_problem(struct http_req *req, int status, const char *detail,
 		       const json_t *errors);

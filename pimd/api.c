@@ -757,18 +757,21 @@ static int handle_changes(struct http_req *req)
 static int handle_projection(struct http_req *req)
 {
 	struct hub_err err = {0};
-	char *data, etag[40];
-	size_t len;
+	struct http_shared *reply;
+	char etag[40];
 
 	if (pim_project(http_app(req), http_param(req, "channel"), http_query(req, "locale"),
-			http_param(req, "sku"), &data, &len, etag, &err) < 0)
+			http_param(req, "sku"), &reply, etag, &err) < 0)
 		return http_reply_err(req, &err);
-	http_set_header(req, "Cache-Control", "public, no-cache");
-	if (http_not_modified(req, etag)) {
-		free(data);
-		return 0;
+	/* the 200 carries its own validators; a 304 needs the same ones */
+	if (http_header(req, "If-None-Match")) {
+		http_set_header(req, "Cache-Control", PIM_PROJECTION_CACHE_CONTROL);
+		if (http_not_modified(req, etag)) {
+			http_shared_unref(reply);
+			return 0;
+		}
 	}
-	return http_reply_owned(req, 200, "application/json", data, len);
+	return http_reply_shared(req, reply);
 }
 
 static int handle_channel_list(struct http_req *req)
@@ -817,16 +820,19 @@ static int handle_channel_list(struct http_req *req)
 	}
 	items = json_array();
 	json_array_foreach(skus, i, v) {
-		char *data, etag[40];
+		struct http_shared *reply;
+		const char *data;
+		char etag[40];
 		size_t len;
 		struct hub_err e2 = {0};
+		json_t *p;
 
-		if (pim_project(app, channel, locale, json_string_value(v), &data, &len, etag, &e2) == 0) {
-			json_t *p = json_loadb(data, len, 0, NULL);
-
+		if (pim_project(app, channel, locale, json_string_value(v), &reply, etag, &e2) == 0) {
+			data = http_shared_body(reply, &len);
+			p = json_loadb(data, len, 0, NULL);
 			if (p)
 				json_array_append_new(items, p);
-			free(data);
+			http_shared_unref(reply);
 		}
 	}
 	out = json_pack("{s:o}", "items", items);

@@ -1,4 +1,5 @@
 #include "cache.h"
+#include "http.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -12,10 +13,9 @@ struct entry {
 	struct entry *hnext, *prev, *next;
 	uint64_t hash;   /* of the sku */
 	size_t klen;     /* channel NUL locale NUL sku */
-	size_t len;
 	size_t cost;
 	char etag[40];
-	char *data;      /* after the key in the same allocation */
+	struct http_shared *reply; /* one reference held by the cache */
 	char key[];
 };
 
@@ -60,6 +60,7 @@ static void shard_clear(struct shard *s)
 
 	for (e = s->head; e; e = n) {
 		n = e->next;
+		http_shared_unref(e->reply);
 		free(e);
 	}
 	memset(s->buckets, 0, sizeof(s->buckets));
@@ -126,6 +127,7 @@ static void entry_remove(struct shard *s, struct entry *e)
 	lru_unlink(s, e);
 	s->bytes -= e->cost;
 	s->entries--;
+	http_shared_unref(e->reply);
 	free(e);
 }
 
@@ -140,63 +142,55 @@ uint64_t pim_cache_epoch(struct pim_cache *c, const char *sku)
 	return e;
 }
 
-bool pim_cache_get(struct pim_cache *c, const char *channel, const char *locale,
-		   const char *sku, char **data, size_t *len, char etag[40])
+struct http_shared *pim_cache_get(struct pim_cache *c, const char *channel,
+				  const char *locale, const char *sku, char etag[40])
 {
 	char key[1024];
 	size_t klen = make_key(key, sizeof(key), channel, locale, sku);
 	uint64_t h = fnv(sku);
 	struct shard *s = &c->shards[h % NSHARDS];
+	struct http_shared *reply = NULL;
 	struct entry *e;
-	char *copy = NULL;
 
 	if (!klen)
-		return false;
+		return NULL;
 	pthread_mutex_lock(&s->lock);
 	for (e = s->buckets[(h >> 6) % NBUCKETS]; e; e = e->hnext)
 		if (e->hash == h && e->klen == klen && !memcmp(e->key, key, klen))
 			break;
 	if (e) {
-		copy = malloc(e->len ? e->len : 1);
-		if (copy) {
-			memcpy(copy, e->data, e->len);
-			*len = e->len;
-			memcpy(etag, e->etag, sizeof(e->etag));
-			lru_unlink(s, e);
-			lru_front(s, e);
-		}
+		reply = http_shared_ref(e->reply);
+		memcpy(etag, e->etag, sizeof(e->etag));
+		lru_unlink(s, e);
+		lru_front(s, e);
 		s->hits++;
 	} else {
 		s->misses++;
 	}
 	pthread_mutex_unlock(&s->lock);
-	*data = copy;
-	return copy != NULL;
+	return reply;
 }
 
 void pim_cache_put(struct pim_cache *c, const char *channel, const char *locale,
-		   const char *sku, const char *data, size_t len, const char *etag,
-		   uint64_t epoch)
+		   const char *sku, struct http_shared *reply, const char *etag, uint64_t epoch)
 {
 	char key[1024];
-	size_t klen = make_key(key, sizeof(key), channel, locale, sku);
+	size_t klen = make_key(key, sizeof(key), channel, locale, sku), len;
 	uint64_t h = fnv(sku);
 	struct shard *s = &c->shards[h % NSHARDS];
 	struct entry *e, **b;
 
+	http_shared_body(reply, &len);
 	if (!klen || len + klen + sizeof(*e) > c->max_shard_bytes)
 		return;
-	e = malloc(sizeof(*e) + klen + len);
+	e = malloc(sizeof(*e) + klen);
 	if (!e)
 		return;
 	memset(e, 0, sizeof(*e));
 	e->hash = h;
 	e->klen = klen;
-	e->len = len;
 	e->cost = sizeof(*e) + klen + len;
 	memcpy(e->key, key, klen);
-	e->data = e->key + klen;
-	memcpy(e->data, data, len);
 	snprintf(e->etag, sizeof(e->etag), "%s", etag);
 	pthread_mutex_lock(&s->lock);
 	if (s->epoch != epoch) {
@@ -205,6 +199,7 @@ void pim_cache_put(struct pim_cache *c, const char *channel, const char *locale,
 		free(e);
 		return;
 	}
+	e->reply = http_shared_ref(reply);
 	b = &s->buckets[(h >> 6) % NBUCKETS];
 	for (struct entry *o = *b; o; o = o->hnext)
 		if (o->hash == h && o->klen == klen && !memcmp(o->key, key, klen)) {

@@ -4,6 +4,7 @@
 #include "catalog_int.h"
 #include "err.h"
 #include "hash.h"
+#include "http.h"
 #include "json.h"
 #include "schema.h"
 #include "store.h"
@@ -175,7 +176,7 @@ static json_t *build(struct pim_app *app, const struct pim_schema *s, struct pim
 }
 
 int pim_project(struct pim_app *app, const char *channel, const char *locale, const char *sku,
-		char **data, size_t *len, char etag[40], struct hub_err *err)
+		struct http_shared **out, char etag[40], struct hub_err *err)
 {
 	struct pim_cache *cache = app->catalog->cache;
 	const char *qloc = locale ? locale : "";
@@ -185,10 +186,12 @@ int pim_project(struct pim_app *app, const char *channel, const char *locale, co
 	uint8_t digest[HASH_SHA256_LEN];
 	char hex[HASH_SHA256_HEX];
 	uint64_t epoch;
+	size_t len;
+	char *data;
 	int rc;
 
-	*data = NULL;
-	if (pim_cache_get(cache, channel, qloc, sku, data, len, etag))
+	*out = pim_cache_get(cache, channel, qloc, sku, etag);
+	if (*out)
 		return 0;
 	epoch = pim_cache_epoch(cache, sku);
 	s = pim_catalog_schema(app);
@@ -223,15 +226,20 @@ int pim_project(struct pim_app *app, const char *channel, const char *locale, co
 				 channel, qloc);
 		goto out;
 	}
-	*data = json_dump_compact(proj, len);
-	if (!*data) {
+	data = json_dump_compact(proj, &len);
+	if (data) {
+		hash_sha256(data, len, digest);
+		hash_hex(digest, 8, hex);
+		snprintf(etag, 40, "\"%.16s\"", hex);
+		*out = http_shared_new("application/json", data, len);
+	}
+	if (!*out) {
 		rc = hub_err_set(err, HUB_ENOMEM, "out of memory");
 		goto out;
 	}
-	hash_sha256(*data, *len, digest);
-	hash_hex(digest, 8, hex);
-	snprintf(etag, 40, "\"%.16s\"", hex);
-	pim_cache_put(cache, channel, locale ? locale : "", sku, *data, *len, etag, epoch);
+	http_shared_set_header(*out, "ETag", etag);
+	http_shared_set_header(*out, "Cache-Control", PIM_PROJECTION_CACHE_CONTROL);
+	pim_cache_put(cache, channel, locale ? locale : "", sku, *out, etag, epoch);
 out:
 	pim_txn_abort(t);
 	json_decref(doc);
@@ -243,13 +251,16 @@ out:
 int pim_projection(struct pim_app *app, const char *channel, const char *locale,
 		   const char *sku, json_t **out, struct hub_err *err)
 {
-	char *data, etag[40];
+	struct http_shared *reply;
+	const char *data;
+	char etag[40];
 	size_t len;
-	int rc = pim_project(app, channel, locale, sku, &data, &len, etag, err);
+	int rc = pim_project(app, channel, locale, sku, &reply, etag, err);
 
 	if (rc < 0)
 		return rc;
+	data = http_shared_body(reply, &len);
 	*out = json_loadb(data, len, 0, NULL);
-	free(data);
+	http_shared_unref(reply);
 	return *out ? 0 : hub_err_set(err, HUB_EIO, "cannot read a projection");
 }

@@ -6,13 +6,18 @@
 #include <stddef.h>
 
 struct hub_err;
+struct http_shared;
 struct pim_app;
 
-/* The serialised projection of sku for channel and locale (NULL or "":
- * the channel's first locale): *data is malloc'd (the caller frees), etag
- * the quoted strong ETag. HUB_ENOTFOUND when the channel, locale or
- * product is unknown or the product is not published there. */
+/* Projections may be stored by HTTP caches but revalidated on every use. */
+#define PIM_PROJECTION_CACHE_CONTROL "public, no-cache"
+
+/* The projection of sku for channel and locale (NULL or "": the channel's
+ * first locale) as the 200 reply to its GET, with ETag and Cache-Control:
+ * *out is a reference (the caller unrefs it; http_shared_body gives the
+ * JSON), etag the quoted strong ETag. HUB_ENOTFOUND when the channel,
+ * locale or product is unknown or the product is not published there. */
 int pim_project(struct pim_app *app, const char *channel, const char *locale, const char *sku,
-		char **data, size_t *len, char etag[40], struct hub_err *err);
+		struct http_shared **out, char etag[40], struct hub_err *err);
 
 #endif

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 static struct http_waitq *waitq;
+static struct http_shared *shared;
 static char base[64];
 
 static int h_echo(struct http_req *req)
@@ -81,6 +82,11 @@ static int h_wait(struct http_req *req)
 	return http_reply_bytes(req, 200, "text/plain", "woken", 5);
 }
 
+static int h_shared(struct http_req *req)
+{
+	return http_reply_shared(req, http_shared_ref(shared));
+}
+
 static const struct http_route routes[] = {
 	{"GET", "/v1/products/{sku}", h_echo, HTTP_PUBLIC_READ, NULL, 0},
 	{"PUT", "/v1/products/{sku}", h_body, ROLE_MERCHANDISER, NULL, 1024},
@@ -89,6 +95,7 @@ static const struct http_route routes[] = {
 	{"GET", "/v1/slow", h_slow, HTTP_PUBLIC, NULL, 0},
 	{"GET", "/v1/wait", h_wait, HTTP_PUBLIC, NULL, 0},
 	{"GET", "/files/{rest*}", h_echo, HTTP_PUBLIC, NULL, 0},
+	{"GET", "/v1/shared", h_shared, HTTP_PUBLIC, NULL, 0},
 };
 
 /* Runs a shell command and returns its first line of output (static). */
@@ -144,6 +151,8 @@ int main(void)
 	auth_create(auth, "shop", ROLE_READER, token, &err);
 	o.auth = auth;
 	waitq = http_waitq_new();
+	shared = http_shared_new("text/plain", strdup("same bytes"), 10);
+	http_shared_set_header(shared, "ETag", "\"s1\"");
 	ok(http_server_start(&srv, &o, routes, sizeof(routes) / sizeof(routes[0]), &err) == 0,
 	   "server starts on port 0: %s", err.msg);
 	snprintf(base, sizeof(base), "http://127.0.0.1:%d", http_server_port(srv));
@@ -174,6 +183,10 @@ int main(void)
 	ok(!strcmp(sh(CURL CODE "-I %s/v1/products/X", base), "200"), "HEAD answers where GET does");
 	r = sh(CURL "-D - -o /dev/null %s/v1/nothing | grep -i '^content-type' | tr -d '\\r'", base);
 	ok(strstr(r, "application/problem+json") != NULL, "errors are problem+json: %s", r);
+	r = sh(CURL "-i %s/v1/shared %s/v1/shared | tr -d '\\r' | grep -c -e '^ETag: \"s1\"$' "
+		"-e '^Access-Control-Allow-Origin: \\*$' -e '^Content-Type: text/plain$' -e '^same bytes'", base, base);
+	ok(!strcmp(r, "8"), "a shared reply answers request after request, headers and all: %s", r);
+	ok(!strcmp(sh(CURL CODE "-I %s/v1/shared", base), "200"), "and HEAD");
 	r = sh(CURL "%s/v1/invalid", base);
 	ok(strstr(r, "\"status\":422") && strstr(r, "\"errors\":[{\"path\":\"/values/name\""),
 	   "problem carries status and field errors: %s", r);
@@ -215,6 +228,7 @@ int main(void)
 	ok(!strcmp(sh(CURL CODE "%s/healthz", base), "000"), "no longer listening after stop");
 
 	http_waitq_free(waitq);
+	http_shared_unref(shared);
 	auth_close(auth);
 	sh("rm -rf %s", dir);
 	return tap_done();

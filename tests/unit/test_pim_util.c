@@ -6,6 +6,7 @@
 #include "tap.h"
 #include "../../pimd/util.h"
 #include "gtin.h"
+#include "http.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,16 @@ static int writes_like_jansson(const char *text)
 	buf_release(&b);
 	json_decref(j);
 	return ok;
+}
+
+/* Caches body as a reply, the way pim_project does. */
+static void put(struct pim_cache *c, const char *channel, const char *locale, const char *sku,
+		const char *body, const char *etag, uint64_t epoch)
+{
+	struct http_shared *r = http_shared_new("application/json", strdup(body), strlen(body));
+
+	pim_cache_put(c, channel, locale, sku, r, etag, epoch);
+	http_shared_unref(r);
 }
 
 int main(void)
@@ -211,36 +222,46 @@ int main(void)
 	/* projection cache */
 	{
 		struct pim_cache *c = pim_cache_new(1 << 20);
-		char *data = NULL, etag[40];
+		struct http_shared *r;
+		const char *data;
+		char etag[40];
 		size_t len = 0;
 		uint64_t e = pim_cache_epoch(c, "SKU-1");
 
-		ok(!pim_cache_get(c, "web", "en_US", "SKU-1", &data, &len, etag), "empty cache misses");
-		pim_cache_put(c, "web", "en_US", "SKU-1", "{\"a\":1}", 7, "\"abc\"", e);
-		ok(pim_cache_get(c, "web", "en_US", "SKU-1", &data, &len, etag) && len == 7 &&
-			   !memcmp(data, "{\"a\":1}", 7) && !strcmp(etag, "\"abc\""),
-		   "hit returns the bytes and ETag");
-		free(data);
-		ok(!pim_cache_get(c, "web", "fr_FR", "SKU-1", &data, &len, etag), "other locale misses");
-		ok(!pim_cache_get(c, "app", "en_US", "SKU-1", &data, &len, etag), "other channel misses");
-		pim_cache_put(c, "app", "en_US", "SKU-1", "x", 1, "\"b\"", e);
-		pim_cache_put(c, "web", "en_US", "SKU-11", "y", 1, "\"c\"", pim_cache_epoch(c, "SKU-11"));
+		ok(!pim_cache_get(c, "web", "en_US", "SKU-1", etag), "empty cache misses");
+		put(c, "web", "en_US", "SKU-1", "{\"a\":1}", "\"abc\"", e);
+		r = pim_cache_get(c, "web", "en_US", "SKU-1", etag);
+		data = r ? http_shared_body(r, &len) : NULL;
+		ok(data && len == 7 && !memcmp(data, "{\"a\":1}", 7) && !strcmp(etag, "\"abc\""),
+		   "hit returns the reply and ETag");
 		pim_cache_invalidate(c, "SKU-1");
-		ok(!pim_cache_get(c, "web", "en_US", "SKU-1", &data, &len, etag) &&
-			   !pim_cache_get(c, "app", "en_US", "SKU-1", &data, &len, etag),
+		ok(r && http_shared_body(r, &len) == data && len == 7,
+		   "a reply taken from the cache outlives its entry");
+		http_shared_unref(r);
+		put(c, "web", "en_US", "SKU-1", "{\"a\":1}", "\"abc\"", pim_cache_epoch(c, "SKU-1"));
+		ok(!pim_cache_get(c, "web", "fr_FR", "SKU-1", etag), "other locale misses");
+		ok(!pim_cache_get(c, "app", "en_US", "SKU-1", etag), "other channel misses");
+		e = pim_cache_epoch(c, "SKU-1");
+		put(c, "app", "en_US", "SKU-1", "x", "\"b\"", e);
+		put(c, "web", "en_US", "SKU-11", "y", "\"c\"", pim_cache_epoch(c, "SKU-11"));
+		pim_cache_invalidate(c, "SKU-1");
+		ok(!pim_cache_get(c, "web", "en_US", "SKU-1", etag) &&
+			   !pim_cache_get(c, "app", "en_US", "SKU-1", etag),
 		   "invalidate drops every channel and locale of the sku");
-		ok(pim_cache_get(c, "web", "en_US", "SKU-11", &data, &len, etag), "other skus stay");
-		free(data);
-		pim_cache_put(c, "web", "en_US", "SKU-1", "stale", 5, "\"s\"", e);
-		ok(!pim_cache_get(c, "web", "en_US", "SKU-1", &data, &len, etag),
+		r = pim_cache_get(c, "web", "en_US", "SKU-11", etag);
+		ok(r != NULL, "other skus stay");
+		http_shared_unref(r);
+		put(c, "web", "en_US", "SKU-1", "stale", "\"s\"", e);
+		ok(!pim_cache_get(c, "web", "en_US", "SKU-1", etag),
 		   "a projection built before an invalidation is not cached");
 		/* bounded: many entries stay under the budget */
 		for (int i = 0; i < 20000; i++) {
-			char sku[32], big[200];
+			char sku[32], big[201];
 
 			snprintf(sku, sizeof(sku), "B-%d", i);
-			memset(big, 'x', sizeof(big));
-			pim_cache_put(c, "web", "en_US", sku, big, sizeof(big), "\"e\"", pim_cache_epoch(c, sku));
+			memset(big, 'x', sizeof(big) - 1);
+			big[200] = 0;
+			put(c, "web", "en_US", sku, big, "\"e\"", pim_cache_epoch(c, sku));
 		}
 		{
 			size_t entries, bytes;
@@ -251,7 +272,7 @@ int main(void)
 			   bytes, entries);
 		}
 		pim_cache_flush(c);
-		ok(!pim_cache_get(c, "web", "en_US", "SKU-11", &data, &len, etag), "flush empties it");
+		ok(!pim_cache_get(c, "web", "en_US", "SKU-11", etag), "flush empties it");
 		pim_cache_free(c);
 	}
 	return tap_done();
