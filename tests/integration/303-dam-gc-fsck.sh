@@ -24,7 +24,7 @@ req GET "$DAM/v1/assets/$a"; check "served again" code_is 200
 stop_all
 
 # a daemon with a long grace keeps deleted blobs
-DAM_DATA=$TMP/dam2 start_damd --gc-grace 3600 --gc-interval 1
+DAM_DATA=$TMP/dam2; start_damd --gc-grace 3600 --gc-interval 1
 up "$DATA/images/png-rgba.png" a.png; g=$(jqb .id)
 req DELETE "$DAM/v1/assets/$g"; check "delete under a long grace" code_is 204
 sleep 1.5
