@@ -21,10 +21,7 @@ enum imp_format { IMP_CSV, IMP_GMC_XML, IMP_GMC_TSV, IMP_BMECAT, IMP_JSONL, IMP_
 enum imp_op { IMP_PUT, IMP_PATCH };
 
 /* Where parsed documents and row problems go. Strings are borrowed for the
- * call. Documents (doc, schema_doc) and errors may be kept by the sink,
- * which takes a reference and writes them later on another thread: a
- * reader does not change them, or anything in them, once passed. doc may
- * return a negative HUB_E* code to stop the import. */
+ * call. doc may return a negative HUB_E* code to stop the import. */
 struct imp_sink {
 	int (*doc)(void *cls, json_t *doc, enum imp_op op, long line);
 	/* A row that produced no document: errors is an array of

@@ -616,6 +616,11 @@ static int batch_flush(struct http_req *req, struct batch_ctx *c, bool final)
 			out_line(&c->out, lines[i].line, sku, hub_err_status(rc), NULL, problems);
 		}
 		json_decref(problems);
+		/* done with: its memory serves the next lines while still cached */
+		pim_prep_free(lines[i].prep);
+		json_decref(doc);
+		lines[i].prep = NULL;
+		lines[i].doc = NULL;
 	}
 	rc = pim_batch_commit(b, &err);
 	b = NULL;

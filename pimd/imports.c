@@ -7,8 +7,6 @@
 #include "err.h"
 #include "json.h"
 #include "log.h"
-#include "store.h"
-#include "util.h"
 #include "validate.h"
 
 #include "../importers/imp.h"
@@ -98,7 +96,6 @@ struct run {
 	void *progress_cls;
 	json_t *report; /* offline: refreshed for progress */
 	void (*report_fill)(struct run *r);
-	struct pipe *pipe;
 };
 
 static double since(const struct timespec *t0)
@@ -297,10 +294,9 @@ static void adopt_parent_family(struct run *r, json_t *doc, long line)
 	json_decref(parent);
 }
 
-/* Writes one document of the feed (the writer's side). prep: checked by
- * the parser already, or NULL. */
-static int write_doc(struct run *r, json_t *doc, struct pim_prep *prep, enum imp_op op, long line)
+static int on_doc(void *cls, json_t *doc, enum imp_op op, long line)
 {
+	struct run *r = cls;
 	const char *sku = json_string_value(json_object_get(doc, "sku"));
 	json_t *problems = NULL;
 	struct hub_err e = {0};
@@ -310,18 +306,12 @@ static int write_doc(struct run *r, json_t *doc, struct pim_prep *prep, enum imp
 		return r->fatal;
 	if (r->parent_family)
 		adopt_parent_family(r, doc, line);
-	if (op == IMP_PATCH && prep && sku &&
-	    pim_get(pim_batch_txn(r->b), PDB_PRODUCTS, sku, strlen(sku), NULL, NULL) < 0) {
-		/* a new product: what the parser made of the patch is the product */
-		rc = pim_batch_put_prepared(r->b, prep, r->mode, &outcome, &problems, &e);
-	} else if (op == IMP_PATCH) {
+	if (op == IMP_PATCH) {
 		merge_values(r, sku, doc);
 		rc = pim_batch_patch(r->b, sku, doc, r->mode, &outcome, &problems, &e);
-	} else if (prep) {
-		rc = pim_batch_put_prepared(r->b, prep, r->mode, &outcome, &problems, &e);
-	} else {
-		rc = pim_batch_put(r->b, doc, r->mode, &outcome, &problems, &e);
 	}
+	else
+		rc = pim_batch_put(r->b, doc, r->mode, &outcome, &problems, &e);
 	if (rc == 0) {
 		lock(r);
 		r->c->rows++;
@@ -368,8 +358,9 @@ static int write_doc(struct run *r, json_t *doc, struct pim_prep *prep, enum imp
 	return 0;
 }
 
-static void write_row_failed(struct run *r, long line, json_t *errors)
+static void on_row_failed(void *cls, long line, json_t *errors)
 {
+	struct run *r = cls;
 	size_t i;
 	json_t *e;
 
@@ -383,10 +374,15 @@ static void write_row_failed(struct run *r, long line, json_t *errors)
 			  json_string_value(json_object_get(e, "message")));
 }
 
+static void on_note(void *cls, long line, const char *field, const char *code, const char *msg)
+{
+	add_error(cls, line, field, code, msg);
+}
 
 /* A schema document from the feed: written outside the product batch. */
-static int write_schema_doc(struct run *r, const char *kind, json_t *doc, long line)
+static int on_schema_doc(void *cls, const char *kind, json_t *doc, long line)
 {
+	struct run *r = cls;
 	json_t *problems = NULL;
 	struct hub_err e = {0};
 	const char *code = json_string_value(json_object_get(doc, "code"));
@@ -420,229 +416,6 @@ static int write_schema_doc(struct run *r, const char *kind, json_t *doc, long l
 	}
 	json_decref(problems);
 	return 0;
-}
-
-/* ---- the pipeline ----
- * The parser (the job's thread) and the writer (a thread of its own) run
- * side by side on two cores. The parser reads the feed, maps rows to
- * documents and checks what needs only the schema (pim_prepare); the
- * writer does, in the feed's order, everything that touches the catalog:
- * products, schema documents and the errors of rows (so that the report
- * lists them by line). Items travel in blocks, a few of them in flight, so
- * that memory stays flat and the threads meet once per block rather than
- * once per row; the writer hands written blocks back for the parser to
- * free, because memory freed by the thread that allocated it costs no
- * lock in malloc. */
-
-#define BLOCK_ITEMS 128
-#define BLOCKS_IN_FLIGHT 4
-
-enum item_kind { IT_DOC, IT_FAILED, IT_NOTE, IT_SCHEMA };
-
-struct item {
-	enum item_kind kind;
-	enum imp_op op;
-	long line;
-	json_t *doc;           /* IT_DOC, IT_SCHEMA; IT_FAILED: the row's errors */
-	struct pim_prep *prep; /* IT_DOC checked by the parser */
-	char *kind_or_field, *code, *msg;
-};
-
-struct block {
-	struct block *next;
-	size_t n;
-	struct item it[BLOCK_ITEMS];
-};
-
-struct pipe {
-	pthread_mutex_t mu;
-	pthread_cond_t more, room;
-	struct block *full, **full_tail; /* for the writer, in order */
-	size_t nfull;
-	struct block *done;              /* written, for the parser to free */
-	struct block *filling;           /* the parser's */
-	struct block *spare;             /* emptied, for the parser to fill again */
-	bool closed;  /* the parser has finished */
-	int parse_rc; /* how: below 0, nothing more is committed */
-	int fatal;    /* the writer failed: the parser stops */
-	pthread_t writer;
-};
-
-static void item_release(struct item *it)
-{
-	pim_prep_free(it->prep);
-	json_decref(it->doc);
-	free(it->kind_or_field);
-	free(it->code);
-	free(it->msg);
-}
-
-/* Releases the items of blocks; keeps the blocks in *spare when given
- * (allocating one anew costs a malloc consolidation), else frees them. */
-static void blocks_empty(struct block *b, struct block **spare)
-{
-	while (b) {
-		struct block *next = b->next;
-
-		for (size_t i = 0; i < b->n; i++)
-			item_release(&b->it[i]);
-		b->n = 0;
-		if (spare) {
-			b->next = *spare;
-			*spare = b;
-		} else {
-			free(b);
-		}
-		b = next;
-	}
-}
-
-static void item_write(struct run *r, struct item *it)
-{
-	switch (it->kind) {
-	case IT_DOC: write_doc(r, it->doc, it->prep, it->op, it->line); break;
-	case IT_FAILED: write_row_failed(r, it->line, it->doc); break;
-	case IT_NOTE: add_error(r, it->line, it->kind_or_field, it->code, it->msg); break;
-	case IT_SCHEMA: write_schema_doc(r, it->kind_or_field, it->doc, it->line); break;
-	}
-}
-
-static void *writer_main(void *arg)
-{
-	struct run *r = arg;
-	struct pipe *p = r->pipe;
-
-	pthread_mutex_lock(&p->mu);
-	for (;;) {
-		struct block *b;
-		bool stopped;
-
-		while (!p->full && !p->closed)
-			pthread_cond_wait(&p->more, &p->mu);
-		if (!(b = p->full))
-			break;
-		p->full = b->next;
-		if (!p->full)
-			p->full_tail = &p->full;
-		p->nfull--;
-		/* a cancelled or broken feed writes nothing more */
-		stopped = p->closed && p->parse_rc < 0;
-		pthread_mutex_unlock(&p->mu);
-		for (size_t i = 0; i < b->n && !r->fatal && !stopped; i++)
-			item_write(r, &b->it[i]);
-		pthread_mutex_lock(&p->mu);
-		b->next = p->done;
-		p->done = b;
-		if (r->fatal)
-			p->fatal = r->fatal;
-		pthread_cond_signal(&p->room);
-	}
-	pthread_mutex_unlock(&p->mu);
-	/* the batch is this thread's: it ends it */
-	if (p->parse_rc < 0 || r->fatal) {
-		if (r->b)
-			pim_batch_abort(r->b);
-		r->b = NULL;
-	} else {
-		batch_close(r, true);
-	}
-	return NULL;
-}
-
-/* Hands the filling block to the writer (waiting while too many are in
- * flight) and frees the written ones; returns the writer's failure. */
-static int pipe_send(struct pipe *p)
-{
-	struct block *done;
-	int rc;
-
-	pthread_mutex_lock(&p->mu);
-	while (p->nfull >= BLOCKS_IN_FLIGHT && !p->fatal)
-		pthread_cond_wait(&p->room, &p->mu);
-	rc = p->fatal;
-	if (p->filling && !rc) {
-		p->filling->next = NULL;
-		*p->full_tail = p->filling;
-		p->full_tail = &p->filling->next;
-		p->nfull++;
-		p->filling = NULL;
-		pthread_cond_signal(&p->more);
-	}
-	done = p->done;
-	p->done = NULL;
-	pthread_mutex_unlock(&p->mu);
-	blocks_empty(done, &p->spare);
-	return rc;
-}
-
-/* Queues an item for the writer (taking its references); returns the
- * writer's failure, which stops the parser. */
-static int pipe_push(struct run *r, struct item *it)
-{
-	struct pipe *p = r->pipe;
-
-	if (!p->filling && p->spare) {
-		p->filling = p->spare;
-		p->spare = p->spare->next;
-	} else if (!p->filling && !(p->filling = calloc(1, sizeof(*p->filling)))) {
-		item_release(it);
-		return HUB_ENOMEM;
-	}
-	p->filling->it[p->filling->n++] = *it;
-	if (p->filling->n == BLOCK_ITEMS)
-		return pipe_send(p);
-	/* a failed writer is noticed at the next block */
-	return 0;
-}
-
-static int on_doc(void *cls, json_t *doc, enum imp_op op, long line)
-{
-	struct run *r = cls;
-	struct item it = {IT_DOC, op, line, json_incref(doc), NULL, NULL, NULL, NULL};
-
-	/* documents the writer changes first (a parent's family) are checked
-	 * there; a patch is checked as the product it makes when there is none
-	 * yet (the writer knows whether there is) */
-	if (op == IMP_PUT && !r->parent_family) {
-		it.prep = pim_prepare(r->app, it.doc);
-	} else if (op == IMP_PATCH && !r->parent_family && json_get_str(doc, "sku")) {
-		json_t *base = json_pack("{s:s}", "sku", json_get_str(doc, "sku"));
-		json_t *made = base ? pim_merge_patch(base, it.doc) : NULL;
-
-		if (made)
-			it.prep = pim_prepare(r->app, made);
-		json_decref(made);
-		json_decref(base);
-	}
-	return pipe_push(r, &it);
-}
-
-static void on_row_failed(void *cls, long line, json_t *errors)
-{
-	struct item it = {IT_FAILED, IMP_PUT, line, json_incref(errors), NULL, NULL, NULL, NULL};
-
-	pipe_push(cls, &it);
-}
-
-static void on_note(void *cls, long line, const char *field, const char *code, const char *msg)
-{
-	struct item it = {IT_NOTE, IMP_PUT, line, NULL, NULL,
-			  field ? strdup(field) : NULL, code ? strdup(code) : NULL,
-			  msg ? strdup(msg) : NULL};
-
-	pipe_push(cls, &it);
-}
-
-static int on_schema_doc(void *cls, const char *kind, json_t *doc, long line)
-{
-	struct item it = {IT_SCHEMA, IMP_PUT, line, json_incref(doc), NULL, strdup(kind), NULL,
-			  NULL};
-
-	if (!it.kind_or_field) {
-		item_release(&it);
-		return HUB_ENOMEM;
-	}
-	return pipe_push(cls, &it);
 }
 
 static bool on_progress(void *cls, uint64_t bytes)
@@ -697,42 +470,22 @@ static int run_import(struct run *r, int fd, enum imp_format f, json_t *profile,
 {
 	struct imp_sink sink = {on_doc, on_row_failed, on_note, on_schema_doc, on_progress, r};
 	struct imp_opts o = {f, NULL, profile, NULL};
-	struct pipe *p = calloc(1, sizeof(*p));
-	pthread_mutex_t counts_lock = PTHREAD_MUTEX_INITIALIZER;
 	int rc;
 
-	if (!p)
-		return hub_err_set(err, HUB_ENOMEM, "out of memory");
-	/* the two threads share the counters even offline */
-	if (!r->lock)
-		r->lock = &counts_lock;
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->more, NULL);
-	pthread_cond_init(&p->room, NULL);
-	p->full_tail = &p->full;
-	r->pipe = p;
-	r->parent_family = json_is_true(json_object_get(profile, "variant_family_from_parent"));
-	if (pthread_create(&p->writer, NULL, writer_main, r) != 0) {
-		free(p);
-		r->pipe = NULL;
-		return hub_err_set(err, HUB_EIO, "cannot start the import's writer thread");
-	}
 	o.schema = pim_import_schema(r->app);
+	r->parent_family = json_is_true(json_object_get(profile, "variant_family_from_parent"));
 	clock_gettime(CLOCK_MONOTONIC, &r->t0);
 	r->last_progress = r->t0;
 	rc = imp_run(fd, &o, &sink, err);
-	if (rc == 0)
-		rc = pipe_send(p);
-	pthread_mutex_lock(&p->mu);
-	p->closed = true;
-	p->parse_rc = rc;
-	pthread_cond_signal(&p->more);
-	pthread_mutex_unlock(&p->mu);
-	pthread_join(p->writer, NULL);
-	blocks_empty(p->done, NULL);
-	blocks_empty(p->filling, NULL);
-	blocks_empty(p->spare, NULL);
 	if (r->fatal) {
+		rc = r->fatal;
+		*err = r->fatal_err;
+	}
+	if (rc < 0) {
+		if (r->b)
+			pim_batch_abort(r->b);
+		r->b = NULL;
+	} else if (batch_close(r, true) < 0) {
 		rc = r->fatal;
 		*err = r->fatal_err;
 	}
@@ -751,13 +504,6 @@ static int run_import(struct run *r, int fd, enum imp_format f, json_t *profile,
 		r->c->bytes_done = r->c->bytes_total;
 	unlock(r);
 	json_decref(o.schema);
-	pthread_cond_destroy(&p->more);
-	pthread_cond_destroy(&p->room);
-	pthread_mutex_destroy(&p->mu);
-	free(p);
-	r->pipe = NULL;
-	if (r->lock == &counts_lock)
-		r->lock = NULL;
 	return rc;
 }
 
