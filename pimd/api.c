@@ -506,8 +506,6 @@ static const char *outcome_name(int o)
 	return o == PIM_CREATED ? "created" : o == PIM_UPDATED ? "updated" : "unchanged";
 }
 
-/* Processes the complete lines in pend (and, when final, the rest) in one
- * write transaction. */
 /* One line of a batch, parsed and checked before the write transaction
  * begins. */
 struct batch_line {
@@ -555,6 +553,8 @@ static void batch_lines_free(struct batch_line *lines, size_t n)
 	free(lines);
 }
 
+/* Processes the complete lines in pend (and, when final, the rest) in one
+ * write transaction. */
 static int batch_flush(struct http_req *req, struct batch_ctx *c, bool final)
 {
 	struct pim_app *app = http_app(req);
