@@ -171,9 +171,10 @@ static void tokens_of(struct tokctx *t, const char *text)
 
 size_t pim_unique_key(const char *attr, json_t *data, char *out, size_t max);
 
-/* Every index key of a stored product. */
-static void keys_collect(const struct pim_schema *s, json_t *doc, json_t *resolved,
-			 int64_t updated_ms, struct keyset *ks)
+/* Every index key of a product but its ix_updated one (see keys_updated):
+ * doc is its document, comp its completeness. */
+static void keys_collect(const struct pim_schema *s, json_t *doc, json_t *comp, json_t *resolved,
+			 struct keyset *ks)
 {
 	const char *sku = json_string_value(json_object_get(doc, "sku"));
 	const char *fam = json_string_value(json_object_get(doc, "family"));
@@ -181,14 +182,11 @@ static void keys_collect(const struct pim_schema *s, json_t *doc, json_t *resolv
 	json_t *v, *e, *arr;
 	const char *k;
 	size_t i, j;
-	unsigned char be[8];
 	struct tokctx tc = {ks, sku, 0};
 
 	keys_add(ks, PDB_IX_FAMILY, fam, strlen(fam), sku);
 	keys_add(ks, PDB_IX_ENABLED, json_is_true(json_object_get(doc, "enabled")) ? "1" : "0", 1,
 		 sku);
-	pim_be64((uint64_t)updated_ms, be);
-	keys_add(ks, PDB_IX_UPDATED, (const char *)be, 8, sku);
 	if (parent)
 		keys_add(ks, PDB_IX_PARENT, parent, strlen(parent), sku);
 	json_array_foreach(json_object_get(doc, "categories"), i, v) {
@@ -197,7 +195,7 @@ static void keys_collect(const struct pim_schema *s, json_t *doc, json_t *resolv
 		json_array_foreach(path, j, e)
 			keys_add(ks, PDB_IX_CAT, json_string_value(e), strlen(json_string_value(e)), sku);
 	}
-	json_object_foreach(json_object_get(doc, "completeness"), k, v)
+	json_object_foreach(comp, k, v)
 		if (json_integer_value(json_object_get(v, "ratio")) == 100)
 			keys_add(ks, PDB_IX_COMPLETE, k, strlen(k), sku);
 	/* unique values: the product's own, not inherited ones */
@@ -232,6 +230,14 @@ static void keys_collect(const struct pim_schema *s, json_t *doc, json_t *resolv
 					tokens_of(&tc, json_string_value(json_object_get(e, "data")));
 		}
 	}
+}
+
+static void keys_updated(struct keyset *ks, int64_t updated_ms, const char *sku)
+{
+	unsigned char be[8];
+
+	pim_be64((uint64_t)updated_ms, be);
+	keys_add(ks, PDB_IX_UPDATED, (const char *)be, 8, sku);
 }
 
 /* The pure index databases: nothing in the write path reads them back
@@ -768,8 +774,8 @@ static int refresh(struct pim_batch *b, const char *sku, json_t *parent, bool fe
 		rc = put_json(b->txn, PDB_PRODUCTS, sku, strlen(sku), doc, err);
 	}
 	if (rc == 0) {
-		keys_collect(b->schema, doc, resolved,
-			     pim_time_parse(json_string_value(json_object_get(doc, "updated"))), &ks);
+		keys_collect(b->schema, doc, comp, resolved, &ks);
+		keys_updated(&ks, pim_time_parse(json_string_value(json_object_get(doc, "updated"))), sku);
 		rc = keys_apply(b, sku, &ks, false, err);
 	}
 	if (rc == 0 && feed)
@@ -849,45 +855,96 @@ static int children_refresh(struct pim_batch *b, const char *sku, json_t *stored
 	return refresh_index(b, PDB_IX_PARENT, sku, stored, true, &err);
 }
 
-/* Stores a validated document as the next version of sku. */
+/* What a version derives from its document, its parent and the schema
+ * alone, before the store is read: pim_prepare works it out outside the
+ * writer's lock for a product without a parent. */
+struct derived {
+	json_t *comp;       /* completeness */
+	struct keyset ks;   /* index keys but ix_updated */
+	struct buf body;    /* the stored JSON, open for the version's own fields */
+	struct buf changes; /* its history entry's changes if the product is new */
+};
+
+#define DERIVED_INIT {NULL, {BUF_INIT, NULL, 0, 0}, BUF_INIT, BUF_INIT}
+
+static void derived_release(struct derived *d)
+{
+	json_decref(d->comp);
+	buf_release(&d->ks.mem);
+	buf_release(&d->body);
+	buf_release(&d->changes);
+}
+
+/* as_new: also the changes of a first version, for when the product turns
+ * out not to exist. */
+static int derive(const struct pim_schema *s, json_t *norm, json_t *parent, bool as_new,
+		  struct derived *d)
+{
+	json_t *resolved = pim_resolved_values(norm, parent);
+	int rc;
+
+	d->comp = pim_completeness(s, json_string_value(json_object_get(norm, "family")), resolved);
+	keys_collect(s, norm, d->comp, resolved, &d->ks);
+	json_decref(resolved);
+	/* norm's fields and completeness; store closes it with version, created
+	 * and updated */
+	rc = pim_json_write(&d->body, norm);
+	if (rc == 0 && d->body.len > 2) {
+		d->body.len--;
+		buf_adds(&d->body, ",\"completeness\":");
+		rc = pim_json_write(&d->body, d->comp);
+	}
+	if (rc == 0 && as_new)
+		diff_write(&d->changes, NULL, norm);
+	return rc < 0 || d->body.len <= 2 ? HUB_ENOMEM : 0;
+}
+
+/* Stores a validated document as the next version of sku; pre: what it
+ * derives, when worked out beforehand (parent is then NULL). */
 static int store(struct pim_batch *b, const char *sku, json_t *old, json_t *norm, json_t *parent,
-		 json_t **stored_out, struct hub_err *err)
+		 struct derived *pre, json_t **stored_out, struct hub_err *err)
 {
 	long version = old ? (long)json_integer_value(json_object_get(old, "version")) + 1
 			   : last_version(b->txn, sku) + 1;
-	json_t *stored = json_copy(norm), *resolved, *comp, *oldcore;
-	struct keyset ks = {BUF_INIT, NULL, 0, 0};
+	struct derived own = DERIVED_INIT, *d = pre ? pre : &own;
+	json_t *stored = NULL, *oldcore;
 	char hkey[PIM_MAX_KEY + 8];
 	size_t hkl;
 	const char *parent_sku = json_string_value(json_object_get(norm, "parent"));
 	const char *old_parent = json_string_value(json_object_get(old, "parent"));
-	int rc;
+	const char *created = json_string_value(json_object_get(old, "created"));
+	int rc = 0;
 
-	json_object_set_new(stored, "version", json_integer(version));
-	if (old)
-		json_object_set(stored, "created", json_object_get(old, "created"));
-	else
-		json_object_set_new(stored, "created", json_string(b->now_s));
-	json_object_set_new(stored, "updated", json_string(b->now_s));
-	resolved = pim_resolved_values(norm, parent);
-	comp = pim_completeness(b->schema, json_string_value(json_object_get(norm, "family")),
-				resolved);
-	json_object_set_new(stored, "completeness", comp);
-	rc = put_json(b->txn, PDB_PRODUCTS, sku, strlen(sku), stored, err);
+	if (!created)
+		created = b->now_s;
+	if (!pre && derive(b->schema, norm, parent, false, &own) < 0) {
+		rc = hub_err_set(err, HUB_ENOMEM, "out of memory");
+		goto out;
+	}
+	buf_reset(&put_buf);
+	buf_add(&put_buf, d->body.data, d->body.len);
+	buf_addf(&put_buf, ",\"version\":%ld,\"created\":\"", version);
+	buf_add_json_escaped(&put_buf, created, strlen(created));
+	buf_addf(&put_buf, "\",\"updated\":\"%s\"}", b->now_s);
+	rc = pim_put(b->txn, PDB_PRODUCTS, sku, strlen(sku), put_buf.data, put_buf.len, err);
 	if (rc == 0) {
-		keys_collect(b->schema, stored, resolved, b->now, &ks);
-		rc = keys_apply(b, sku, &ks, false, err);
+		keys_updated(&d->ks, b->now, sku);
+		rc = keys_apply(b, sku, &d->ks, false, err);
 	}
 	if (rc == 0) {
 		/* history and change entries are written directly: the hot path */
-		oldcore = old ? core_of(old) : NULL;
 		buf_reset(&put_buf);
 		buf_addf(&put_buf, "{\"version\":%ld,\"at\":\"%s\",\"by\":\"", version, b->now_s);
 		buf_add_json_escaped(&put_buf, b->by, strlen(b->by));
 		buf_adds(&put_buf, "\",\"changes\":");
-		diff_write(&put_buf, oldcore, norm);
+		if (!old && d->changes.len) {
+			buf_add(&put_buf, d->changes.data, d->changes.len);
+		} else {
+			oldcore = old ? core_of(old) : NULL;
+			diff_write(&put_buf, oldcore, norm);
+			json_decref(oldcore);
+		}
 		buf_addc(&put_buf, '}');
-		json_decref(oldcore);
 		history_key(sku, (uint32_t)version, hkey, &hkl);
 		rc = pim_put(b->txn, PDB_HISTORY, hkey, hkl, put_buf.data, put_buf.len, err);
 	}
@@ -903,6 +960,14 @@ static int store(struct pim_batch *b, const char *sku, json_t *old, json_t *norm
 		pim_be64(b->seq, ckey);
 		rc = pim_put(b->txn, PDB_CHANGES, ckey, 8, put_buf.data, put_buf.len, err);
 	}
+	/* the document as stored, in the order of the bytes written */
+	if (rc == 0 && (stored_out || (old && !parent_sku))) {
+		stored = json_copy(norm);
+		json_object_set(stored, "completeness", d->comp);
+		json_object_set_new(stored, "version", json_integer(version));
+		json_object_set_new(stored, "created", json_string(created));
+		json_object_set_new(stored, "updated", json_string(b->now_s));
+	}
 	/* variants publish their parent's values: recompute them */
 	if (rc == 0 && old && !parent_sku)
 		rc = children_refresh(b, sku, stored);
@@ -911,8 +976,11 @@ static int store(struct pim_batch *b, const char *sku, json_t *old, json_t *norm
 		json_object_set_new(b->touched, parent_sku, json_true());
 	if (old_parent)
 		json_object_set_new(b->touched, old_parent, json_true());
-	buf_release(&ks.mem);
-	json_decref(resolved);
+out:
+	derived_release(&own);
+	/* a huge document must not pin its buffer for the thread's lifetime */
+	if (put_buf.cap > (1u << 20))
+		buf_release(&put_buf);
 	if (rc == 0 && stored_out)
 		*stored_out = stored;
 	else
@@ -941,8 +1009,8 @@ static int if_match_check(json_t *old, const char *if_match, struct hub_err *err
 /* A write whose document pim_validate has checked: norm is its result,
  * probs the problems it found (both borrowed). */
 static int write_checked(struct pim_batch *b, const char *sku, json_t *doc, json_t *norm,
-			 json_t *probs, enum pim_mode mode, const char *if_match, int *outcome,
-			 json_t **stored, json_t **problems, struct hub_err *err)
+			 json_t *probs, struct derived *pre, enum pim_mode mode, const char *if_match,
+			 int *outcome, json_t **stored, json_t **problems, struct hub_err *err)
 {
 	json_t *old, *parent = NULL, *oc;
 	int rc = 0;
@@ -978,7 +1046,7 @@ static int write_checked(struct pim_batch *b, const char *sku, json_t *doc, json
 		if (stored)
 			*stored = json_incref(old);
 	} else {
-		rc = store(b, sku, old, norm, parent, stored, err);
+		rc = store(b, sku, old, norm, parent, parent ? NULL : pre, stored, err);
 		if (rc == 0)
 			*outcome = old ? PIM_UPDATED : PIM_CREATED;
 	}
@@ -994,8 +1062,8 @@ int pim_batch_write(struct pim_batch *b, const char *sku, json_t *doc, enum pim_
 		    struct hub_err *err)
 {
 	json_t *probs = json_array(), *norm = pim_validate(b->schema, sku, doc, probs);
-	int rc = write_checked(b, sku, doc, norm, probs, mode, if_match, outcome, stored, problems,
-			       err);
+	int rc = write_checked(b, sku, doc, norm, probs, NULL, mode, if_match, outcome, stored,
+			       problems, err);
 
 	json_decref(norm);
 	json_decref(probs);
@@ -1005,6 +1073,8 @@ int pim_batch_write(struct pim_batch *b, const char *sku, json_t *doc, enum pim_
 struct pim_prep {
 	struct pim_schema *schema;
 	json_t *doc, *norm, *probs;
+	bool derived; /* d is worked out */
+	struct derived d;
 };
 
 struct pim_prep *pim_prepare(struct pim_app *app, json_t *doc)
@@ -1019,6 +1089,10 @@ struct pim_prep *pim_prepare(struct pim_app *app, json_t *doc)
 	p->probs = json_array();
 	if (sku)
 		p->norm = pim_validate(p->schema, sku, doc, p->probs);
+	/* a variant derives from its parent, which only the store knows */
+	if (p->norm && !json_array_size(p->probs) &&
+	    !json_is_string(json_object_get(p->norm, "parent")))
+		p->derived = derive(p->schema, p->norm, NULL, true, &p->d) == 0;
 	return p;
 }
 
@@ -1030,6 +1104,7 @@ void pim_prep_free(struct pim_prep *p)
 	json_decref(p->doc);
 	json_decref(p->norm);
 	json_decref(p->probs);
+	derived_release(&p->d);
 	free(p);
 }
 
@@ -1041,8 +1116,8 @@ int pim_batch_put_prepared(struct pim_batch *b, struct pim_prep *p, enum pim_mod
 	/* checked against a schema that has changed since: check again */
 	if (!sku || p->schema != b->schema)
 		return pim_batch_put(b, p->doc, mode, outcome, problems, err);
-	return write_checked(b, sku, p->doc, p->norm, p->probs, mode, NULL, outcome, NULL, problems,
-			     err);
+	return write_checked(b, sku, p->doc, p->norm, p->probs, p->derived ? &p->d : NULL, mode,
+			     NULL, outcome, NULL, problems, err);
 }
 
 int pim_batch_merge(struct pim_batch *b, const char *sku, json_t *patch, enum pim_mode mode,

@@ -69,6 +69,29 @@ post "" "$TMP/bulk2.ndjson"; check "bulk update: all updated" is "$(grep -c '"ou
 req GET "$PIM/v1/products/BULK-02599"; check "updated version 2" is "$(jqb .version)" 2
 req GET "$PIM/v1/products?q=tall&limit=1000"; check "search sees the batch's new names" is "$(jqb '.items|length')" 1000
 
+# a batch line is stored, indexed and recorded as a PUT of the same document
+doc='{"family":"home","categories":["decor"],"enabled":true,"values":{"name":[{"locale":"en_US","channel":null,"data":"Linen throw"}],"price":[{"locale":null,"channel":null,"data":[{"amount":"39.00","currency":"EUR"}]}],"gtin":[{"locale":null,"channel":null,"data":"4006381333900"}]}}'
+jq -c '.sku="SAME-B"' <<<"$doc" >"$TMP/same.ndjson"
+sleep 1.1; since=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ --date='-0.1 seconds')
+post "" "$TMP/same.ndjson"; check "same: batch line created" is "$(st 1 .outcome)" created
+reqj PUT "$PIM/v1/products/SAME-P" "$(jq -c '.sku="SAME-P" | .values.gtin[0].data="4006381333917"' <<<"$doc")"
+check "same: PUT created" code_is 201
+same() { jq -cS 'del(.sku,.created,.updated,.values.gtin)' "$TMP/body"; }
+req GET "$PIM/v1/products/SAME-B"; b=$(same)
+req GET "$PIM/v1/products/SAME-P"; p=$(same)
+check "same: stored documents alike" is "$b" "$p"
+check "same: completeness computed" is "$(jq -r '.completeness|length>0' <<<"$b")" true
+req GET "$PIM/v1/products/SAME-B/history"; b=$(jq -c '[.items[0].changes[]|select(.path!="/values/gtin")]' "$TMP/body")
+req GET "$PIM/v1/products/SAME-P/history"; p=$(jq -c '[.items[0].changes[]|select(.path!="/values/gtin")]' "$TMP/body")
+check "same: history entries alike" is "$b" "$p"
+check "same: history lists the new values" is "$(jq -r 'map(.path)|index("/values/name")!=null' <<<"$b")" true
+for f in "q=linen" "updated_since=$since" "family=home&category=decor&q=throw" "q=same-b"; do
+	req GET "$PIM/v1/products?$f&limit=100"
+	check "same: $f finds the batch's product" is "$(jqb '[.items[].sku]|index("SAME-B")!=null')" true
+done
+printf '%s\n' '{"sku":"SAME-C","family":"home","values":{"gtin":[{"locale":null,"channel":null,"data":"4006381333900"}]}}' >"$TMP/same2.ndjson"
+post "" "$TMP/same2.ndjson"; check "same: the batch line's unique value is indexed" is "$(st 1 '.errors[0].code')" not_unique
+
 # one line longer than the 16 MiB per-document cap is refused, nothing hangs
 python3 -c 'print("{\"sku\":\"HUGE\",\"x\":\"" + "a"*(17<<20) + "\"}")' >"$TMP/huge.ndjson"
 post "" "$TMP/huge.ndjson"; check "line over 16 MiB: 413" code_is 413
