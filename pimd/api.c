@@ -18,8 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BATCH_LINES 2000             /* lines per write transaction */
-#define BATCH_BYTES (8u << 20)       /* or this many bytes, whichever first */
+/* Lines per write transaction, or bytes, whichever comes first. Each
+ * transaction's lines are parsed and prepared just before it, outside the
+ * writer's lock; few enough that they are still in the CPU's caches when
+ * written (2000 lines a transaction measured a quarter slower). */
+#define BATCH_LINES 250
+#define BATCH_BYTES (1u << 20)
 #define BATCH_MAX_LINE (16u << 20)   /* one document */
 #define ROLE_WRITE ROLE_MERCHANDISER
 

@@ -52,7 +52,7 @@ post "?dry_run=true" "$TMP/b4.ndjson"
 check "dry run reports outcomes" is "$(st 1 .outcome),$(st 2 '.status|tostring')" created,422
 req GET "$PIM/v1/products/DRY-1"; check "dry run wrote nothing" code_is 404
 
-# bigger than one transaction (2000 lines each), no trailing newline
+# bigger than several transactions (250 lines each), no trailing newline
 python3 -c '
 import json
 for i in range(2600):
