@@ -278,6 +278,52 @@ static int pop_cmp(const void *x, const void *y)
 	return c ? c : a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
+/* Sorts v by pop_cmp: a stable radix sort on the heads (arrival order kept
+ * among equal heads), then the runs of equal heads by their whole keys,
+ * which they mostly are already when products arrive in key order. Many
+ * times cheaper than qsort's comparisons on the tens of thousands of
+ * entries of a large transaction. */
+static void pops_sort(struct pop *v, size_t n)
+{
+	struct pop *tmp = n > 64 ? malloc(n * sizeof(*tmp)) : NULL, *src = v, *dst = tmp;
+
+	if (!tmp) {
+		qsort(v, n, sizeof(*v), pop_cmp);
+		return;
+	}
+	for (unsigned shift = 0; shift < 64; shift += 8) {
+		size_t count[256] = {0}, pos = 0;
+
+		for (size_t i = 0; i < n; i++)
+			count[(src[i].head >> shift) & 0xff]++;
+		if (count[(src[0].head >> shift) & 0xff] == n)
+			continue; /* every head has the same byte here */
+		for (unsigned d = 0; d < 256; d++) {
+			size_t c = count[d];
+
+			count[d] = pos;
+			pos += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[count[(src[i].head >> shift) & 0xff]++] = src[i];
+		tmp = src;
+		src = dst;
+		dst = tmp;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof(*v));
+	free(src != v ? src : dst);
+	for (size_t i = 0, j; i < n; i = j) {
+		bool sorted = true;
+
+		for (j = i + 1; j < n && v[j].head == v[i].head; j++)
+			if (sorted && pop_cmp(&v[j - 1], &v[j]) > 0)
+				sorted = false;
+		if (!sorted)
+			qsort(v + i, j - i, sizeof(*v), pop_cmp);
+	}
+}
+
 /* Applies the deferred index writes, sorted, and forgets them. */
 static int pending_apply(struct pim_batch *b, struct hub_err *err)
 {
@@ -307,7 +353,7 @@ static int pending_apply(struct pim_batch *b, struct hub_err *err)
 			v[n].head |= (uint64_t)(unsigned char)v[n].k.key[i] << (48 - 8 * i);
 		o += 4 + v[n].k.len;
 	}
-	qsort(v, n, sizeof(*v), pop_cmp);
+	pops_sort(v, n);
 	for (size_t i = 0; i < n && rc == 0;) {
 		struct pim_iter *it = NULL;
 		size_t j = i;

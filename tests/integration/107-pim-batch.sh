@@ -69,6 +69,38 @@ post "" "$TMP/bulk2.ndjson"; check "bulk update: all updated" is "$(grep -c '"ou
 req GET "$PIM/v1/products/BULK-02599"; check "updated version 2" is "$(jqb .version)" 2
 req GET "$PIM/v1/products?q=tall&limit=1000"; check "search sees the batch's new names" is "$(jqb '.items|length')" 1000
 
+# index entries of lines in no particular order, sharing words, all found
+python3 -c '
+import json, random
+random.seed(7)
+words = ["oak", "ash", "elm", "teak", "pine"]
+skus = ["MIX-%04d" % i for i in range(700)]
+random.shuffle(skus)
+for s in skus:
+    n = int(s[4:])
+    name = " ".join(w for i, w in enumerate(words) if n % (i + 2) == 0) or "plain"
+    print(json.dumps({"sku": s, "family": "home", "categories": ["decor"] if n % 3 else ["home"],
+                      "values": {"name": [{"locale": "en_US", "channel": None, "data": name + " stool"}]}}))
+' >"$TMP/mix.ndjson"
+post "" "$TMP/mix.ndjson"; check "mixed order: 700 created" is "$(grep -c '"outcome":"created"' "$TMP/body")" 700
+for i in 0 1 2 3 4; do
+	w=$(echo oak ash elm teak pine | cut -d' ' -f$((i + 1)))
+	want=$(python3 -c "print(sum(1 for n in range(700) if n % ($i + 2) == 0))")
+	req GET "$PIM/v1/products?q=$w&limit=1000"
+	check "mixed order: q=$w finds each product once" is "$(jqb '[.items[].sku]|unique|length')/$(jqb '.items|length')" "$want/$want"
+done
+req GET "$PIM/v1/products?category=decor&q=stool&limit=1000"
+check "mixed order: category and word" is "$(jqb '.items|length')" "$(python3 -c 'print(sum(1 for n in range(700) if n % 3))')"
+
+# one product written several times in a transaction: its last words count
+for w in gamma delta gamma epsilon; do
+	printf '{"sku":"TWICE-1","family":"home","values":{"name":[{"locale":"en_US","channel":null,"data":"%s chair"}]}}\n' "$w"
+done >"$TMP/twice.ndjson"
+printf '{"sku":"TWICE-2","family":"home","values":{"name":[{"locale":"en_US","channel":null,"data":"%s chair"}]}}\n' delta gamma >>"$TMP/twice.ndjson"
+post "" "$TMP/twice.ndjson"
+q() { req GET "$PIM/v1/products?q=$1&limit=10"; jqb '[.items[].sku]|join(",")'; }
+check "rewritten in one batch: the words of its last version" is "$(q gamma)/$(q epsilon)/$(q delta)" "TWICE-2/TWICE-1/"
+
 # a batch line is stored, indexed and recorded as a PUT of the same document
 doc='{"family":"home","categories":["decor"],"enabled":true,"values":{"name":[{"locale":"en_US","channel":null,"data":"Linen throw"}],"price":[{"locale":null,"channel":null,"data":[{"amount":"39.00","currency":"EUR"}]}],"gtin":[{"locale":null,"channel":null,"data":"4006381333900"}]}}'
 jq -c '.sku="SAME-B"' <<<"$doc" >"$TMP/same.ndjson"
