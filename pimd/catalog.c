@@ -753,8 +753,10 @@ void pim_batch_abort(struct pim_batch *b)
 int pim_batch_commit(struct pim_batch *b, struct hub_err *err)
 {
 	struct pim_catalog *c = b->c;
+	struct pim_store *store = b->app->store;
 	const char *sku;
 	json_t *v;
+	bool sync;
 	int rc;
 
 	if (b->dry_run) {
@@ -768,8 +770,7 @@ int pim_batch_commit(struct pim_batch *b, struct hub_err *err)
 	}
 	rc = pim_txn_commit(b->txn, err);
 	b->txn = NULL;
-	if (rc == 0 && !b->lazy)
-		rc = pim_store_sync(b->app->store, err);
+	sync = rc == 0 && !b->lazy;
 	if (rc == 0) {
 		if (b->schema_changed || b->flush) {
 			struct pim_schema *old;
@@ -793,6 +794,11 @@ int pim_batch_commit(struct pim_batch *b, struct hub_err *err)
 		}
 	}
 	batch_free(b);
+	/* The sync waits for the disk with the writer's lock released, so that
+	 * the next writer's transaction goes on meanwhile; the caller answers
+	 * only after it. */
+	if (sync)
+		rc = pim_store_sync(store, err);
 	return rc;
 }
 
