@@ -47,11 +47,14 @@ struct ixk {
 	const char *key;
 };
 
+/* Index keys gathered packed in mem, then sorted into v by keys_sort. */
 struct keyset {
 	struct buf mem;
-	struct ixk *v;
-	size_t n, cap;
+	struct ixk *v; /* n sorted keys without duplicates, into mem */
+	size_t n;
 };
+
+#define KEYSET_INIT {BUF_INIT, NULL, 0}
 
 static void keys_add(struct keyset *ks, int db, const char *a, size_t al, const char *sku)
 {
@@ -71,7 +74,6 @@ static void keys_add(struct keyset *ks, int db, const char *a, size_t al, const 
 		buf_addc(&ks->mem, 0);
 		buf_add(&ks->mem, sku, sl);
 	}
-	ks->n++;
 }
 
 static int ixk_cmp(const void *x, const void *y)
@@ -141,6 +143,43 @@ static void keys_pack(struct ixk *v, size_t n, struct buf *out)
 		buf_add(out, hdr, 3);
 		buf_add(out, v[i].key, v[i].len);
 	}
+}
+
+static int keys_sort(struct keyset *ks)
+{
+	if (ks->v)
+		return 0;
+	return keys_parse(ks->mem.data ? ks->mem.data : "", ks->mem.len, &ks->v, &ks->n);
+}
+
+/* Adds a key to the sorted keys of ks; its bytes must outlive ks's use. */
+static int keys_insert(struct keyset *ks, int db, const char *key, size_t len)
+{
+	struct ixk k = {(unsigned char)db, (unsigned short)len, key}, *v;
+	size_t at = ks->n;
+
+	if (len > PIM_MAX_KEY)
+		return 0;
+	v = realloc(ks->v, (ks->n + 1) * sizeof(*v));
+	if (!v)
+		return HUB_ENOMEM;
+	ks->v = v;
+	while (at > 0 && ixk_cmp(&v[at - 1], &k) > 0)
+		at--;
+	if (at > 0 && !ixk_cmp(&v[at - 1], &k))
+		return 0;
+	memmove(v + at + 1, v + at, (ks->n - at) * sizeof(*v));
+	v[at] = k;
+	ks->n++;
+	return 0;
+}
+
+static void keys_release(struct keyset *ks)
+{
+	buf_release(&ks->mem);
+	free(ks->v);
+	ks->v = NULL;
+	ks->n = 0;
 }
 
 struct tokctx {
@@ -238,6 +277,17 @@ static void keys_updated(struct keyset *ks, int64_t updated_ms, const char *sku)
 
 	pim_be64((uint64_t)updated_ms, be);
 	keys_add(ks, PDB_IX_UPDATED, (const char *)be, 8, sku);
+}
+
+/* The ix_updated key of sku (as keys_updated adds it) in key; its length. */
+static size_t updated_key(int64_t updated_ms, const char *sku, char key[PIM_MAX_KEY + 10])
+{
+	size_t sl = strnlen(sku, PIM_MAX_KEY);
+
+	pim_be64((uint64_t)updated_ms, (unsigned char *)key);
+	key[8] = 0;
+	memcpy(key + 9, sku, sl);
+	return 9 + sl;
 }
 
 /* The pure index databases: nothing in the write path reads them back
@@ -381,7 +431,7 @@ static int keys_apply(struct pim_batch *b, const char *sku, struct keyset *ks, b
 	const void *ov;
 	size_t ovl, on = 0, nn = 0, i = 0, j = 0;
 	char *old = NULL;
-	struct ixk *ovec = NULL, *nvec = NULL;
+	struct ixk *ovec = NULL, *nvec;
 	struct buf packed = BUF_INIT;
 	size_t sl = strlen(sku);
 	int rc = 0;
@@ -394,7 +444,9 @@ static int keys_apply(struct pim_batch *b, const char *sku, struct keyset *ks, b
 		rc = keys_parse(old, ovl, &ovec, &on);
 	}
 	if (rc == 0)
-		rc = keys_parse(ks->mem.data ? ks->mem.data : "", ks->mem.len, &nvec, &nn);
+		rc = keys_sort(ks);
+	nvec = ks->v;
+	nn = ks->n;
 	if (rc < 0) {
 		rc = hub_err_set(err, HUB_ENOMEM, "out of memory");
 		goto out;
@@ -432,7 +484,6 @@ static int keys_apply(struct pim_batch *b, const char *sku, struct keyset *ks, b
 out:
 	buf_release(&packed);
 	free(ovec);
-	free(nvec);
 	free(old);
 	return rc;
 }
@@ -809,7 +860,7 @@ static int refresh(struct pim_batch *b, const char *sku, json_t *parent, bool fe
 		   struct hub_err *err)
 {
 	json_t *doc = pim_product_load(b->txn, sku), *resolved = NULL, *comp = NULL;
-	struct keyset ks = {BUF_INIT, NULL, 0, 0};
+	struct keyset ks = KEYSET_INIT;
 	json_t *own_parent = NULL;
 	int rc = 0;
 
@@ -836,7 +887,7 @@ static int refresh(struct pim_batch *b, const char *sku, json_t *parent, bool fe
 					  "version", json_object_get(doc, "version"), "via", "parent"),
 				err);
 	json_object_set_new(b->touched, sku, json_true());
-	buf_release(&ks.mem);
+	keys_release(&ks);
 	json_decref(comp);
 	json_decref(resolved);
 	json_decref(own_parent);
@@ -917,12 +968,12 @@ struct derived {
 	struct buf changes; /* its history entry's changes if the product is new */
 };
 
-#define DERIVED_INIT {NULL, {BUF_INIT, NULL, 0, 0}, BUF_INIT, BUF_INIT}
+#define DERIVED_INIT {NULL, KEYSET_INIT, BUF_INIT, BUF_INIT}
 
 static void derived_release(struct derived *d)
 {
 	json_decref(d->comp);
-	buf_release(&d->ks.mem);
+	keys_release(&d->ks);
 	buf_release(&d->body);
 	buf_release(&d->changes);
 }
@@ -937,6 +988,7 @@ static int derive(const struct pim_schema *s, json_t *norm, json_t *parent, bool
 
 	d->comp = pim_completeness(s, json_string_value(json_object_get(norm, "family")), resolved);
 	keys_collect(s, norm, d->comp, resolved, &d->ks);
+	keys_sort(&d->ks); /* else store sorts them */
 	json_decref(resolved);
 	/* norm's fields and completeness; store closes it with version, created
 	 * and updated */
@@ -980,8 +1032,13 @@ static int store(struct pim_batch *b, const char *sku, json_t *old, json_t *norm
 	buf_addf(&put_buf, "\",\"updated\":\"%s\"}", b->now_s);
 	rc = pim_put(b->txn, PDB_PRODUCTS, sku, strlen(sku), put_buf.data, put_buf.len, err);
 	if (rc == 0) {
-		keys_updated(&d->ks, b->now, sku);
-		rc = keys_apply(b, sku, &d->ks, false, err);
+		char upd[PIM_MAX_KEY + 10];
+
+		if (keys_sort(&d->ks) < 0 ||
+		    keys_insert(&d->ks, PDB_IX_UPDATED, upd, updated_key(b->now, sku, upd)) < 0)
+			rc = hub_err_set(err, HUB_ENOMEM, "out of memory");
+		else
+			rc = keys_apply(b, sku, &d->ks, false, err);
 	}
 	if (rc == 0) {
 		/* history and change entries are written directly: the hot path */
@@ -1348,7 +1405,7 @@ int pim_batch_delete(struct pim_batch *b, const char *sku, const char *if_match,
 		     struct hub_err *err)
 {
 	json_t *old = pim_product_load(b->txn, sku), *hist;
-	struct keyset ks = {BUF_INIT, NULL, 0, 0};
+	struct keyset ks = KEYSET_INIT;
 	struct pim_iter *it = NULL;
 	char key[PIM_MAX_KEY + 8];
 	size_t kl, sl = strlen(sku);
@@ -1399,7 +1456,7 @@ int pim_batch_delete(struct pim_batch *b, const char *sku, const char *if_match,
 		json_object_set_new(b->touched, json_string_value(json_object_get(old, "parent")),
 				    json_true());
 out:
-	buf_release(&ks.mem);
+	keys_release(&ks);
 	json_decref(old);
 	return rc;
 }
