@@ -535,7 +535,12 @@ static json_t *entry_for(json_t *arr, const char *locale, const char *channel)
 		    ((!c && !channel) || (c && channel && !strcmp(c, channel))))
 			return e;
 	}
-	e = json_pack("{s:s?,s:s?,s:n}", "locale", locale, "channel", channel, "data");
+	/* built directly: json_pack parses its format for each of a feed's many
+	 * values */
+	e = json_object();
+	json_object_set_new(e, "locale", locale ? json_string(locale) : json_null());
+	json_object_set_new(e, "channel", channel ? json_string(channel) : json_null());
+	json_object_set_new(e, "data", json_null());
 	json_array_append_new(arr, e);
 	return e;
 }

@@ -347,6 +347,18 @@ const char *val_unit(const json_t *adef, const char *unit)
 	return unit;
 }
 
+/* [{"amount","currency"}], built directly: a feed has one or more on every
+ * row */
+static json_t *price_of(const char *amount, const char *currency)
+{
+	json_t *p = json_object(), *list = json_array();
+
+	json_object_set_new(p, "amount", json_string(amount));
+	json_object_set_new(p, "currency", json_string(currency));
+	json_array_append_new(list, p);
+	return list;
+}
+
 /* "12.50 EUR", "EUR 12.50" or "12.50": amount and currency. */
 static bool split_amount(const char *s, char *amount, size_t alen, char *unit, size_t ulen)
 {
@@ -423,7 +435,7 @@ json_t *val_from_text(const json_t *adef, const char *s, size_t len, const char 
 			snprintf(p->msg, sizeof(p->msg), "the price '%.80s' names no currency", s);
 			return NULL;
 		}
-		return json_pack("[{s:s,s:s}]", "amount", amount, "currency", cur);
+		return price_of(amount, cur);
 	}
 	if (!strcmp(t, "metric")) {
 		char amount[64], unit[32];
