@@ -29,6 +29,7 @@ enum pim_db {
 	PDB_IX_PARENT, /* parent NUL child sku → "" */
 	PDB_UNIQUE,    /* attribute NUL value → sku */
 	PDB_IXKEYS,    /* sku → the index keys written for it (packed) */
+	PDB_ASSETS,    /* damd asset id → pimd's record of it (JSON) */
 	PDB_COUNT
 };
 
