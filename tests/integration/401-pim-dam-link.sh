@@ -98,6 +98,23 @@ check "but not the expired one" bash -c "! grep -q '$a2' '$TMP/body'"
 reqj PATCH "$DAM/v1/assets/$a2/meta" '{"rights":{"expires":"2999-12-31"}}'
 check "a later expiry offers it again" eventually proj_is TS-001 en_US '[.images[].asset]|join(",")' "$a1,$a2,$af"
 
+# an image is what makes an apparel product complete for web
+reqj PUT "$PIM/v1/products/JACKET-9" "{\"sku\":\"JACKET-9\",\"family\":\"apparel\",\"values\":{\"name\":$(name JACKET-9),\"price\":$price}}"
+check "apparel product" code_is 201
+req GET "$PIM/v1/channels/web/products/JACKET-9?locale=en_US"; check "not on web without an image" code_is 404
+up "$img/exif-orientation/Landscape_1.jpg" JACKET-9_1.jpg; j1=$(jqb .id)
+check "published to web once its image is linked" eventually proj_is JACKET-9 en_US '.images[0].asset' "$j1"
+
+# a variant that may not set images: its parent gets them
+reqj PUT "$PIM/v1/families/shoe" '{"code":"shoe","attributes":["sku","name","price","size","images"],"label_attribute":"name","image_attribute":"images","requirements":{},"variant_axes":["size"],"variant_attributes":["sku","size"]}'
+check "family whose variants do not set images" code_is 201
+product SHOE-1 shoe
+reqj PUT "$PIM/v1/products/SHOE-1-42" '{"sku":"SHOE-1-42","family":"shoe","parent":"SHOE-1","values":{"size":[{"locale":null,"channel":null,"data":"42"}]}}'
+check "variant" code_is 201
+up "$img/exif-orientation/Landscape_2.jpg" SHOE-1-42_1.jpg; s1=$(jqb .id)
+check "the variant's image goes to its parent" eventually has_images SHOE-1 "$s1"
+check "the variant stays as it was" is "$(version_of SHOE-1-42)" 1
+
 # restart: the follower resumes from its saved position, nothing applied twice
 seq=$(pim_get "/v1/changes?since=0&limit=1000" | jq -r .next_since); v=$(version_of TS-001)
 t0=$(date +%s%N); kill -TERM "$PIM_PID"; wait "$PIM_PID" 2>/dev/null
@@ -122,7 +139,6 @@ REQ_TIMEOUT=5 req GET "$PIM/v1/channels/web/products/TS-001?locale=en_US"
 check "projection served without damd" code_is 200
 check "with what pimd knows of the assets" is "$(jqb '.images[0].alt')" "Red tee, front"
 REQ_TIMEOUT=5 product NEW-1; check "writes without damd" code_is 201
-sleep 3
 "$BIN/damd" --listen 127.0.0.1:$dam_port --data "$DAM_DATA" >>"$TMP/damd.log" 2>&1 &
 DAM_PID=$!; PIDS+=($DAM_PID)
 wait_http "$DAM/healthz" || die "damd did not restart"
