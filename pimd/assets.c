@@ -22,6 +22,8 @@
 #include <time.h>
 
 #define SEQ_KEY "damd_seq"  /* in the meta database: the last damd event applied */
+#define PIM_SEQ_KEY "damd_pim_seq" /* and the last change of pimd's own feed looked at */
+#define PIM_PAGE 2000       /* pimd changes looked at per write transaction */
 #define BY "damd"           /* the name history entries of links carry */
 #define FEED_WAIT 25        /* seconds damd holds a feed request with nothing new */
 #define FEED_LIMIT 100      /* events per request, applied in one transaction */
@@ -32,7 +34,9 @@
 
 struct pim_assets {
 	struct pim_app *app;
-	pthread_t thread;
+	pthread_t thread;    /* follows damd */
+	pthread_t watcher;   /* links the products created after their images */
+	bool watching;
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* signalled by stop, waited on between retries */
 	bool stop;           /* set under lock, read atomically by the transfer loop */
@@ -172,6 +176,66 @@ static int record_save(struct pim_txn *t, const char *id, json_t *rec, struct hu
 		return hub_err_set(err, HUB_ENOMEM, "out of memory");
 	rc = pim_put(t, PDB_ASSETS, id, strlen(id), s, len, err);
 	free(s);
+	return rc;
+}
+
+/* Every sku a record could name (each filename's candidates, its metadata
+ * skus) as the keys of a new object; none once deleted. */
+static json_t *names_of(json_t *rec)
+{
+	struct pim_name_cand c[MAX_CANDS];
+	json_t *out = json_object(), *f;
+	char sku[PIM_MAX_KEY + 1];
+	size_t i, j, n;
+
+	if (!rec || json_is_true(json_object_get(rec, "deleted")))
+		return out;
+	json_array_foreach(json_object_get(rec, "filenames"), i, f) {
+		n = json_is_string(f) ? pim_asset_name_candidates(json_string_value(f), c, MAX_CANDS) : 0;
+		for (j = 0; j < n; j++)
+			if (c[j].len <= PIM_MAX_KEY) {
+				memcpy(sku, c[j].sku, c[j].len);
+				sku[c[j].len] = 0;
+				json_object_set_new(out, sku, json_true());
+			}
+	}
+	json_array_foreach(json_object_get(rec, "skus"), i, f)
+		if (json_is_string(f))
+			json_object_set_new(out, json_string_value(f), json_true());
+	return out;
+}
+
+/* The asset_names key sku NUL id in key; 0 when it would be too long. */
+static size_t name_key(const char *sku, const char *id, char *key)
+{
+	size_t sl = strlen(sku), il = strlen(id);
+
+	if (!sl || sl + 1 + il > PIM_MAX_KEY)
+		return 0;
+	memcpy(key, sku, sl);
+	key[sl] = 0;
+	memcpy(key + sl + 1, id, il);
+	return sl + 1 + il;
+}
+
+/* Keeps asset_names in step with a record that goes from old to rec. */
+static int names_update(struct pim_txn *t, const char *id, json_t *old, json_t *rec,
+			struct hub_err *err)
+{
+	json_t *was = names_of(old), *now = names_of(rec), *v;
+	char key[PIM_MAX_KEY];
+	const char *sku;
+	size_t kl;
+	int rc = 0;
+
+	json_object_foreach(was, sku, v)
+		if (rc == 0 && !json_object_get(now, sku) && (kl = name_key(sku, id, key)))
+			rc = pim_del(t, PDB_ASSET_NAMES, key, kl, err);
+	json_object_foreach(now, sku, v)
+		if (rc == 0 && !json_object_get(was, sku) && (kl = name_key(sku, id, key)))
+			rc = pim_put(t, PDB_ASSET_NAMES, key, kl, "", 0, err);
+	json_decref(was);
+	json_decref(now);
 	return rc;
 }
 
@@ -412,9 +476,11 @@ out:
 }
 
 /* Applies one asset's new record inside b: unlinks the products it no
- * longer names, links those it newly names, stores the record. */
+ * longer names, links those it newly names, stores the record. fresh, when
+ * not NULL, is a product just created: an earlier link to a product of
+ * that sku went with the product. */
 static int apply_one(struct pim_batch *b, const struct pim_schema *s, const char *id,
-		     json_t *rec, bool *view, struct hub_err *err)
+		     json_t *rec, const char *fresh, bool *view, struct hub_err *err)
 {
 	struct pim_txn *t = pim_batch_txn(b);
 	json_t *old = record_load(t, id), *was, *named, *linked = json_array(), *v;
@@ -432,15 +498,18 @@ static int apply_one(struct pim_batch *b, const struct pim_schema *s, const char
 	json_object_foreach(named, sku, v) {
 		struct hub_err e = {0};
 
-		if (!json_array_has_string(was, sku) &&
-		    link_one(b, s, sku, id, (long)json_integer_value(v), true, &e) < 0)
+		bool had = json_array_has_string(was, sku) && !(fresh && !strcmp(fresh, sku));
+
+		if (!had && link_one(b, s, sku, id, (long)json_integer_value(v), true, &e) < 0)
 			continue; /* refused (logged): tried again at the asset's next event */
 		json_array_append_new(linked, json_string(sku));
 	}
 	json_object_set_new(rec, "linked", linked);
 	if (view_changed(old, rec))
 		*view = true;
-	rc = record_save(t, id, rec, err);
+	rc = names_update(t, id, old, rec, err);
+	if (rc == 0)
+		rc = record_save(t, id, rec, err);
 	json_decref(named);
 	json_decref(old);
 	return rc;
@@ -548,7 +617,7 @@ static int apply(struct pim_assets *f, json_t *metas, uint64_t next, struct hub_
 		} else {
 			rec = pim_asset_record_of(meta);
 		}
-		rc = apply_one(b, s, id, rec, &view, err);
+		rc = apply_one(b, s, id, rec, NULL, &view, err);
 		json_decref(rec);
 		if (rc < 0)
 			goto out;
@@ -712,6 +781,180 @@ static void *follow(void *cls)
 	return NULL;
 }
 
+/* ---- products created after their images ---- */
+
+/* The skus pimd's change feed created after *pos, reading at most PIM_PAGE
+ * changes, as a new array; *pos moves past the changes read. */
+static json_t *created_since(struct pim_txn *t, uint64_t *pos)
+{
+	static const char created[] = "\"outcome\":\"created\"";
+	json_t *out = json_array();
+	struct pim_iter *it;
+	unsigned char k[8];
+	const void *kk, *vv;
+	size_t kl, vl;
+	int n = 0;
+
+	if (pim_iter_open(t, PDB_CHANGES, &it, NULL) < 0)
+		return out;
+	pim_be64(*pos + 1, k);
+	for (int r = pim_iter_seek(it, k, sizeof(k), &kk, &kl, &vv, &vl); r == 0 && n < PIM_PAGE;
+	     r = pim_iter_next(it, &kk, &kl, &vv, &vl), n++) {
+		json_t *c;
+
+		if (kl != 8)
+			continue;
+		*pos = pim_from_be64(kk);
+		/* most changes are updates: parse only the creations */
+		if (!memmem(vv, vl, created, sizeof(created) - 1))
+			continue;
+		c = json_loadb(vv, vl, 0, NULL);
+		if (json_is_string(json_object_get(c, "sku")))
+			json_array_append(out, json_object_get(c, "sku"));
+		json_decref(c);
+	}
+	pim_iter_close(it);
+	return out;
+}
+
+/* Appends [sku, id] to out for each asset that may name sku. */
+static void assets_naming(struct pim_txn *t, const char *sku, json_t *out)
+{
+	size_t sl = strlen(sku), kl;
+	struct pim_iter *it;
+	const void *kk;
+	char pre[PIM_MAX_KEY + 1];
+
+	if (!sl || sl >= PIM_MAX_KEY || pim_iter_open(t, PDB_ASSET_NAMES, &it, NULL) < 0)
+		return;
+	memcpy(pre, sku, sl + 1);
+	for (int r = pim_iter_seek(it, pre, sl + 1, &kk, &kl, NULL, NULL);
+	     r == 0 && kl > sl + 1 && !memcmp(kk, pre, sl + 1);
+	     r = pim_iter_next(it, &kk, &kl, NULL, NULL))
+		json_array_append_new(out, json_pack("[s,s%]", sku, (const char *)kk + sl + 1,
+						     kl - sl - 1));
+	pim_iter_close(it);
+}
+
+/* Links the assets that name the products created after *pos (their
+ * filenames or skus were recorded before the product existed) and moves
+ * *pos on. The feed is read without the writer's lock; the lock is taken
+ * only when some asset names a new product. */
+static int watch_step(struct pim_assets *f, uint64_t *pos, struct hub_err *err)
+{
+	struct pim_app *app = f->app;
+	struct pim_schema *s = NULL;
+	struct pim_batch *b = NULL;
+	struct pim_txn *t = NULL;
+	json_t *skus = NULL, *todo = json_array(), *v;
+	uint64_t next = *pos;
+	unsigned char key[8];
+	bool view = false;
+	size_t i;
+	int rc;
+
+	rc = pim_txn_begin(app->store, false, &t, err);
+	if (rc < 0)
+		goto out;
+	skus = created_since(t, &next);
+	json_array_foreach(skus, i, v)
+		assets_naming(t, json_string_value(v), todo);
+	pim_txn_abort(t);
+	if (!json_array_size(todo)) {
+		*pos = next;
+		goto out;
+	}
+	rc = pim_batch_begin(app, BY, false, &b, err);
+	if (rc < 0)
+		goto out;
+	s = pim_catalog_schema(app);
+	json_array_foreach(todo, i, v) {
+		const char *id = json_string_value(json_array_get(v, 1));
+		json_t *rec = record_load(pim_batch_txn(b), id);
+
+		if (!rec)
+			continue;
+		rc = apply_one(b, s, id, rec, json_string_value(json_array_get(v, 0)), &view, err);
+		json_decref(rec);
+		if (rc < 0)
+			goto out;
+	}
+	pim_be64(next, key);
+	rc = pim_put(pim_batch_txn(b), PDB_META, PIM_SEQ_KEY, strlen(PIM_SEQ_KEY), key, sizeof(key),
+		     err);
+	if (rc < 0)
+		goto out;
+	rc = pim_batch_commit(b, err);
+	b = NULL;
+	if (rc == 0)
+		*pos = next;
+out:
+	pim_batch_abort(b);
+	pim_schema_unref(s);
+	json_decref(skus);
+	json_decref(todo);
+	return rc;
+}
+
+/* Where the watcher starts: the saved position, else (first start) the
+ * newest change, saved now, since assets are linked to the products that
+ * exist when their own events arrive. */
+static int watch_start(struct pim_app *app, uint64_t *pos, struct hub_err *err)
+{
+	struct pim_batch *b;
+	unsigned char key[8];
+	const void *v;
+	size_t vl;
+	int rc;
+
+	rc = pim_batch_begin(app, BY, false, &b, err);
+	if (rc < 0)
+		return rc;
+	if (pim_get(pim_batch_txn(b), PDB_META, PIM_SEQ_KEY, strlen(PIM_SEQ_KEY), &v, &vl) == 0 &&
+	    vl == 8) {
+		*pos = pim_from_be64(v);
+		pim_batch_abort(b);
+		return 0;
+	}
+	*pos = pim_catalog_last_seq(app);
+	pim_be64(*pos, key);
+	rc = pim_put(pim_batch_txn(b), PDB_META, PIM_SEQ_KEY, strlen(PIM_SEQ_KEY), key, sizeof(key),
+		     err);
+	if (rc < 0) {
+		pim_batch_abort(b);
+		return rc;
+	}
+	return pim_batch_commit(b, err);
+}
+
+/* Looks at pimd's own change sequence once a second: an atomic load while
+ * nothing is written. */
+static void *watch(void *cls)
+{
+	struct pim_assets *f = cls;
+	struct hub_err err = {0};
+	uint64_t pos = 0;
+	bool failing = false;
+
+	if (watch_start(f->app, &pos, &err) < 0) {
+		hub_log(LOG_ERROR, "damd product watcher cannot start error=\"%s\"", err.msg);
+		return NULL;
+	}
+	while (!stopping(f)) {
+		pause_for(f, 1);
+		if (stopping(f) || pim_catalog_last_seq(f->app) == pos)
+			continue;
+		if (watch_step(f, &pos, &err) < 0) {
+			if (!failing)
+				hub_log(LOG_WARN, "damd product watcher error=\"%s\"", err.msg);
+			failing = true;
+		} else {
+			failing = false;
+		}
+	}
+	return NULL;
+}
+
 static void assets_free(struct pim_assets *f)
 {
 	if (f->multi)
@@ -763,6 +1006,10 @@ int pim_assets_start(struct pim_app *app, struct hub_err *err)
 		return hub_err_set(err, HUB_EIO, "cannot start the damd follower");
 	}
 	app->assets = f;
+	f->watching = pthread_create(&f->watcher, NULL, watch, f) == 0;
+	if (!f->watching)
+		hub_log(LOG_WARN, "damd product watcher not started: products created after "
+				  "their images are linked at the images' next event");
 	return 0;
 }
 
@@ -789,10 +1036,12 @@ void pim_assets_stop(struct pim_app *app)
 		return;
 	pthread_mutex_lock(&f->lock);
 	__atomic_store_n(&f->stop, true, __ATOMIC_RELEASE);
-	pthread_cond_signal(&f->cond);
+	pthread_cond_broadcast(&f->cond);
 	pthread_mutex_unlock(&f->lock);
 	curl_multi_wakeup(f->multi);
 	pthread_join(f->thread, NULL);
+	if (f->watching)
+		pthread_join(f->watcher, NULL);
 	app->assets = NULL;
 	assets_free(f);
 }

@@ -30,6 +30,7 @@ enum pim_db {
 	PDB_UNIQUE,    /* attribute NUL value → sku */
 	PDB_IXKEYS,    /* sku → the index keys written for it (packed) */
 	PDB_ASSETS,    /* damd asset id → pimd's record of it (JSON) */
+	PDB_ASSET_NAMES, /* sku an asset may name NUL asset id → "" */
 	PDB_COUNT
 };
 

@@ -19,6 +19,7 @@ version_of() { pim_get "/v1/products/$1" | jq -r .version; }
 proj() { pim_get "/v1/channels/${3:-web}/products/$1?locale=${2:-en_US}"; }
 has_images() { [ "$(images_of "$1")" = "$2" ]; }
 proj_is() { [ "$(proj "$1" "$2" | jq -r "$3")" = "$4" ]; }
+metrics_has() { pim_get /metrics | grep -qE "$1"; }
 etag_of() { curl -sS -m 10 -o /dev/null -D - "$PIM/v1/channels/web/products/$1?locale=${2:-en_US}" | tr -d '\r' | awk -F': ' 'tolower($1)=="etag"{print $2}'; }
 
 for s in TS-001 TS-001-RED CAP-010; do product $s; check "product $s" code_is 201; done
@@ -115,6 +116,18 @@ up "$img/exif-orientation/Landscape_2.jpg" SHOE-1-42_1.jpg; s1=$(jqb .id)
 check "the variant's image goes to its parent" eventually has_images SHOE-1 "$s1"
 check "the variant stays as it was" is "$(version_of SHOE-1-42)" 1
 
+# images uploaded before their products: linked when the products appear
+up "$img/exif-orientation/Landscape_3.jpg" LATE-1_2.jpg; l2=$(jqb .id)
+up "$img/exif-orientation/Landscape_4.jpg" LATE-1_1.jpg; l1=$(jqb .id)
+up "$img/exif-orientation/Landscape_5.jpg" shot.jpg; l3=$(jqb .id)
+reqj PATCH "$DAM/v1/assets/$l3/meta" '{"skus":["LATE-2"]}'
+check "(the follower has seen them)" eventually metrics_has "^pimd_damd_feed_seq $(curl -sS -H "Authorization: Bearer $TOKEN" "$DAM/v1/changes?since=0&limit=1000" | jq -r .next_since)\$"
+product LATE-1; check "product created after its images" code_is 201
+check "its images linked, in order" eventually has_images LATE-1 "$l1,$l2"
+req POST "$PIM/v1/products/batch" -H 'Content-Type: application/x-ndjson' --data-binary "{\"sku\":\"LATE-2\",\"family\":\"default\",\"values\":{\"name\":$(name LATE-2)}}"
+check "batch create" code_is 200
+check "an image naming it by metadata linked too" eventually has_images LATE-2 "$l3"
+
 # restart: the follower resumes from its saved position, nothing applied twice
 seq=$(pim_get "/v1/changes?since=0&limit=1000" | jq -r .next_since); v=$(version_of TS-001)
 t0=$(date +%s%N); kill -TERM "$PIM_PID"; wait "$PIM_PID" 2>/dev/null
@@ -127,7 +140,6 @@ req GET "$PIM/v1/changes?since=$seq&limit=1000"
 check "no change replayed after the restart" is "$(jqb '[.items[].sku]|join(",")')" CAP-010
 check "TS-001 still at its version" is "$(version_of TS-001)" "$v"
 
-metrics_has() { pim_get /metrics | grep -qE "$1"; }
 check "/metrics: the damd feed position" metrics_has '^pimd_damd_feed_seq [1-9]'
 check "/metrics: damd is up" metrics_has '^pimd_damd_feed_up 1'
 
