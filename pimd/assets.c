@@ -927,8 +927,8 @@ static int watch_start(struct pim_app *app, uint64_t *pos, struct hub_err *err)
 	return pim_batch_commit(b, err);
 }
 
-/* Looks at pimd's own change sequence once a second: an atomic load while
- * nothing is written. */
+/* Looks at pimd's own change sequence once a second (an atomic load while
+ * nothing is written), and page after page while it is behind. */
 static void *watch(void *cls)
 {
 	struct pim_assets *f = cls;
@@ -941,9 +941,12 @@ static void *watch(void *cls)
 		return NULL;
 	}
 	while (!stopping(f)) {
-		pause_for(f, 1);
-		if (stopping(f) || pim_catalog_last_seq(f->app) == pos)
+		uint64_t before = pos;
+
+		if (pim_catalog_last_seq(f->app) == pos) {
+			pause_for(f, 1);
 			continue;
+		}
 		if (watch_step(f, &pos, &err) < 0) {
 			if (!failing)
 				hub_log(LOG_WARN, "damd product watcher error=\"%s\"", err.msg);
@@ -951,6 +954,8 @@ static void *watch(void *cls)
 		} else {
 			failing = false;
 		}
+		if (pos == before)
+			pause_for(f, 1);
 	}
 	return NULL;
 }
