@@ -12,8 +12,8 @@ WARN     = -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
 CPPFLAGS += -D_GNU_SOURCE -Icommon -include common/fmacros.h -include common/banned.h
 
 COMMON_PKGS = libmicrohttpd jansson libcrypto
-PIMD_PKGS   = $(COMMON_PKGS) lmdb libxml-2.0 libutf8proc
-PIMCTL_PKGS = $(PIMD_PKGS) libcurl
+PIMD_PKGS   = $(COMMON_PKGS) lmdb libxml-2.0 libutf8proc libcurl
+PIMCTL_PKGS = $(PIMD_PKGS)
 DAMD_PKGS   = $(COMMON_PKGS) lmdb vips libarchive libmagic
 ALL_PKGS    = $(sort $(PIMD_PKGS) $(DAMD_PKGS))
 

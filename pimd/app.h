@@ -5,15 +5,18 @@
 struct pim_store;
 struct pim_catalog;
 struct pim_imports;
+struct pim_assets;
 
 struct pim_app {
 	struct pim_store *store;
 	struct pim_catalog *catalog; /* schema snapshot, projection cache, change feed */
 	const char *data_dir;
-	const char *damd_url;    /* --damd-url: where rendition URLs point */
+	const char *damd_url;    /* --damd-url: where rendition URLs point, whose feed pimd follows */
+	const char *damd_token;  /* --damd-token: bearer token for damd's feed and metadata */
 	const char *schemas_dir; /* --schemas: starter catalog and presets */
 	const char *web_dir;     /* --web: the browser UI served at / */
 	struct pim_imports *imports; /* import jobs: queue and worker */
+	struct pim_assets *assets;   /* the damd follower, NULL when not running */
 	long cache_mb;           /* --projection-cache-mb: bound of the projection cache */
 };
 

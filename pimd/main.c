@@ -1,6 +1,7 @@
 /* pimd: canonical product data over HTTP. */
 #include "api.h"
 #include "app.h"
+#include "assets.h"
 #include "catalog_int.h"
 #include "config.h"
 #include "daemon.h"
@@ -25,6 +26,13 @@ static const struct route_table route_tables[] = {
 	{pim_web_routes, &pim_web_nroutes},
 };
 
+/* /metrics: the API's counters, then the damd follower's. */
+static void metrics(struct buf *out, void *app)
+{
+	pim_api_metrics(out, app);
+	pim_assets_metrics(out, app);
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon_opts o;
@@ -36,16 +44,19 @@ int main(int argc, char **argv)
 	daemon_opts_parse(&o, argc, argv, "pimd", "PIMD", "127.0.0.1:8080", "var/pim");
 	app.data_dir = o.data;
 	app.damd_url = config_str(argc, argv, "--damd-url", "PIMD_DAMD_URL", "http://127.0.0.1:8081");
+	app.damd_token = config_str(argc, argv, "--damd-token", "PIMD_DAMD_TOKEN", NULL);
 	app.schemas_dir = config_str(argc, argv, "--schemas", "PIMD_SCHEMAS", "schemas");
 	app.web_dir = config_str(argc, argv, "--web", "PIMD_WEB", "web");
 	app.cache_mb = config_long(argc, argv, "--projection-cache-mb", "PIMD_PROJECTION_CACHE_MB", 64);
 	if (daemon_mkdirs(o.data, &err) < 0 || pim_store_open(&app.store, o.data, &err) < 0 ||
-	    pim_catalog_open(&app, &err) < 0 || pim_imports_open(&app, &err) < 0) {
+	    pim_catalog_open(&app, &err) < 0 || pim_imports_open(&app, &err) < 0 ||
+	    pim_assets_start(&app, &err) < 0) {
 		hub_log(LOG_ERROR, "pimd start error=\"%s\"", err.msg);
 		return 1;
 	}
 	rc = daemon_serve(&o, route_tables, sizeof(route_tables) / sizeof(route_tables[0]), &app,
-			  pim_api_metrics, NULL);
+			  metrics, NULL);
+	pim_assets_stop(&app);
 	pim_imports_close(&app);
 	pim_catalog_close(&app);
 	pim_store_close(app.store);

@@ -1,5 +1,6 @@
 #include "project.h"
 #include "app.h"
+#include "assets.h"
 #include "cache.h"
 #include "catalog_int.h"
 #include "err.h"
@@ -22,28 +23,38 @@ static bool published(json_t *doc, const char *key)
 	       json_integer_value(json_object_get(c, "ratio")) == 100;
 }
 
-static json_t *image(struct pim_app *app, json_t *chdoc, const char *id)
+/* One image of a projection, described from pimd's record of the asset
+ * (t's view); NULL when the asset is not offered (deleted, rights
+ * expired). Alt text falls back like localizable values. */
+static json_t *image(struct pim_app *app, struct pim_txn *t, json_t *chdoc, const char *id,
+		     const char *locale, const char *fallback)
 {
-	json_t *r = json_object_get(chdoc, "renditions"), *urls = json_object(), *v;
+	json_t *r = json_object_get(chdoc, "renditions"), *urls, *v, *out;
 	const char *role, *main = json_string_value(json_object_get(r, "main"));
 	const char *base = app->damd_url ? app->damd_url : "";
 	char url[2048];
 
-	json_object_foreach(r, role, v) {
-		snprintf(url, sizeof(url), "%s/v1/renditions/%s/%s", base, id, json_string_value(v));
-		json_object_set_new(urls, role, json_string(url));
-	}
 	if (main)
 		snprintf(url, sizeof(url), "%s/v1/renditions/%s/%s", base, id, main);
 	else
 		snprintf(url, sizeof(url), "%s/v1/assets/%s", base, id);
-	return json_pack("{s:s,s:s,s:n,s:n,s:n,s:o}", "asset", id, "url", url, "width", "height",
-			 "alt", "renditions", urls);
+	out = json_pack("{s:s,s:s,s:n,s:n,s:n}", "asset", id, "url", url, "width", "height", "alt");
+	if (!pim_asset_describe(t, id, locale, fallback, out)) {
+		json_decref(out);
+		return NULL;
+	}
+	urls = json_object();
+	json_object_foreach(r, role, v) {
+		snprintf(url, sizeof(url), "%s/v1/renditions/%s/%s", base, id, json_string_value(v));
+		json_object_set_new(urls, role, json_string(url));
+	}
+	json_object_set_new(out, "renditions", urls);
+	return out;
 }
 
 /* The value of one attribute as a frontend wants it, or NULL. */
-static json_t *flat_value(struct pim_app *app, const struct pim_attr *a, json_t *data,
-			  json_t *chdoc)
+static json_t *flat_value(struct pim_app *app, struct pim_txn *t, const struct pim_attr *a,
+			  json_t *data, json_t *chdoc, const char *locale, const char *fallback)
 {
 	json_t *c, *p, *out;
 	size_t i, j;
@@ -57,12 +68,19 @@ static json_t *flat_value(struct pim_app *app, const struct pim_attr *a, json_t 
 							 "currency", c);
 		return NULL;
 	case PT_ASSET:
-		return json_is_string(data) ? image(app, chdoc, json_string_value(data)) : NULL;
+		return json_is_string(data)
+			       ? image(app, t, chdoc, json_string_value(data), locale, fallback)
+			       : NULL;
 	case PT_ASSET_COLLECTION:
 		out = json_array();
-		json_array_foreach(data, i, p)
-			if (json_is_string(p))
-				json_array_append_new(out, image(app, chdoc, json_string_value(p)));
+		json_array_foreach(data, i, p) {
+			json_t *im = json_is_string(p) ? image(app, t, chdoc, json_string_value(p),
+							       locale, fallback)
+						       : NULL;
+
+			if (im)
+				json_array_append_new(out, im);
+		}
 		return out;
 	default:
 		return json_incref(data);
@@ -112,7 +130,7 @@ static json_t *build(struct pim_app *app, const struct pim_schema *s, struct pim
 			e = pim_value_pick(a, json_object_get(resolved, code), channel, fallback);
 		if (!e)
 			continue;
-		fv = flat_value(app, a, json_object_get(e, "data"), chdoc);
+		fv = flat_value(app, t, a, json_object_get(e, "data"), chdoc, locale, fallback);
 		if (fv)
 			json_object_set_new(out, code, fv);
 	}

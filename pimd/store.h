@@ -29,6 +29,8 @@ enum pim_db {
 	PDB_IX_PARENT, /* parent NUL child sku → "" */
 	PDB_UNIQUE,    /* attribute NUL value → sku */
 	PDB_IXKEYS,    /* sku → the index keys written for it (packed) */
+	PDB_ASSETS,    /* damd asset id → pimd's record of it (JSON) */
+	PDB_ASSET_NAMES, /* sku an asset may name NUL asset id → "" */
 	PDB_COUNT
 };
 

@@ -27,8 +27,10 @@ trap stop INT TERM EXIT
 
 ./$BUILD/damd --listen "$DAM_LISTEN" --data var/dam "$@" 2>>var/damd.log &
 pids+=($!)
-./$BUILD/pimd --listen "$PIM_LISTEN" --data var/pim --damd-url "http://$DAM_LISTEN" \
-	--schemas schemas --web web "$@" 2>>var/pimd.log &
+# pimd follows damd's change feed with the same token (in its environment,
+# not on its command line where ps would show it)
+PIMD_DAMD_TOKEN=$PIM_ADMIN_TOKEN ./$BUILD/pimd --listen "$PIM_LISTEN" --data var/pim \
+	--damd-url "http://$DAM_LISTEN" --schemas schemas --web web "$@" 2>>var/pimd.log &
 pids+=($!)
 for i in $(seq 100); do
 	curl -fsS -o /dev/null "http://$PIM_LISTEN/healthz" 2>/dev/null &&

@@ -65,6 +65,18 @@ start_pimd() {
 	wait_http "$PIM/healthz" || { tail -20 "$TMP/pimd.log"; die "pimd did not start"; }
 }
 
+# start_hub [pimd flags]: damd, then pimd following its change feed (it
+# reads the feed and asset metadata with the admin token)
+start_hub() {
+	start_damd
+	start_pimd --damd-token "$TOKEN" "$@"
+}
+# eventually CMD...: true once CMD is, polling for up to ${WAIT_SECS:-15} s
+eventually() {
+	local end=$((SECONDS + ${WAIT_SECS:-15}))
+	while ! "$@" 2>/dev/null; do [ $SECONDS -lt $end ] || return 1; sleep 0.1; done
+}
+
 # req METHOD URL [curl args]: body in $TMP/body, status in $CODE, headers in $TMP/headers
 req() {
 	local m=$1 u=$2; shift 2
