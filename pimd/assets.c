@@ -817,6 +817,20 @@ static json_t *created_since(struct pim_txn *t, uint64_t *pos)
 	return out;
 }
 
+static bool names_recorded(struct pim_txn *t)
+{
+	struct pim_iter *it;
+	const void *k;
+	size_t kl;
+	bool any;
+
+	if (pim_iter_open(t, PDB_ASSET_NAMES, &it, NULL) < 0)
+		return true;
+	any = pim_iter_last(it, &k, &kl, NULL, NULL) == 0;
+	pim_iter_close(it);
+	return any;
+}
+
 /* Appends [sku, id] to out for each asset that may name sku. */
 static void assets_naming(struct pim_txn *t, const char *sku, json_t *out)
 {
@@ -856,6 +870,13 @@ static int watch_step(struct pim_assets *f, uint64_t *pos, struct hub_err *err)
 	rc = pim_txn_begin(app->store, false, &t, err);
 	if (rc < 0)
 		goto out;
+	if (!names_recorded(t)) {
+		/* no asset waits for a product: nothing to read (a large import
+		 * must not pay for parsing its changes) */
+		pim_txn_abort(t);
+		*pos = pim_catalog_last_seq(app);
+		goto out;
+	}
 	skus = created_since(t, &next);
 	json_array_foreach(skus, i, v)
 		assets_naming(t, json_string_value(v), todo);
