@@ -522,9 +522,15 @@ static bool stopping(struct pim_assets *f)
 	return __atomic_load_n(&f->stop, __ATOMIC_ACQUIRE);
 }
 
+/* Returning less than given makes curl fail the transfer: an answer over
+ * BODY_MAX is refused rather than held. */
 static size_t on_body(char *p, size_t size, size_t n, void *cls)
 {
-	return buf_add(cls, p, size * n) == 0 ? size * n : 0;
+	struct buf *body = cls;
+
+	if (body->len + size * n > BODY_MAX)
+		return 0;
+	return buf_add(body, p, size * n) == 0 ? size * n : 0;
 }
 
 /* GETs url into body (capped at BODY_MAX) within timeout_s, giving up as
