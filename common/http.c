@@ -498,6 +498,7 @@ struct http_shared {
 	struct MHD_Response *resp;
 	char *data;
 	size_t len;
+	bool is_fd; /* libmicrohttpd closes the fd; sh itself is freed by unref */
 };
 
 static void shared_free(void *cls)
@@ -523,6 +524,30 @@ struct http_shared *http_shared_new(const char *ctype, char *data, size_t len)
 	atomic_init(&sh->refs, 1);
 	sh->data = data;
 	sh->len = len;
+	sh->is_fd = false;
+	MHD_add_response_header(sh->resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	add_cors(sh->resp);
+	return sh;
+}
+
+struct http_shared *http_shared_new_fd(const char *ctype, int fd, uint64_t len)
+{
+	struct http_shared *sh = malloc(sizeof(*sh));
+
+	/* libmicrohttpd sends fd responses with sendfile (or pread) at explicit
+	 * offsets, never moving the file position, so one response may be sent
+	 * on many connections at once */
+	if (sh)
+		sh->resp = MHD_create_response_from_fd_at_offset64(len, fd, 0);
+	if (!sh || !sh->resp) {
+		free(sh);
+		close(fd);
+		return NULL;
+	}
+	atomic_init(&sh->refs, 1);
+	sh->data = NULL;
+	sh->len = 0;
+	sh->is_fd = true;
 	MHD_add_response_header(sh->resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
 	add_cors(sh->resp);
 	return sh;
@@ -547,8 +572,17 @@ struct http_shared *http_shared_ref(struct http_shared *sh)
 
 void http_shared_unref(struct http_shared *sh)
 {
-	if (sh && atomic_fetch_sub_explicit(&sh->refs, 1, memory_order_acq_rel) == 1)
-		MHD_destroy_response(sh->resp);
+	bool is_fd;
+
+	if (!sh || atomic_fetch_sub_explicit(&sh->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	/* connections still sending it keep the response (and its fd) alive;
+	 * a buffer response may free sh with its body (shared_free) right in
+	 * MHD_destroy_response, so is_fd is read before */
+	is_fd = sh->is_fd;
+	MHD_destroy_response(sh->resp);
+	if (is_fd)
+		free(sh);
 }
 
 int http_reply_shared(struct http_req *req, struct http_shared *sh)

@@ -130,7 +130,11 @@ int http_reply_pages(struct http_req *req, int status, const char *ctype,
 struct http_shared;
 /* Takes data (malloc'd); NULL when out of memory. */
 struct http_shared *http_shared_new(const char *ctype, char *data, size_t len);
+/* The same for len bytes of fd from its start, sent with sendfile; takes fd
+ * (closed once no reply uses it any more); NULL when out of memory. */
+struct http_shared *http_shared_new_fd(const char *ctype, int fd, uint64_t len);
 void http_shared_set_header(struct http_shared *sh, const char *name, const char *value);
+/* The body of a buffer reply; NULL (and *len 0) for an fd reply. */
 const char *http_shared_body(const struct http_shared *sh, size_t *len);
 struct http_shared *http_shared_ref(struct http_shared *sh);
 void http_shared_unref(struct http_shared *sh); /* NULL is fine */

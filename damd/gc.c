@@ -6,6 +6,7 @@
 #include "err.h"
 #include "json.h"
 #include "log.h"
+#include "rendition.h"
 #include "store.h"
 
 #include <pthread.h>
@@ -184,6 +185,8 @@ int dam_gc_run(struct dam_app *app, int *removed, struct hub_err *err)
 				continue;
 			if (cas_remove(app->cas, hex, &rerr) < 0 && rerr.code != HUB_ENOTFOUND)
 				hub_log(LOG_WARN, "gc blob=%s error=\"%s\"", hex, rerr.msg);
+			else
+				rend_blob_removed(app, hex);
 		}
 		n = (int)json_array_size(d.ids);
 	}

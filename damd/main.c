@@ -97,8 +97,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	app.changes_q = http_waitq_new();
-	if (!app.changes_q || dam_gc_start(&app, &err) < 0 ||
-	    rend_service_start(&app, argc, argv, &err) < 0) {
+	/* renditions first: the collector tells them which blobs it removes */
+	if (!app.changes_q || rend_service_start(&app, argc, argv, &err) < 0 ||
+	    dam_gc_start(&app, &err) < 0) {
 		hub_log(LOG_ERROR, "damd start error=\"%s\"", err.msg[0] ? err.msg : "out of memory");
 		rc = 1;
 		goto out;

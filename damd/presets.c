@@ -284,44 +284,75 @@ int adhoc_parse_query(struct adhoc *a, const char *query, struct hub_err *err)
 	return adhoc_parse(a, vals[0], vals[1], vals[2], vals[3], vals[4], vals[5], err);
 }
 
+/* The canonical string being built: every cached ad-hoc request makes one,
+ * so it is put together by hand rather than with a dozen snprintf calls. */
+struct canon {
+	char *out;
+	size_t len, cap;
+	bool full;
+};
+
+static void canon_add(struct canon *c, const char *key, const char *val)
+{
+	size_t kl = strlen(key), vl = strlen(val);
+
+	if (c->full || c->len + (c->len > 0) + kl + 1 + vl >= c->cap) {
+		c->full = true;
+		return;
+	}
+	if (c->len)
+		c->out[c->len++] = '&';
+	memcpy(c->out + c->len, key, kl);
+	c->len += kl;
+	c->out[c->len++] = '=';
+	memcpy(c->out + c->len, val, vl);
+	c->len += vl;
+	c->out[c->len] = 0;
+}
+
+static void canon_add_int(struct canon *c, const char *key, int v)
+{
+	char d[16];
+	size_t i = sizeof(d) - 1;
+	unsigned u = (unsigned)v; /* parameters are positive */
+
+	d[i] = 0;
+	do {
+		d[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	canon_add(c, key, d + i);
+}
+
 int adhoc_canonical(const struct adhoc *a, char *out, size_t outlen)
 {
-	char dpr[32] = "", fit[16] = "", fmt[16] = "", h[16] = "", q[16] = "", w[16] = "";
-	const char *parts[6];
-	size_t np = 0;
-	int n;
+	struct canon c = {out, 0, outlen, outlen == 0};
 
+	if (outlen)
+		out[0] = 0;
 	/* keys in sorted order: dpr fit fmt h q w */
 	if (a->dpr100) {
-		snprintf(dpr, sizeof(dpr), "dpr=%d.%02d", a->dpr100 / 100, a->dpr100 % 100);
+		char dpr[32];
+
+		snprintf(dpr, sizeof(dpr), "%d.%02d", a->dpr100 / 100, a->dpr100 % 100);
 		/* trim trailing zeros so 2, 2.0 and 2.00 sign alike */
 		for (size_t l = strlen(dpr); dpr[l - 1] == '0'; l--)
 			dpr[l - 1] = 0;
 		if (dpr[strlen(dpr) - 1] == '.')
 			dpr[strlen(dpr) - 1] = 0;
-		parts[np++] = dpr;
+		canon_add(&c, "dpr", dpr);
 	}
 	if (a->fit >= 0)
-		snprintf(fit, sizeof(fit), "fit=%s", fit_names[a->fit]), parts[np++] = fit;
+		canon_add(&c, "fit", fit_names[a->fit]);
 	if (a->fmt >= 0)
-		snprintf(fmt, sizeof(fmt), "fmt=%s", rend_fmt_name(a->fmt)), parts[np++] = fmt;
+		canon_add(&c, "fmt", rend_fmt_name(a->fmt));
 	if (a->h)
-		snprintf(h, sizeof(h), "h=%d", a->h), parts[np++] = h;
+		canon_add_int(&c, "h", a->h);
 	if (a->q)
-		snprintf(q, sizeof(q), "q=%d", a->q), parts[np++] = q;
+		canon_add_int(&c, "q", a->q);
 	if (a->w)
-		snprintf(w, sizeof(w), "w=%d", a->w), parts[np++] = w;
-	n = 0;
-	if (outlen)
-		out[0] = 0;
-	for (size_t i = 0; i < np; i++) {
-		int k = snprintf(out + n, outlen - n, "%s%s", i ? "&" : "", parts[i]);
-
-		if (k < 0 || (size_t)k >= outlen - n)
-			return HUB_ETOOBIG;
-		n += k;
-	}
-	return n;
+		canon_add_int(&c, "w", a->w);
+	return c.full ? HUB_ETOOBIG : (int)c.len;
 }
 
 /* ---- negotiation ---- */

@@ -109,6 +109,9 @@ int rend_fmt_parse(const char *name);
  * --allow-unsigned (and their DAMD_* twins) and keeps them in app->rend. */
 int rend_service_start(struct dam_app *app, int argc, char **argv, struct hub_err *err);
 void rend_service_stop(struct dam_app *app);
+/* The collector removed derived blob hex: renditions stop holding its file
+ * open. Does nothing before rend_service_start. */
+void rend_blob_removed(struct dam_app *app, const char *hex);
 /* "damd --sign ID 'w=…&h=…'": prints the signed path of an ad-hoc
  * rendition with the first key (--sign-keys, or sign.key under --data). */
 int rend_sign_main(int argc, char **argv);

@@ -34,7 +34,8 @@
 /* Cached answers, keyed by a hash of the asset's record bytes and of what
  * the request asked for: a hit skips parsing the record and the rendition
  * index. Any change to the record (delete, focal point…) changes its bytes,
- * so stale entries are never hit; a blob gone from disk falls through. */
+ * so stale entries are never hit; a blob neither kept open (below) nor on
+ * disk falls through. */
 #define HOT_SLOTS 4096
 #define HOT_LOCKS 64
 
@@ -45,10 +46,45 @@ struct hot_entry {
 	bool vary;
 };
 
+/* Open renditions: the reply for a derived blob, built once (file opened,
+ * headers made) and sent to request after request with sendfile, so that
+ * a cached rendition costs no open, fstat and close of its own. A blob is
+ * named by the hash of its bytes and never changes, so an open file always
+ * holds the right bytes; whether a request may have them is still decided
+ * per request (the asset record and the rendition index, above). The
+ * collector drops a blob's entry when it removes the file, so that its
+ * disk space is freed. Few entries, as each holds a file open: sets of
+ * OPEN_WAYS, the least recently used one replaced, so that a few hot
+ * renditions never take turns in one slot.
+ *
+ * Each HTTP thread (up to OPEN_REPLICAS) keeps replies of its own: a
+ * libmicrohttpd response takes its mutex for every request it is queued
+ * on and finished for, and threads sharing one would queue on it. */
+#define OPEN_SETS 64
+#define OPEN_WAYS 4
+#define OPEN_REPLICAS 8
+
+struct open_entry {
+	uint64_t key; /* hash of blob, vary and replica; 0: empty */
+	uint64_t used; /* the set's clock at the last hit */
+	char blob[65];
+	char mime[32];
+	bool vary;
+	struct http_shared *reply; /* one reference, the entry's */
+};
+
+struct open_set {
+	pthread_mutex_t lock;
+	uint64_t clock;
+	struct open_entry way[OPEN_WAYS];
+};
+
 struct rend_service {
 	struct dam_app *app;
 	struct hot_entry hot[HOT_SLOTS];
 	pthread_mutex_t hot_lock[HOT_LOCKS];
+	struct open_set open[OPEN_SETS];
+	_Atomic uint64_t open_gen; /* bumped whenever the collector removes a blob */
 	struct presets *presets;
 	struct sign_keys *keys;
 	struct render_pool *pool;
@@ -60,13 +96,22 @@ struct rend_service {
 
 #define IMMUTABLE "public, max-age=31536000, immutable"
 
-static uint64_t fnv64(uint64_t h, const void *data, size_t len)
+/* Folds data into h, eight bytes at a time: every cached request hashes
+ * the asset's record with it. Each step is a bijection of h, so inputs of
+ * one length that differ in a single word never give the same hash. */
+static uint64_t hash_bytes(uint64_t h, const void *data, size_t len)
 {
 	const unsigned char *p = data;
+	uint64_t w;
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
+	}
+	for (; len; p++, len--) {
+		h = (h ^ *p) * 0x9e3779b97f4a7c15ULL;
+		h ^= h >> 29;
 	}
 	return h;
 }
@@ -99,6 +144,143 @@ static void hot_put(struct rend_service *rs, uint64_t tag, const char *blob, con
 	snprintf(rs->hot[slot].mime, sizeof(rs->hot[slot].mime), "%s", mime);
 	rs->hot[slot].vary = vary;
 	pthread_mutex_unlock(l);
+}
+
+static _Atomic unsigned open_threads;
+static _Thread_local unsigned open_thread_no; /* 1 + order of first use; 0: none yet */
+
+/* The calling thread's replica. */
+static unsigned open_replica(void)
+{
+	if (!open_thread_no)
+		open_thread_no = atomic_fetch_add(&open_threads, 1) + 1;
+	return (open_thread_no - 1) % OPEN_REPLICAS;
+}
+
+static uint64_t open_key(const char *blob, bool vary, unsigned replica)
+{
+	uint64_t k = hash_bytes(0xcbf29ce484222325ULL, blob, 64);
+
+	k = hash_bytes(k, &vary, sizeof(vary));
+	k = hash_bytes(k, &replica, sizeof(replica));
+	return k ? k : 1;
+}
+
+static struct open_entry *open_find(struct open_set *set, uint64_t key, const char *blob,
+				    const char *mime, bool vary)
+{
+	for (int i = 0; i < OPEN_WAYS; i++) {
+		struct open_entry *e = &set->way[i];
+
+		if (e->key == key && e->vary == vary && !strcmp(e->blob, blob) &&
+		    !strcmp(e->mime, mime))
+			return e;
+	}
+	return NULL;
+}
+
+static void set_reply_headers(struct http_shared *sh, const char *blob, bool vary)
+{
+	char etag[68];
+
+	snprintf(etag, sizeof(etag), "\"%s\"", blob);
+	http_shared_set_header(sh, "ETag", etag);
+	http_shared_set_header(sh, "Cache-Control", IMMUTABLE);
+	if (vary)
+		http_shared_set_header(sh, "Vary", "Accept");
+}
+
+/* The reply for derived blob hex into *out (a reference the caller owns):
+ * the one kept open, or a new one opened now and kept. 1 when the blob is
+ * gone from disk, HUB_ENOMEM, else 0. */
+static int open_get(struct rend_service *rs, const char *blob, const char *mime, bool vary,
+		    struct http_shared **out)
+{
+	uint64_t key = open_key(blob, vary, open_replica()), gen;
+	struct open_set *set = &rs->open[key % OPEN_SETS];
+	struct http_shared *sh, *old = NULL;
+	struct open_entry *e;
+	char path[4096];
+	struct stat st;
+	int fd;
+
+	pthread_mutex_lock(&set->lock);
+	e = open_find(set, key, blob, mime, vary);
+	if (e) {
+		e->used = ++set->clock;
+		*out = http_shared_ref(e->reply);
+		pthread_mutex_unlock(&set->lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&set->lock);
+
+	/* a blob the collector removes while it is being opened here is not
+	 * kept: its file would stay open, its space taken */
+	gen = atomic_load(&rs->open_gen);
+	if (cas_path(rs->app->cas, blob, path, sizeof(path), NULL) < 0)
+		return 1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 1;
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return 1;
+	}
+	sh = http_shared_new_fd(mime, fd, (uint64_t)st.st_size); /* takes fd */
+	if (!sh)
+		return HUB_ENOMEM;
+	set_reply_headers(sh, blob, vary);
+	*out = sh;
+	if (strlen(mime) >= sizeof(set->way[0].mime))
+		return 0;
+	pthread_mutex_lock(&set->lock);
+	/* another request may have opened it meanwhile */
+	if (gen == atomic_load(&rs->open_gen) && !open_find(set, key, blob, mime, vary)) {
+		e = &set->way[0];
+		for (int i = 1; i < OPEN_WAYS; i++)
+			if (set->way[i].used < e->used)
+				e = &set->way[i];
+		old = e->reply;
+		e->key = key;
+		e->used = ++set->clock;
+		memcpy(e->blob, blob, sizeof(e->blob));
+		memcpy(e->mime, mime, strlen(mime) + 1);
+		e->vary = vary;
+		e->reply = http_shared_ref(sh);
+	}
+	pthread_mutex_unlock(&set->lock);
+	http_shared_unref(old);
+	return 0;
+}
+
+void rend_blob_removed(struct dam_app *app, const char *hex)
+{
+	struct rend_service *rs = app->rend;
+
+	if (!rs || strlen(hex) != 64)
+		return;
+	atomic_fetch_add(&rs->open_gen, 1);
+	for (unsigned k = 0; k < 2 * OPEN_REPLICAS; k++) {
+		uint64_t key = open_key(hex, k & 1, k / 2);
+		struct open_set *set = &rs->open[key % OPEN_SETS];
+		struct http_shared *old[OPEN_WAYS] = {NULL};
+
+		pthread_mutex_lock(&set->lock);
+		for (int i = 0; i < OPEN_WAYS; i++) {
+			struct open_entry *e = &set->way[i];
+
+			if (e->key == key && !strcmp(e->blob, hex)) {
+				old[i] = e->reply;
+				e->reply = NULL;
+				e->key = 0;
+				e->used = 0;
+				e->blob[0] = 0;
+			}
+		}
+		pthread_mutex_unlock(&set->lock);
+		for (int i = 0; i < OPEN_WAYS; i++)
+			http_shared_unref(old[i]);
+	}
 }
 
 static int64_t mono_ms(void)
@@ -247,34 +429,27 @@ static void set_cache_headers(struct http_req *req, const char *blob, bool vary)
 }
 
 /* Sends derived blob hex. 1 when it is gone from disk (the caller renders
- * again), else 0 with the reply queued. */
+ * again), HUB_ENOMEM, else 0 with the reply queued. */
 static int send_blob(struct http_req *req, struct rend_service *rs, const char *blob,
 		     const char *mime, bool vary)
 {
-	char path[4096], etag[80];
-	struct hub_err err = {0};
-	struct stat st;
-	int fd;
+	struct http_shared *sh = NULL;
+	char etag[80];
+	int rc = open_get(rs, blob, mime, vary, &sh);
 
-	if (cas_path(rs->app->cas, blob, path, sizeof(path), &err) < 0)
-		return 1;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 1;
-	if (fstat(fd, &st) < 0) {
-		close(fd);
-		return 1;
-	}
-	set_cache_headers(req, blob, vary);
-	snprintf(etag, sizeof(etag), "\"%s\"", blob);
-	if (http_not_modified(req, etag)) {
-		close(fd);
-		atomic_fetch_add(&rs->not_modified, 1);
-		return 0;
+	if (rc)
+		return rc;
+	if (http_header(req, "If-None-Match")) {
+		set_cache_headers(req, blob, vary);
+		snprintf(etag, sizeof(etag), "\"%s\"", blob);
+		if (http_not_modified(req, etag)) {
+			http_shared_unref(sh);
+			atomic_fetch_add(&rs->not_modified, 1);
+			return 0;
+		}
 	}
 	atomic_fetch_add(&rs->served, 1);
-	http_reply_fd(req, 200, mime, fd, 0, (uint64_t)st.st_size);
-	return 0;
+	return http_reply_shared(req, sh);
 }
 
 /* 1 when the rendition under key was served from the cache. */
@@ -291,13 +466,17 @@ static int serve_cached(struct http_req *req, struct rend_service *rs, const cha
 	rec = json_loadb(val, vlen, 0, NULL);
 	free(val);
 	if (rec && json_get_str(rec, "blob") && json_get_str(rec, "mime")) {
-		if (send_blob(req, rs, json_get_str(rec, "blob"), json_get_str(rec, "mime"), vary) ==
-		    0) {
+		rc = send_blob(req, rs, json_get_str(rec, "blob"), json_get_str(rec, "mime"), vary);
+		if (rc == 0) {
 			hot_put(rs, tag, json_get_str(rec, "blob"), json_get_str(rec, "mime"), vary);
 			rc = 1;
-		}
-		else /* the derived blob went away: forget it and render again */
+		} else if (rc == 1) { /* the derived blob went away: forget it, render again */
 			dam_kv_del(rs->app->store, "renditions", key, klen, NULL);
+			rc = 0;
+		} else {
+			http_reply_problem(req, 500, "out of memory", NULL);
+			rc = 1;
+		}
 	}
 	json_decref(rec);
 	return rc;
@@ -388,7 +567,7 @@ static int h_rendition(struct http_req *req)
 			hub_err_set(&err, HUB_ENOTFOUND, "no rendition preset '%s'", preset_name);
 			return http_reply_err(req, &err);
 		}
-		tag = fnv64(0xcbf29ce484222325ULL, preset->name, strlen(preset->name) + 1);
+		tag = hash_bytes(0xcbf29ce484222325ULL, preset->name, strlen(preset->name) + 1);
 	} else {
 		const char *sig = http_query(req, "sig");
 
@@ -406,16 +585,16 @@ static int h_rendition(struct http_req *req)
 					: "ad-hoc rendition parameters must be signed (sig=)");
 			return http_reply_err(req, &err);
 		}
-		tag = fnv64(0x84222325cbf29ce4ULL, canon, strlen(canon) + 1);
+		tag = hash_bytes(0x84222325cbf29ce4ULL, canon, strlen(canon) + 1);
 	}
-	tag = fnv64(tag, &acc, sizeof(acc));
+	tag = hash_bytes(tag, &acc, sizeof(acc));
 
 	/* the hot path: the same record bytes and the same question as an
 	 * answer already given */
 	if (dam_kv_get(app->store, "assets", idn, strlen(idn), &raw, &rawlen, NULL) == 0) {
 		struct hot_entry e;
 
-		tag = fnv64(tag, raw, rawlen);
+		tag = hash_bytes(tag, raw, rawlen);
 		free(raw);
 		tag = tag ? tag : 1;
 		if (hot_get(rs, tag, &e) && send_blob(req, rs, e.blob, e.mime, e.vary) == 0)
@@ -577,6 +756,8 @@ int rend_service_start(struct dam_app *app, int argc, char **argv, struct hub_er
 	rs->app = app;
 	for (int i = 0; i < HOT_LOCKS; i++)
 		pthread_mutex_init(&rs->hot_lock[i], NULL);
+	for (int i = 0; i < OPEN_SETS; i++)
+		pthread_mutex_init(&rs->open[i].lock, NULL);
 	pixels = config_long(argc, argv, "--max-pixels", "DAMD_MAX_PIXELS", 200000000L);
 	frames = config_long(argc, argv, "--max-frames", "DAMD_MAX_FRAMES", 300);
 	workers = config_long(argc, argv, "--render-workers", "DAMD_RENDER_WORKERS",
@@ -630,6 +811,10 @@ void rend_service_stop(struct dam_app *app)
 	if (!rs)
 		return;
 	render_pool_stop(rs->pool);
+	/* the server has stopped: no request holds these replies any more */
+	for (int i = 0; i < OPEN_SETS; i++)
+		for (int w = 0; w < OPEN_WAYS; w++)
+			http_shared_unref(rs->open[i].way[w].reply);
 	presets_free(rs->presets);
 	sign_keys_free(rs->keys);
 	free(rs);

@@ -7,6 +7,7 @@
 #include "http.h"
 #include "tap.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,7 @@
 #include <unistd.h>
 
 static struct http_waitq *waitq;
-static struct http_shared *shared;
+static struct http_shared *shared, *shared_fd;
 static char base[64];
 
 static int h_echo(struct http_req *req)
@@ -87,6 +88,11 @@ static int h_shared(struct http_req *req)
 	return http_reply_shared(req, http_shared_ref(shared));
 }
 
+static int h_shared_fd(struct http_req *req)
+{
+	return http_reply_shared(req, http_shared_ref(shared_fd));
+}
+
 static const struct http_route routes[] = {
 	{"GET", "/v1/products/{sku}", h_echo, HTTP_PUBLIC_READ, NULL, 0},
 	{"PUT", "/v1/products/{sku}", h_body, ROLE_MERCHANDISER, NULL, 1024},
@@ -96,6 +102,7 @@ static const struct http_route routes[] = {
 	{"GET", "/v1/wait", h_wait, HTTP_PUBLIC, NULL, 0},
 	{"GET", "/files/{rest*}", h_echo, HTTP_PUBLIC, NULL, 0},
 	{"GET", "/v1/shared", h_shared, HTTP_PUBLIC, NULL, 0},
+	{"GET", "/v1/shared-fd", h_shared_fd, HTTP_PUBLIC, NULL, 0},
 };
 
 /* Runs a shell command and returns its first line of output (static). */
@@ -153,6 +160,20 @@ int main(void)
 	waitq = http_waitq_new();
 	shared = http_shared_new("text/plain", strdup("same bytes"), 10);
 	http_shared_set_header(shared, "ETag", "\"s1\"");
+	{
+		/* 300 KB of numbered lines, so that a body sent from the wrong
+		 * offset shows */
+		char path[64];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/file", dir);
+		sh("seq 1 50000 > %s", path);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		shared_fd = fd >= 0 ? http_shared_new_fd("text/plain", fd, 288894) : NULL;
+		ok(shared_fd != NULL, "a shared reply of a file");
+		http_shared_set_header(shared_fd, "ETag", "\"f1\"");
+		unlink(path); /* the reply keeps it open */
+	}
 	ok(http_server_start(&srv, &o, routes, sizeof(routes) / sizeof(routes[0]), &err) == 0,
 	   "server starts on port 0: %s", err.msg);
 	snprintf(base, sizeof(base), "http://127.0.0.1:%d", http_server_port(srv));
@@ -187,6 +208,13 @@ int main(void)
 		"-e '^Access-Control-Allow-Origin: \\*$' -e '^Content-Type: text/plain$' -e '^same bytes'", base, base);
 	ok(!strcmp(r, "8"), "a shared reply answers request after request, headers and all: %s", r);
 	ok(!strcmp(sh(CURL CODE "-I %s/v1/shared", base), "200"), "and HEAD");
+	/* many connections at once on one file reply: each gets every byte */
+	r = sh("for i in $(seq 12); do " CURL "%s/v1/shared-fd | cksum & done | sort | uniq -c | "
+	       "sed 's/^ *//'", base);
+	ok(!strcmp(r, sh("echo \"12 $(seq 1 50000 | cksum)\"")), "a shared file reply on 12 connections at once: %s", r);
+	r = sh(CURL "-i %s/v1/shared-fd | tr -d '\r' | grep -c -e '^ETag: \"f1\"$' "
+		"-e '^Content-Type: text/plain$' -e '^Content-Length: 288894$'", base);
+	ok(!strcmp(r, "3"), "with its headers: %s", r);
 	r = sh(CURL "%s/v1/invalid", base);
 	ok(strstr(r, "\"status\":422") && strstr(r, "\"errors\":[{\"path\":\"/values/name\""),
 	   "problem carries status and field errors: %s", r);
@@ -229,6 +257,7 @@ int main(void)
 
 	http_waitq_free(waitq);
 	http_shared_unref(shared);
+	http_shared_unref(shared_fd);
 	auth_close(auth);
 	sh("rm -rf %s", dir);
 	return tap_done();
