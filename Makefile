@@ -11,8 +11,8 @@ WARN     = -std=c11 -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
            -Wformat=2 -Wvla -Wno-format-nonliteral
 CPPFLAGS += -D_GNU_SOURCE -Icommon -include common/fmacros.h -include common/banned.h
 
-COMMON_PKGS = libmicrohttpd jansson libcrypto
-PIMD_PKGS   = $(COMMON_PKGS) lmdb libxml-2.0 libutf8proc libcurl
+COMMON_PKGS = libmicrohttpd jansson libcrypto libutf8proc
+PIMD_PKGS   = $(COMMON_PKGS) lmdb libxml-2.0 libcurl
 PIMCTL_PKGS = $(PIMD_PKGS)
 DAMD_PKGS   = $(COMMON_PKGS) lmdb vips libarchive libmagic
 ALL_PKGS    = $(sort $(PIMD_PKGS) $(DAMD_PKGS))

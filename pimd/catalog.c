@@ -11,6 +11,7 @@
 #include "log.h"
 #include "schema.h"
 #include "store.h"
+#include "text.h"
 #include "util.h"
 #include "validate.h"
 
@@ -200,10 +201,10 @@ static void token_cb(void *cls, const char *w, size_t len)
 
 static void tokens_of(struct tokctx *t, const char *text)
 {
-	char *f = pim_fold(text, strlen(text));
+	char *f = text_fold(text, strlen(text));
 
 	if (f) {
-		pim_words(f, token_cb, t);
+		text_words(f, token_cb, t);
 		free(f);
 	}
 }

@@ -1,6 +1,7 @@
 #include "search.h"
 #include "err.h"
 #include "store.h"
+#include "text.h"
 #include "util.h"
 
 #include <stdbool.h>
@@ -11,7 +12,7 @@
 
 struct source {
 	int db;
-	char prefix[PIM_WORD_MAX + 208]; /* value NUL */
+	char prefix[TEXT_WORD_MAX + 208]; /* value NUL */
 	size_t plen;
 	struct pim_iter *it;
 };
@@ -186,12 +187,12 @@ int pim_search(struct pim_txn *t, const struct pim_filter *f, json_t *skus, int 
 	if (f->enabled >= 0 && add_source(src, &n, PDB_IX_ENABLED, f->enabled ? "1" : "0", 1) < 0)
 		goto toolong;
 	if (f->q) {
-		char *folded = pim_fold(f->q, strlen(f->q));
+		char *folded = text_fold(f->q, strlen(f->q));
 		struct qctx q = {src, &n, 0};
 
 		if (!folded)
 			return hub_err_set(err, HUB_EINVAL, "q is not UTF-8");
-		pim_words(folded, q_word, &q);
+		text_words(folded, q_word, &q);
 		free(folded);
 		if (q.rc < 0)
 			return hub_err_set(err, HUB_EINVAL, "q has too many words");

@@ -1,5 +1,5 @@
-/* Small pure helpers of pimd: text folding for search, opaque cursors,
- * decimal strings, GTIN check digits, RFC 7396 merge patch, timestamps. */
+/* Small pure helpers of pimd: opaque cursors, decimal strings, GTIN check
+ * digits, RFC 7396 merge patch, timestamps. */
 #ifndef PIM_UTIL_H
 #define PIM_UTIL_H
 
@@ -7,17 +7,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* Folds text for search: NFKD, marks stripped, case folded ("Café" →
- * "cafe"). Returns a malloc'd string (the caller frees) or NULL for input
- * that is not UTF-8. */
-char *pim_fold(const char *s, size_t len);
-
-/* Calls fn for each word (a run of letters and digits) of already folded
- * text, at most PIM_WORD_MAX bytes each (longer ones are cut). */
-#define PIM_WORD_MAX 48
-typedef void (*pim_word_fn)(void *cls, const char *w, size_t len);
-void pim_words(const char *folded, pim_word_fn fn, void *cls);
 
 /* Cursor text: base64url without padding of len bytes into out (at least
  * 4*len/3+4 bytes). decode returns the byte count or -1. */

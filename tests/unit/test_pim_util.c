@@ -1,5 +1,5 @@
-/* pimd's pure helpers: folding, words, cursors, decimals, GTINs, merge
- * patch, timestamps, the JSON writer, and the projection cache. */
+/* pimd's pure helpers: cursors, decimals, GTINs, merge patch, timestamps,
+ * the JSON writer, and the projection cache. */
 #include "buf.h"
 #include "../../pimd/cache.h"
 #include "../../pimd/search.h"
@@ -10,48 +10,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-struct words {
-	char out[512];
-	int n;
-};
-
-static void collect(void *cls, const char *w, size_t len)
-{
-	struct words *ws = cls;
-	size_t o = strlen(ws->out);
-
-	if (o)
-		ws->out[o++] = '|';
-	memcpy(ws->out + o, w, len);
-	ws->out[o + len] = 0;
-	ws->n++;
-}
-
-static int words_are(const char *text, const char *want)
-{
-	struct words ws = {{0}, 0};
-	char *f = pim_fold(text, strlen(text));
-
-	if (!f)
-		return 0;
-	pim_words(f, collect, &ws);
-	free(f);
-	if (strcmp(ws.out, want))
-		printf("# words of '%s': '%s'\n", text, ws.out);
-	return !strcmp(ws.out, want);
-}
-
-static int fold_is(const char *in, const char *want)
-{
-	char *f = pim_fold(in, strlen(in));
-	int ok = f && !strcmp(f, want);
-
-	if (!ok)
-		printf("# fold('%s') = '%s'\n", in, f ? f : "(null)");
-	free(f);
-	return ok;
-}
 
 static int merge_is(const char *target, const char *patch, const char *want)
 {
@@ -99,29 +57,6 @@ int main(void)
 {
 	char enc[128], dec[128];
 	long n;
-
-	/* folding: NFKD, marks stripped, case folded */
-	ok(fold_is("Café Crème", "cafe creme"), "accents and case fold");
-	ok(fold_is("CAFE", "cafe"), "ASCII lower-cased");
-	ok(fold_is("Straße", "strasse"), "sharp s case-folds to ss");
-	ok(fold_is("ﬁne Ｔｅｅ", "fine tee"), "compatibility forms (ligature, full width)");
-	ok(fold_is("Ærø", "ærø"), "letters without a decomposition stay");
-	ok(pim_fold("\xff\xfe", 2) == NULL, "invalid UTF-8 refused");
-
-	ok(words_are("Café crème mug, 350 ml!", "cafe|creme|mug|350|ml"), "words split on punctuation");
-	ok(words_are("TS-001-RED-M", "ts|001|red|m"), "a sku splits into words");
-	ok(words_are("  ", ""), "no words in blanks");
-	ok(words_are("Übergröße Jäckchen", "ubergrosse|jackchen"), "German words folded");
-	{
-		char longw[200];
-
-		memset(longw, 'a', sizeof(longw) - 1);
-		longw[sizeof(longw) - 1] = 0;
-		struct words ws = {{0}, 0};
-
-		pim_words(longw, collect, &ws);
-		ok(ws.n == 1 && strlen(ws.out) == PIM_WORD_MAX, "a long word is cut at PIM_WORD_MAX");
-	}
 
 	/* cursors */
 	pim_cursor_make("TS-001-RED-M", enc);

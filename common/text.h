@@ -1,0 +1,19 @@
+/* Text folding and word splitting for search, shared by pimd's product
+ * search and damd's asset search so that both match words alike. */
+#ifndef HUB_TEXT_H
+#define HUB_TEXT_H
+
+#include <stddef.h>
+
+/* Folds text for search: NFKD, marks stripped, case folded ("Café" →
+ * "cafe"). Returns a malloc'd string (the caller frees) or NULL for input
+ * that is not UTF-8. */
+char *text_fold(const char *s, size_t len);
+
+/* Calls fn for each word (a run of letters and digits) of already folded
+ * text, at most TEXT_WORD_MAX bytes each (longer ones are cut). */
+#define TEXT_WORD_MAX 48
+typedef void (*text_word_fn)(void *cls, const char *w, size_t len);
+void text_words(const char *folded, text_word_fn fn, void *cls);
+
+#endif
