@@ -10,6 +10,7 @@
 #include "multipart.h"
 #include "probe.h"
 #include "store.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -31,6 +32,8 @@
 #define MAX_TEXT 4000
 #define LIST_DEFAULT 50
 #define LIST_MAX 1000
+#define MAX_RECORD_WORDS 512 /* words a record is found by; more are not indexed */
+#define WORDS_KEY "words_indexed" /* meta: set once every record's words are */
 
 /* ---- ids and records ---- */
 
@@ -158,6 +161,65 @@ static int index_one(struct dam_txn *t, bool put, const char *kind, const char *
 		   : dam_txn_del(t, "index", key, n, err);
 }
 
+/* ---- words: what q finds a record by ---- */
+
+static void word_add(void *cls, const char *w, size_t len)
+{
+	json_t *set = cls;
+
+	if (json_object_size(set) < MAX_RECORD_WORDS)
+		json_object_setn_new(set, w, len, json_true());
+}
+
+static void words_of(json_t *set, const json_t *v)
+{
+	const char *k;
+	size_t i;
+	json_t *x;
+
+	if (json_is_string(v)) {
+		char *f = text_fold(json_string_value(v), json_string_length(v));
+
+		if (f)
+			text_words(f, word_add, set);
+		free(f);
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+			words_of(set, x);
+	} else if (json_is_object(v)) {
+		json_object_foreach((json_t *)v, k, x)
+			words_of(set, x);
+	}
+}
+
+/* The folded words (keys of a new object) of the texts a designer searches:
+ * file names, title, alt texts, tags and skus, split as pimd splits product
+ * text, so that "TS-001-front.jpg" is found by "front" or "ts 001". */
+static json_t *record_words(const json_t *rec)
+{
+	static const char *const fields[] = {"filenames", "title", "alt", "tags", "skus"};
+	json_t *set = json_object();
+
+	for (size_t i = 0; set && i < sizeof(fields) / sizeof(fields[0]); i++)
+		words_of(set, json_object_get(rec, fields[i]));
+	return set;
+}
+
+static int index_words(struct dam_txn *t, const json_t *rec, bool put, struct hub_err *err)
+{
+	json_t *words = record_words(rec), *x;
+	const char *w;
+	int rc = 0;
+
+	if (!words)
+		return hub_err_set(err, HUB_ENOMEM, "out of memory");
+	json_object_foreach(words, w, x)
+		if (rc == 0)
+			rc = index_one(t, put, "word", w, json_get_str(rec, "id"), err);
+	json_decref(words);
+	return rc;
+}
+
 /* Adds (put) or removes every index entry of a live record. */
 static int index_apply(struct dam_txn *t, const json_t *rec, bool put, struct hub_err *err)
 {
@@ -175,7 +237,78 @@ static int index_apply(struct dam_txn *t, const json_t *rec, bool put, struct hu
 		json_array_foreach(json_object_get(rec, fields[k]), i, v)
 			if (rc == 0 && json_is_string(v))
 				rc = index_one(t, put, kinds[k], json_string_value(v), id, err);
-	return rc;
+	return rc ? rc : index_words(t, rec, put, err);
+}
+
+/* Records written before the word index existed get their words: a batch
+ * of records a transaction, resuming after the last one indexed. */
+#define REINDEX_BATCH 500
+
+struct reindex {
+	json_t *recs;
+	char last[80];
+	size_t last_len;
+};
+
+static int reindex_collect(void *cls, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	struct reindex *r = cls;
+	json_t *rec;
+
+	if (r->last_len && klen == r->last_len && !memcmp(key, r->last, klen))
+		return 0; /* indexed by the previous batch */
+	if (json_array_size(r->recs) == REINDEX_BATCH || klen >= sizeof(r->last))
+		return 1;
+	rec = json_loadb(val, vlen, 0, NULL);
+	if (rec)
+		json_array_append_new(r->recs, rec);
+	memcpy(r->last, key, klen);
+	r->last_len = klen;
+	return 0;
+}
+
+int dam_asset_index_words(struct dam_app *app, struct hub_err *err)
+{
+	struct reindex r = {0};
+	char *flag = NULL;
+	long records = 0;
+	bool done = false;
+	int rc;
+
+	rc = dam_kv_get(app->store, "meta", WORDS_KEY, strlen(WORDS_KEY), &flag, NULL, err);
+	free(flag);
+	if (rc != HUB_ENOTFOUND)
+		return rc;
+	while (!done) {
+		struct dam_txn *t = NULL;
+		json_t *rec;
+		size_t i;
+
+		r.recs = json_array();
+		rc = dam_kv_scan(app->store, "assets", ID_PREFIX, strlen(ID_PREFIX),
+				 r.last_len ? r.last : NULL, r.last_len, reindex_collect, &r, err);
+		done = json_array_size(r.recs) < REINDEX_BATCH;
+		if (rc == 0)
+			rc = dam_txn_begin(app->store, &t, err);
+		json_array_foreach(r.recs, i, rec)
+			if (rc == 0 && !rec_deleted(rec))
+				rc = index_words(t, rec, true, err);
+		if (rc == 0 && done)
+			rc = dam_txn_put(t, "meta", WORDS_KEY, strlen(WORDS_KEY), "1", 1, err);
+		records += (long)json_array_size(r.recs);
+		json_decref(r.recs);
+		if (rc < 0) {
+			if (t)
+				dam_txn_abort(t);
+			return rc;
+		}
+		rc = dam_txn_commit(t, err);
+		if (rc < 0)
+			return rc;
+	}
+	if (records)
+		hub_log(LOG_INFO, "asset words indexed records=%ld", records);
+	return 0;
 }
 
 /* ---- ingest ---- */
@@ -1113,7 +1246,8 @@ static int handle_delete(struct http_req *req)
 
 struct list_state {
 	struct dam_app *app;
-	const char *tag, *sku, *mime, *q;
+	const char *tag, *sku, *mime;
+	json_t *qwords; /* q's folded words, each of which a record must have */
 	long limit;
 	bool by_index;
 	json_t *items;
@@ -1125,26 +1259,6 @@ struct list_state {
 	int rc;
 	struct hub_err err;
 };
-
-static bool text_has(const json_t *v, const char *q)
-{
-	const char *k;
-	size_t i;
-	json_t *x;
-
-	if (json_is_string(v))
-		return strcasestr(json_string_value(v), q) != NULL;
-	if (json_is_array(v)) {
-		json_array_foreach(v, i, x)
-			if (text_has(x, q))
-				return true;
-	} else if (json_is_object(v)) {
-		json_object_foreach((json_t *)v, k, x)
-			if (text_has(x, q))
-				return true;
-	}
-	return false;
-}
 
 static bool list_matches(const struct list_state *ls, const json_t *rec)
 {
@@ -1165,13 +1279,15 @@ static bool list_matches(const struct list_state *ls, const json_t *rec)
 							     : strcmp(mime, ls->mime))
 			return false;
 	}
-	if (ls->q) {
-		static const char *const fields[] = {"filenames", "title", "alt", "tags", "skus"};
-		bool hit = false;
+	if (ls->qwords) {
+		json_t *have = record_words(rec), *x;
+		const char *w;
+		bool all = have != NULL;
 
-		for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]) && !hit; i++)
-			hit = text_has(json_object_get(rec, fields[i]), ls->q);
-		if (!hit)
+		json_object_foreach(ls->qwords, w, x)
+			all = all && json_object_get(have, w);
+		json_decref(have);
+		if (!all)
 			return false;
 	}
 	return true;
@@ -1240,10 +1356,23 @@ static int unhex(const char *s, unsigned char *out, size_t max, size_t *n)
 }
 
 /* GET /v1/assets?tag=&sku=&q=&mime=&limit=&cursor= */
+/* The longest of q's words: the likeliest to be rare, so the one whose
+ * index entries the listing walks. */
+static const char *longest_word(const json_t *words)
+{
+	const char *w, *best = NULL;
+	json_t *x;
+
+	json_object_foreach((json_t *)words, w, x)
+		if (!best || strlen(w) > strlen(best))
+			best = w;
+	return best;
+}
+
 static int handle_list(struct http_req *req)
 {
 	struct list_state ls = {0};
-	const char *cursor = http_query(req, "cursor"), *db = "assets";
+	const char *cursor = http_query(req, "cursor"), *db = "assets", *q = http_filter(req, "q");
 	char prefix[512];
 	unsigned char ckey[512];
 	size_t plen, clen = 0;
@@ -1256,7 +1385,20 @@ static int handle_list(struct http_req *req)
 	ls.tag = http_filter(req, "tag");
 	ls.sku = http_filter(req, "sku");
 	ls.mime = http_filter(req, "mime");
-	ls.q = http_filter(req, "q");
+	if (q) {
+		char *folded = text_fold(q, strlen(q));
+
+		if (!folded)
+			return http_reply_problem(req, 400, "q is not UTF-8", NULL);
+		ls.qwords = json_object();
+		text_words(folded, word_add, ls.qwords);
+		free(folded);
+		if (!json_object_size(ls.qwords)) {
+			/* only punctuation: no word to look for, so no filter */
+			json_decref(ls.qwords);
+			ls.qwords = NULL;
+		}
+	}
 	ls.items = json_array();
 	/* the most selective index that applies, else every record in id order */
 	ls.by_index = true;
@@ -1265,6 +1407,8 @@ static int handle_list(struct http_req *req)
 		plen = index_key(prefix, sizeof(prefix), "sku", ls.sku, "");
 	} else if (ls.tag) {
 		plen = index_key(prefix, sizeof(prefix), "tag", ls.tag, "");
+	} else if (ls.qwords) {
+		plen = index_key(prefix, sizeof(prefix), "word", longest_word(ls.qwords), "");
 	} else if (ls.mime && *ls.mime) {
 		size_t n = strlen(ls.mime);
 
@@ -1278,15 +1422,15 @@ static int handle_list(struct http_req *req)
 		memcpy(prefix, ID_PREFIX, plen);
 	}
 	if ((int)plen < 0 || plen >= sizeof(prefix) - 80) {
-		json_decref(ls.items);
-		return http_reply_problem(req, 400, "a filter value is too long", NULL);
+		rc = http_reply_problem(req, 400, "a filter value is too long", NULL);
+		goto out;
 	}
 	if (cursor) {
 		if (unhex(cursor, ckey, sizeof(ckey), &clen) < 0 || clen < plen ||
 		    memcmp(ckey, prefix, plen)) {
-			json_decref(ls.items);
-			return http_reply_problem(req, 400,
-						  "the cursor does not belong to this listing", NULL);
+			rc = http_reply_problem(req, 400, "the cursor does not belong to this listing",
+						NULL);
+			goto out;
 		}
 		ls.skip = ckey;
 		ls.skip_len = clen;
@@ -1294,10 +1438,10 @@ static int handle_list(struct http_req *req)
 	rc = dam_kv_scan(ls.app->store, db, prefix, plen, cursor ? ckey : NULL, clen, list_one, &ls,
 			 &ls.err);
 	if (rc < 0) {
-		json_decref(ls.items);
-		return http_reply_err(req, &ls.err);
+		rc = http_reply_err(req, &ls.err);
+		goto out;
 	}
-	j = json_pack("{s:o}", "items", ls.items);
+	j = json_pack("{s:O}", "items", ls.items);
 	if (ls.more && ls.last_klen) {
 		char *c = malloc(ls.last_klen * 2 + 1);
 
@@ -1309,9 +1453,12 @@ static int handle_list(struct http_req *req)
 		json_object_set_new(j, "next_cursor", json_null());
 	}
 	http_set_header(req, "Cache-Control", "no-cache");
-	http_reply_json(req, 200, j);
+	rc = http_reply_json(req, 200, j);
 	json_decref(j);
-	return 0;
+out:
+	json_decref(ls.items);
+	json_decref(ls.qwords);
+	return rc;
 }
 
 /* Uploads are bounded by --max-upload in the body callbacks; the route's

@@ -53,6 +53,10 @@ int dam_asset_patch(struct dam_app *app, const char *id, const json_t *patch, js
  * repair. Emits asset.deleted. */
 int dam_asset_mark_missing(struct dam_app *app, const char *id, struct hub_err *err);
 
+/* Indexes the words (what GET /v1/assets?q= finds) of records stored by
+ * a damd that had no word index; once per store, at start. */
+int dam_asset_index_words(struct dam_app *app, struct hub_err *err);
+
 /* The hex digest of an asset id: accepts "sha256:<hex>" or bare hex. */
 int dam_asset_hex(const char *id, char hex[65], struct hub_err *err);
 

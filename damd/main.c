@@ -96,6 +96,11 @@ int main(int argc, char **argv)
 		rc = run_fsck(&app, config_bool(argc, argv, "--repair", "DAMD_REPAIR"));
 		goto out;
 	}
+	if (dam_asset_index_words(&app, &err) < 0) {
+		hub_log(LOG_ERROR, "damd start error=\"%s\"", err.msg);
+		rc = 1;
+		goto out;
+	}
 	app.changes_q = http_waitq_new();
 	/* renditions first: the collector tells them which blobs it removes */
 	if (!app.changes_q || rend_service_start(&app, argc, argv, &err) < 0 ||

@@ -52,6 +52,28 @@ req GET "$DAM/v1/assets?mime=image/gif"; check "filter by mime" is "$(jqb '[.ite
 req GET "$DAM/v1/assets?mime=image/*"; check "mime wildcard" is "$(jqb '.items|length')" 4
 req GET "$DAM/v1/assets?q=cogs"; check "text search in titles and filenames" is "$(jqb '[.items[].id]|join(",")')" "$b"
 req GET "$DAM/v1/assets?tag=red&q=webp"; check "filters combine" is "$(jqb '[.items[].id]|join(",")')" "$c"
+# q: whole words of file names, title, alt texts, tags and skus, folded for
+# case and accents, every word required, through the word index
+qids() { req GET "$DAM/v1/assets?$1"; jqb '[.items[].id]|sort|join(",")'; }
+sorted() { printf '%s\n' "$@" | sort | paste -sd,; }
+check "q folds case" is "$(qids 'q=COGS')" "$b"
+check "q folds accents" is "$(qids 'q=diagr%C3%A2m')" "$b"
+check "q finds title and alt words" is "$(qids 'q=tee')" "$a"
+check "q needs every word" is "$(qids 'q=red+tee')" "$a"
+check "q finds a word of a sku" is "$(qids 'q=ts-002')" "$b"
+check "q splits file names on _ and -" is "$(qids 'q=telegram')" "$d"
+check "q matches whole words" is "$(qids 'q=cog')" ""
+check "q of punctuation filters nothing" is "$(qids 'q=%2C%2C')" "$(sorted "$a" "$b" "$c" "$d")"
+seen=(); cur=""; pages=0
+while :; do
+	req GET "$DAM/v1/assets?q=red&limit=1${cur:+&cursor=$cur}"; pages=$((pages + 1))
+	seen+=($(jqb '.items[].id')); cur=$(jqb '.next_cursor // empty'); [ -n "$cur" ] || break
+	[ $pages -lt 6 ] || break
+done
+check "q pages through its index" is "$(printf '%s\n' "${seen[@]}" | sort -u | paste -sd,)" "$(sorted "$a" "$b" "$c")"
+reqj PATCH "$DAM/v1/assets/$b/meta" '{"title":"Gear sketch"}' >/dev/null
+check "an edit drops the old title's words" is "$(qids 'q=diagram')" ""
+check "an edit indexes the new title's words" is "$(qids 'q=sketch')" "$b"
 seen=(); cur=""; pages=0
 while :; do
 	req GET "$DAM/v1/assets?limit=3${cur:+&cursor=$cur}"; pages=$((pages + 1))
@@ -90,6 +112,7 @@ req GET "$DAM/v1/assets/$d/meta"; check "deleted meta: 410" code_is 410
 req DELETE "$DAM/v1/assets/$d"; check "delete again: 410" code_is 410
 req GET "$DAM/v1/assets"; check "deleted asset not listed" is "$(jqb '.items|length')" 3
 req GET "$DAM/v1/assets?mime=image/jpeg"; check "deleted asset left the index" is "$(jqb '.items|length')" 0
+check "deleted asset not found by q" is "$(qids 'q=telegram')" ""
 AS_TOKEN=$reader req DELETE "$DAM/v1/assets/$a"; check "reader may not delete: 403" code_is 403
 up "$DATA/images/jpeg-progressive_telegram.jpg" again.jpg; check "deleted bytes uploaded again: 201" code_is 201
 req GET "$DAM/v1/assets/$d"; check "revived asset served" code_is 200

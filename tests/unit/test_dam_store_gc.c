@@ -76,6 +76,44 @@ static int count_changes(void *cls, const void *k, size_t kl, const void *v, siz
 	return 0;
 }
 
+static int count_entries(void *cls, const void *k, size_t kl, const void *v, size_t vl)
+{
+	(void)k;
+	(void)kl;
+	(void)v;
+	(void)vl;
+	(*(long *)cls)++;
+	return 0;
+}
+
+static long words_indexed(const char *word)
+{
+	struct hub_err err = {0};
+	char prefix[64];
+	int n = snprintf(prefix, sizeof(prefix), "word%c%s%c", 0, word, 0);
+	long count = 0;
+
+	dam_kv_scan(app.store, "index", prefix, (size_t)n, NULL, 0, count_entries, &count, &err);
+	return count;
+}
+
+/* Records as a damd without the word index wrote them: no index entries. */
+static void put_old_records(int n, const char *title, bool deleted)
+{
+	struct hub_err err = {0};
+	char id[80], rec[300];
+	static int seq;
+
+	for (int i = 0; i < n; i++, seq++) {
+		snprintf(id, sizeof(id), "sha256:%064x", seq);
+		snprintf(rec, sizeof(rec),
+			 "{\"id\":\"%s\",\"mime\":\"image/jpeg\",\"filenames\":[\"old-%d.jpg\"],"
+			 "\"title\":\"%s\",\"deleted\":%s}",
+			 id, seq, title, deleted ? "true" : "false");
+		dam_kv_put(app.store, "assets", id, strlen(id), rec, strlen(rec), &err);
+	}
+}
+
 static void delete_asset(const char *id)
 {
 	struct hub_err err = {0};
@@ -189,6 +227,22 @@ int main(void)
 	ok(dam_fsck(&app, false, devnull, &damaged, &err) == 0 && damaged == 0,
 	   "fsck after repair: healthy");
 	ok(dam_asset_get(&app, b, &rec, &err) == HUB_EGONE, "repaired asset marked deleted");
+
+	/* a store from before the word index: its records get their words at
+	 * start, over several batches, once */
+	put_old_records(1203, "Washed Linen duvet", false);
+	put_old_records(7, "Linen, deleted", true);
+	ok(words_indexed("linen") == 0, "old records: no words indexed");
+	err = (struct hub_err){0};
+	ok(dam_asset_index_words(&app, &err) == 0, "index the words: %s", err.msg);
+	ok(words_indexed("linen") == 1203, "every live old record found by a word (%ld)",
+	   words_indexed("linen"));
+	ok(words_indexed("duvet") == 1203 && words_indexed("old") == 1203,
+	   "words of the title and the file name");
+	ok(words_indexed("deleted") == 0, "deleted records not indexed");
+	put_old_records(3, "Velvet cushion", false);
+	ok(dam_asset_index_words(&app, &err) == 0 && words_indexed("velvet") == 0,
+	   "indexed once: the second start does nothing");
 
 	cas_close(app.cas);
 	dam_store_close(app.store);

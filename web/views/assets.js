@@ -12,7 +12,7 @@ const plainName = (name) => /^[\x20-\x7e]*$/.test(name);
 export async function assetList(params) {
   const f = Object.fromEntries(FILTERS.map((k) => [k, params.get(k) || '']));
   const inputs = {
-    q: h('input', { type: 'search', name: 'q', value: f.q, placeholder: 'file name, title' }),
+    q: h('input', { type: 'search', name: 'q', value: f.q, placeholder: 'words of file name, title, tag, SKU' }),
     tag: h('input', { name: 'tag', value: f.tag }),
     sku: h('input', { name: 'sku', value: f.sku }),
     mime: h('select', { name: 'mime' }, [['', 'Any type'], ['image/', 'Images'], ['application/pdf', 'PDF']]
