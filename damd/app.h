@@ -25,6 +25,7 @@ struct dam_app {
 	long gc_interval;             /* --gc-interval seconds */
 	long gc_grace;                /* --gc-grace seconds after a delete */
 	struct http_waitq *changes_q; /* long-polls on /v1/changes */
+	char feed_id[33];             /* this store's feed: its sequence's identity */
 	/* Held while a blob's record is created or revived and while the
 	 * collector drops a record and removes its blob, so that an upload of
 	 * the same bytes never ends with a live record and no blob. */

@@ -2,6 +2,7 @@
 #include "changes.h"
 #include "app.h"
 #include "err.h"
+#include "hash.h"
 #include "json.h"
 #include "store.h"
 
@@ -12,6 +13,7 @@
 #include <time.h>
 
 #define SEQ_KEY "seq"
+#define FEED_KEY "feed_id"
 /* A parked long-poll re-checks the feed at least this often, so an event
  * committed between its scan and its parking is seen within a second. */
 #define RECHECK_MS 1000
@@ -23,6 +25,28 @@ void dam_now_iso(char *out, size_t len)
 
 	gmtime_r(&t, &tm);
 	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int dam_changes_init(struct dam_app *app, struct hub_err *err)
+{
+	unsigned char rnd[16];
+	char *val = NULL;
+	size_t len = 0;
+	int rc = dam_kv_get(app->store, "meta", FEED_KEY, strlen(FEED_KEY), &val, &len, err);
+
+	if (rc == 0 && len == 2 * sizeof(rnd)) {
+		memcpy(app->feed_id, val, len + 1);
+		free(val);
+		return 0;
+	}
+	free(val);
+	if (rc < 0 && rc != HUB_ENOTFOUND)
+		return rc;
+	if (hash_random(rnd, sizeof(rnd)) < 0)
+		return hub_err_set(err, HUB_EIO, "no random bytes for the feed id");
+	hash_hex(rnd, sizeof(rnd), app->feed_id);
+	return dam_kv_put(app->store, "meta", FEED_KEY, strlen(FEED_KEY), app->feed_id,
+			  strlen(app->feed_id), err);
 }
 
 static void seq_key(uint64_t seq, unsigned char k[8])
@@ -164,7 +188,8 @@ static int handle_changes(struct http_req *req)
 			}
 		}
 	}
-	j = json_pack("{s:o,s:I}", "items", c.items, "next_since", (json_int_t)c.last);
+	j = json_pack("{s:o,s:I,s:s}", "items", c.items, "next_since", (json_int_t)c.last,
+		      "feed_id", app->feed_id);
 	http_set_header(req, "Cache-Control", "no-store");
 	http_reply_json(req, 200, j);
 	json_decref(j);

@@ -13,6 +13,11 @@ struct dam_app;
 struct dam_txn;
 struct hub_err;
 
+/* Loads app->feed_id, made once when the store is: random hex that
+ * /v1/changes answers with, so that a follower notices a store that was
+ * replaced (restored, recreated) and whose sequence started over. */
+int dam_changes_init(struct dam_app *app, struct hub_err *err);
+
 /* Appends {"seq","type","id","at"} inside t. type is "asset.uploaded",
  * "asset.meta_changed", "asset.rights_expired" or "asset.deleted". Waiters
  * are not woken until dam_changes_notify() after the commit. */

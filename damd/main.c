@@ -96,7 +96,7 @@ int main(int argc, char **argv)
 		rc = run_fsck(&app, config_bool(argc, argv, "--repair", "DAMD_REPAIR"));
 		goto out;
 	}
-	if (dam_asset_index_words(&app, &err) < 0) {
+	if (dam_changes_init(&app, &err) < 0 || dam_asset_index_words(&app, &err) < 0) {
 		hub_log(LOG_ERROR, "damd start error=\"%s\"", err.msg);
 		rc = 1;
 		goto out;

@@ -99,6 +99,8 @@ req GET "$DAM/v1/changes?since=-1"; check "negative since: 400" code_is 400
 check "next_since is the last seq" is "$(jqb .next_since)" "$(jqb '.items[-1].seq')"
 req GET "$DAM/v1/changes?since=$last"; check "nothing new" is "$(jqb '.items|length')" 0
 check "since kept when empty" is "$(jqb .next_since)" "$last"
+feed=$(jqb .feed_id)
+check "the feed names itself" bash -c "[[ '$feed' =~ ^[0-9a-f]{32}\$ ]]"
 
 # long-poll: a delete made while the request waits answers it
 curl -sS -m 20 -H "Authorization: Bearer $TOKEN" "$DAM/v1/changes?since=$last&wait=15" >"$TMP/poll" &
@@ -130,3 +132,11 @@ check "rights_expired event" is "$expired" "$b"
 sleep 2.2
 req GET "$DAM/v1/changes?since=$since"; check "rights expire once" is "$(jqb '[.items[]|select(.type=="asset.rights_expired")]|length')" 0
 req GET "$DAM/v1/assets/$b/meta"; check "record says rights expired" is "$(jqb .rights_expired)" true
+
+# the feed's identity outlives a restart; another store has another one
+kill "$DAM_PID"; wait "$DAM_PID" 2>/dev/null
+start_damd
+req GET "$DAM/v1/changes?since=0&limit=1"; check "feed id kept across a restart" is "$(jqb .feed_id)" "$feed"
+DAM_DATA=$TMP/dam-other; start_damd
+req GET "$DAM/v1/changes?since=0&limit=1"; other=$(jqb .feed_id)
+check "another store, another feed id" bash -c "[ -n '$other' ] && [ '$other' != '$feed' ]"
