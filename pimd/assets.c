@@ -23,6 +23,7 @@
 
 #define SEQ_KEY "damd_seq"  /* in the meta database: the last damd event applied */
 #define PIM_SEQ_KEY "damd_pim_seq" /* and the last change of pimd's own feed looked at */
+#define FEED_ID_KEY "damd_feed_id" /* the damd store that SEQ_KEY counts in */
 #define PIM_PAGE 2000       /* pimd changes looked at per write transaction */
 #define BY "damd"           /* the name history entries of links carry */
 #define FEED_WAIT 25        /* seconds damd holds a feed request with nothing new */
@@ -44,6 +45,7 @@ struct pim_assets {
 	CURL *easy;
 	struct curl_slist *headers;
 	char today[16];      /* the UTC date the projection cache was last flushed for */
+	char feed_id[40];    /* damd's feed_id that the saved position belongs to */
 	uint64_t seq;        /* atomic: the feed position applied, for /metrics */
 	int up;              /* atomic: damd answered the last request */
 };
@@ -594,6 +596,84 @@ static uint64_t seq_load(struct pim_app *app)
 	return seq;
 }
 
+static void feed_id_load(struct pim_assets *f)
+{
+	struct pim_txn *t;
+	const void *v;
+	size_t vl;
+
+	if (pim_txn_begin(f->app->store, false, &t, NULL) < 0)
+		return;
+	if (pim_get(t, PDB_META, FEED_ID_KEY, strlen(FEED_ID_KEY), &v, &vl) == 0 &&
+	    vl < sizeof(f->feed_id)) {
+		memcpy(f->feed_id, v, vl);
+		f->feed_id[vl] = 0;
+	}
+	pim_txn_abort(t);
+}
+
+/* Deletes every entry of db, first key after first key. */
+static int clear_db(struct pim_txn *t, enum pim_db db, struct hub_err *err)
+{
+	struct pim_iter *it = NULL;
+	const void *k, *v;
+	size_t kl, vl;
+	int rc = pim_iter_open(t, db, &it, err);
+
+	if (rc < 0)
+		return rc;
+	while (rc == 0 && pim_iter_seek(it, "", 0, &k, &kl, &v, &vl) == 0 && kl && kl <= PIM_MAX_KEY)
+		rc = pim_iter_del(it, k, kl, err);
+	pim_iter_close(it);
+	return rc;
+}
+
+/* Adopts the feed damd names. A first one (pimd followed a damd from
+ * before feed ids, or none yet) is only remembered. Another one means
+ * damd's store was replaced and its sequence started over: what pimd
+ * recorded of the old store's assets describes nothing there now, so the
+ * records and names go and the feed is read again from 0 (*since). Links
+ * already made stay in the products, as a merchandiser's edits would. */
+static int feed_adopt(struct pim_assets *f, const char *feed_id, uint64_t *since,
+		      struct hub_err *err)
+{
+	bool replaced = *f->feed_id != 0;
+	struct pim_batch *b = NULL;
+	unsigned char zero[8];
+	int rc;
+
+	if (strlen(feed_id) >= sizeof(f->feed_id))
+		return hub_err_set(err, HUB_EIO, "damd's feed id is too long");
+	rc = pim_batch_begin(f->app, BY, false, &b, err);
+	if (rc == 0 && replaced) {
+		hub_log(LOG_WARN, "damd store replaced feed_id=%s was=%s: reading its feed from 0",
+			feed_id, f->feed_id);
+		pim_be64(0, zero);
+		rc = clear_db(pim_batch_txn(b), PDB_ASSETS, err);
+		if (rc == 0)
+			rc = clear_db(pim_batch_txn(b), PDB_ASSET_NAMES, err);
+		if (rc == 0)
+			rc = pim_put(pim_batch_txn(b), PDB_META, SEQ_KEY, strlen(SEQ_KEY), zero,
+				     sizeof(zero), err);
+	}
+	if (rc == 0)
+		rc = pim_put(pim_batch_txn(b), PDB_META, FEED_ID_KEY, strlen(FEED_ID_KEY), feed_id,
+			     strlen(feed_id), err);
+	if (rc == 0) {
+		rc = pim_batch_commit(b, err);
+		b = NULL;
+	}
+	pim_batch_abort(b);
+	if (rc < 0)
+		return rc;
+	snprintf(f->feed_id, sizeof(f->feed_id), "%s", feed_id);
+	if (replaced) {
+		*since = 0;
+		pim_cache_flush(f->app->catalog->cache);
+	}
+	return 0;
+}
+
 /* Applies the records of one page of events (id → damd's metadata, or
  * null for a deleted asset) and the new feed position in one transaction. */
 static int apply(struct pim_assets *f, json_t *metas, uint64_t next, struct hub_err *err)
@@ -650,6 +730,7 @@ static int step(struct pim_assets *f, uint64_t *since, struct buf *body, struct 
 {
 	const char *base = f->app->damd_url;
 	json_t *page = NULL, *items, *ev, *metas = json_object();
+	const char *feed_id;
 	char url[2400];
 	json_int_t next;
 	size_t i;
@@ -671,6 +752,14 @@ static int step(struct pim_assets *f, uint64_t *since, struct buf *body, struct 
 	if (!json_is_array(items) || next < 0) {
 		rc = hub_err_set(err, HUB_EIO, "damd's change feed answered something else");
 		goto out;
+	}
+	feed_id = json_get_str(page, "feed_id");
+	if (feed_id && strcmp(feed_id, f->feed_id)) {
+		uint64_t from = *since;
+
+		rc = feed_adopt(f, feed_id, since, err);
+		if (rc < 0 || *since != from)
+			goto out; /* a new store: this page was read from the old position */
 	}
 	rc = 0;
 	if (!json_array_size(items) || (uint64_t)next <= *since)
@@ -747,6 +836,7 @@ static void *follow(void *cls)
 	time_t warned = 0;
 	int backoff = 0;
 
+	feed_id_load(f);
 	buf_init(&body, BODY_MAX);
 	__atomic_store_n(&f->seq, since, __ATOMIC_RELAXED);
 	hub_log(LOG_INFO, "damd follower started url=%s since=%llu", f->app->damd_url,

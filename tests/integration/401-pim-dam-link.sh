@@ -157,3 +157,15 @@ wait_http "$DAM/healthz" || die "damd did not restart"
 up "$img/png-16bit_Flag_of_the_Netherlands.png" NEW-1_1.png; n1=$(jqb .id)
 WAIT_SECS=45 check "linked once damd is back" eventually has_images NEW-1 "$n1"
 check "damd's absence logged at most twice" bash -c "[ \$(grep -c 'damd feed unavailable' '$TMP/pimd.log') -le 2 ]"
+
+# damd's store replaced (another data directory on the same address): its
+# sequence starts over under another feed id; pimd forgets the old store's
+# asset records and reads the new feed from 0, so its first events count
+kill -TERM "$DAM_PID"; wait "$DAM_PID" 2>/dev/null
+DAM_PORT=$dam_port DAM_DATA=$TMP/dam-new; start_damd; unset DAM_PORT
+product RESET-1; check "product for the new store" code_is 201
+up "$img/exif-orientation/Landscape_6.jpg" RESET-1_1.jpg; r1=$(jqb .id)
+WAIT_SECS=45 check "the new store's first event is linked" eventually has_images RESET-1 "$r1"
+check "the replacement is logged" grep -q 'damd store replaced' "$TMP/pimd.log"
+check "/metrics: the position is the new feed's" metrics_has '^pimd_damd_feed_seq 1$'
+check "the old store's images are no longer described" eventually proj_is TS-001 en_US '.images[0].alt' null

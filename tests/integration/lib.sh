@@ -31,7 +31,7 @@ finish() {
 		grep -hE -A30 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$TMP"/*.log | head -60
 		T_FAILED=$((T_FAILED + 1))
 	fi
-	rm -rf "$TMP"
+	[ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"
 	echo "${T_PASSED} passed, ${T_FAILED} failed"
 	[ "$T_FAILED" = 0 ]
 }
@@ -49,9 +49,9 @@ die() { T_FAILED=$((T_FAILED + 1)); echo "not ok $((T_PASSED + T_FAILED)) - $*";
 free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
 wait_http() { local i; for i in $(seq 1 150); do curl -fsS -m 2 -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
-# start_damd [flags]: sets DAM (base URL), DAM_PID, DAM_DATA
+# start_damd [flags]: sets DAM (base URL), DAM_PID, DAM_DATA (port DAM_PORT if set)
 start_damd() {
-	local port; port=$(free_port); DAM_DATA=${DAM_DATA:-$TMP/dam}
+	local port; port=${DAM_PORT:-$(free_port)}; DAM_DATA=${DAM_DATA:-$TMP/dam}
 	"$BIN/damd" --listen 127.0.0.1:$port --data "$DAM_DATA" "$@" >>"$TMP/damd.log" 2>&1 &
 	DAM_PID=$!; PIDS+=($DAM_PID); DAM=http://127.0.0.1:$port
 	wait_http "$DAM/healthz" || { tail -20 "$TMP/damd.log"; die "damd did not start"; }
