@@ -31,7 +31,8 @@ finish() {
 		grep -hE -A30 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$TMP"/*.log | head -60
 		T_FAILED=$((T_FAILED + 1))
 	fi
-	[ -n "${KEEP_TMP:-}" ] || rm -rf "$TMP"
+	# KEEP_TMP=1 keeps the daemons' data and logs for a look after a failure
+	if [ -n "${KEEP_TMP:-}" ]; then echo "# kept $TMP"; else rm -rf "$TMP"; fi
 	echo "${T_PASSED} passed, ${T_FAILED} failed"
 	[ "$T_FAILED" = 0 ]
 }
