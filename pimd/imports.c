@@ -468,7 +468,7 @@ json_t *pim_import_schema(struct pim_app *app)
 static int run_import(struct run *r, int fd, enum imp_format f, json_t *profile,
 		      struct hub_err *err)
 {
-	struct imp_sink sink = {on_doc, on_row_failed, on_note, on_schema_doc, on_progress, r};
+	struct imp_sink sink = {on_doc, on_row_failed, on_note, on_schema_doc, on_progress, r, NULL};
 	struct imp_opts o = {f, NULL, profile, NULL};
 	int rc;
 
