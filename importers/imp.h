@@ -36,6 +36,14 @@ struct imp_sink {
 	/* Bytes of the input consumed so far; may return true to cancel. */
 	bool (*progress)(void *cls, uint64_t bytes_done);
 	void *cls;
+	/* An Akeneo sub-model: a row of a product models file (one with a
+	 * family_variant column, read with the akeneo profile) that names a
+	 * parent model. Variants here have one level, so it is no product:
+	 * doc is product-shaped ("sku" holds the model's code, "family" its
+	 * family variant, "parent" its root model; borrowed) for the sink to
+	 * keep. May return a negative HUB_E* code to stop the import. NULL:
+	 * the row goes to doc like any other. */
+	int (*model)(void *cls, json_t *doc, enum imp_op op, long line);
 };
 
 /* The schema a feed is mapped against (all borrowed by the importer):

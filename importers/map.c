@@ -92,6 +92,8 @@ struct map {
 	/* Magento: child sku → parent sku; phase 1 collects, 2 parents, 3 children */
 	json_t *child_parent;
 	int phase;
+	/* an Akeneo product models file: rows with a parent are sub-models */
+	bool model_file;
 };
 
 static void col_release(struct col *c)
@@ -498,6 +500,7 @@ int map_header(struct map *m, long line, const struct map_cell *cells, size_t n,
 	if (!m->cols)
 		return hub_err_set(err, HUB_ENOMEM, "out of memory");
 	m->ncols = n;
+	m->model_file = false;
 	for (size_t i = 0; i < n; i++) {
 		for (size_t k = 0; k < i; k++)
 			if (!strcmp(cells[k].s, cells[i].s)) {
@@ -509,6 +512,8 @@ int map_header(struct map *m, long line, const struct map_cell *cells, size_t n,
 		col_resolve(m, &m->cols[i], line, cells[i].s);
 		if (m->cols[i].kind == C_SKU || m->cols[i].kind == C_GROUP)
 			has_sku = true;
+		if (m->cols[i].kind == C_FAMILY && !strcmp(cells[i].s, "family_variant"))
+			m->model_file = true;
 	next:;
 	}
 	m->header_seen = true;
@@ -1078,6 +1083,32 @@ static int emit_plain(struct map *m, struct grow *g, struct hub_err *err)
 	return rc;
 }
 
+/* A row of an Akeneo product models file that names a parent: a
+ * sub-model, handed to the sink's model callback instead of doc. */
+static int emit_model(struct map *m, struct grow *g, struct hub_err *err)
+{
+	int rc;
+
+	if (json_array_size(g->errors)) {
+		fail_row(m, g->line, g->errors);
+		return 0;
+	}
+	if (!g->sku) {
+		json_t *e = json_array();
+
+		row_error(e, NULL, "no_sku", "the row has no code");
+		fail_row(m, g->line, e);
+		json_decref(e);
+		return 0;
+	}
+	json_object_set_new(g->doc, "sku", json_string(g->sku));
+	strip_internal(g->doc);
+	rc = m->sink->model(m->sink->cls, g->doc, m->op, g->line);
+	if (rc < 0)
+		return hub_err_set(err, rc, "line %ld: the import was stopped", g->line);
+	return 0;
+}
+
 /* Merchant item groups: the first item of a group also makes the parent. */
 static int emit_item_group(struct map *m, struct grow *g, struct hub_err *err)
 {
@@ -1398,7 +1429,10 @@ static int row_done(struct map *m, struct grow *g, struct hub_err *err)
 		rc = emit_magento(m, g, err);
 		break;
 	default:
-		rc = emit_plain(m, g, err);
+		if (m->model_file && m->sink->model && json_object_get(g->doc, "parent"))
+			rc = emit_model(m, g, err);
+		else
+			rc = emit_plain(m, g, err);
 		break;
 	}
 	grow_release(g);

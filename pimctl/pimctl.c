@@ -166,6 +166,16 @@ static void print_report(const json_t *r)
 	if (json_integer_value(json_object_get(r, "schema_written")))
 		printf(", %lld schema documents written",
 		       (long long)json_integer_value(json_object_get(r, "schema_written")));
+	{
+		const json_t *m = json_object_get(r, "models");
+		long long mc = json_integer_value(json_object_get(m, "created"));
+		long long mu = json_integer_value(json_object_get(m, "updated"));
+		long long mn = json_integer_value(json_object_get(m, "unchanged"));
+
+		if (mc || mu || mn)
+			printf(", sub-models: %lld kept, %lld changed, %lld unchanged, %lld variants updated",
+			       mc, mu, mn, json_integer_value(json_object_get(m, "variants_updated")));
+	}
 	if (json_is_true(json_object_get(r, "dry_run")))
 		printf(" [dry run: nothing written]");
 	printf("\n");

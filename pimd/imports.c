@@ -7,6 +7,8 @@
 #include "err.h"
 #include "json.h"
 #include "log.h"
+#include "models.h"
+#include "schema.h"
 #include "validate.h"
 
 #include "../importers/imp.h"
@@ -15,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +41,8 @@ struct counts {
 	uint64_t bytes_total, bytes_done;
 	long rows, created, updated, unchanged, failed;
 	long schema_written; /* schema documents a feed created or changed */
+	/* Akeneo sub-model records kept, and variants their changes reached */
+	long models_created, models_updated, models_unchanged, variants_updated;
 	long nerrors;
 	json_t *errors;
 	double seconds;
@@ -83,6 +88,10 @@ struct run {
 	const char *by;
 	bool dry_run;
 	bool parent_family; /* variants take their parent's family (Akeneo) */
+	/* the row being written names a product as its parent (1) or an
+	 * Akeneo sub-model (2, via_model its code) */
+	int parent_kind;
+	char via_model[PIM_MODEL_MAX_CODE + 1];
 	enum pim_mode mode;
 	int in_batch;
 	struct counts *c;
@@ -245,18 +254,41 @@ static void merge_values(struct run *r, const char *sku, json_t *patch)
 	json_decref(stored);
 }
 
+/* The attributes a variant of family sets itself (attribute → true): its
+ * axes, its variant attributes and the identifier. A new reference. */
+static json_t *variant_keep(struct pim_app *app, const char *family)
+{
+	json_t *fam = pim_schema_get(app, "families", family ? family : "");
+	json_t *keep = json_object(), *a;
+	size_t i;
+
+	json_array_foreach(json_object_get(fam, "variant_axes"), i, a)
+		if (json_is_string(a))
+			json_object_set(keep, json_string_value(a), json_true());
+	json_array_foreach(json_object_get(fam, "variant_attributes"), i, a)
+		if (json_is_string(a))
+			json_object_set(keep, json_string_value(a), json_true());
+	json_object_set(keep, "sku", json_true());
+	json_decref(fam);
+	return keep;
+}
+
 /* Akeneo rows name the family of the product, while a variant here has
  * its parent's family (a family variant became a family): take the
- * parent's, climb from a sub-model to its root (one level here), keep the
- * values a variant sets, and import an orphan as a product of its own. */
+ * parent's, and keep the values a variant sets. A parent that is a kept
+ * sub-model (see on_model) gives way to its root, the sub-model's values
+ * and categories laid under the row's own; one that is a variant climbs
+ * to its root (one level here). An orphan is imported as a product of
+ * its own. */
 static void adopt_parent_family(struct run *r, json_t *doc, long line)
 {
 	const char *psku = json_string_value(json_object_get(doc, "parent"));
-	json_t *parent, *fam, *keep, *a;
+	json_t *parent, *keep, *a;
 	const char *fcode, *k;
 	void *tmp;
-	size_t i;
 
+	r->parent_kind = 0;
+	r->via_model[0] = '\0';
 	if (!psku)
 		return;
 	parent = pim_product_load(pim_batch_txn(r->b), psku);
@@ -267,30 +299,45 @@ static void adopt_parent_family(struct run *r, json_t *doc, long line)
 		json_decref(parent);
 		parent = root;
 	}
+	r->parent_kind = parent ? 1 : 0;
 	if (!parent) {
-		char msg[400];
+		json_t *rec = pim_model_get(pim_batch_txn(r->b), psku);
+		char msg[600] = "";
 
-		snprintf(msg, sizeof(msg),
-			 "parent '%.200s' is not in the catalog: the product is imported on its own",
-			 psku);
-		add_error(r, line, "parent", "unknown_parent", msg);
-		json_object_del(doc, "parent");
-		return;
+		if (rec) {
+			parent = pim_product_load(pim_batch_txn(r->b), json_get_str(rec, "parent"));
+			if (parent) {
+				pim_model_lay_under(doc, rec);
+				snprintf(r->via_model, sizeof(r->via_model), "%s",
+					 json_get_str(rec, "code"));
+				r->parent_kind = 2;
+			} else {
+				snprintf(msg, sizeof(msg),
+					 "sub-model '%.200s' belongs to root model '%.200s', which is "
+					 "not in the catalog: the product is imported on its own",
+					 psku, json_get_str(rec, "parent") ? json_get_str(rec, "parent") : "");
+			}
+			json_decref(rec);
+		} else {
+			snprintf(msg, sizeof(msg),
+				 "parent '%.200s' is neither a product nor a sub-model in the catalog: "
+				 "the product is imported on its own",
+				 psku);
+		}
+		if (!parent) {
+			add_error(r, line, "parent", "unknown_parent", msg);
+			json_object_del(doc, "parent");
+			return;
+		}
 	}
 	json_object_set(doc, "parent", json_object_get(parent, "sku"));
 	fcode = json_string_value(json_object_get(parent, "family"));
 	json_object_set_new(doc, "family", json_string(fcode ? fcode : ""));
-	fam = pim_schema_get(r->app, "families", fcode ? fcode : "");
-	keep = json_object();
-	json_array_foreach(json_object_get(fam, "variant_axes"), i, a)
-		json_object_set(keep, json_string_value(a), json_true());
-	json_array_foreach(json_object_get(fam, "variant_attributes"), i, a)
-		json_object_set(keep, json_string_value(a), json_true());
+	keep = variant_keep(r->app, fcode);
 	json_object_foreach_safe(json_object_get(doc, "values"), tmp, k, a)
-		if (!json_object_get(keep, k) && strcmp(k, "sku"))
+		if (!json_object_get(keep, k))
 			json_object_del(json_object_get(doc, "values"), k);
 	json_decref(keep);
-	json_decref(fam);
 	json_decref(parent);
 }
 
@@ -312,6 +359,20 @@ static int on_doc(void *cls, json_t *doc, enum imp_op op, long line)
 	}
 	else
 		rc = pim_batch_put(r->b, doc, r->mode, &outcome, &problems, &e);
+	if (rc == 0 && r->parent_family && !r->dry_run && sku && r->parent_kind) {
+		/* remember which sub-model the variant came from, so that a change
+		 * of the sub-model reaches it (on_model) */
+		if (r->parent_kind == 2)
+			rc = pim_model_link(pim_batch_txn(r->b), r->via_model, sku, &e);
+		else
+			rc = pim_model_unlink(pim_batch_txn(r->b), sku, &e);
+		if (rc < 0) {
+			json_decref(problems);
+			r->fatal = rc;
+			r->fatal_err = e;
+			return rc;
+		}
+	}
 	if (rc == 0) {
 		lock(r);
 		r->c->rows++;
@@ -372,6 +433,214 @@ static void on_row_failed(void *cls, long line, json_t *errors)
 		add_error(r, line, json_string_value(json_object_get(e, "field")),
 			  json_string_value(json_object_get(e, "code")),
 			  json_string_value(json_object_get(e, "message")));
+}
+
+/* A sub-model row that is not kept: counted as failed, with its reason. */
+static void model_failed(struct run *r, long line, const char *field, const char *code,
+			 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void model_failed(struct run *r, long line, const char *field, const char *code,
+			 const char *fmt, ...)
+{
+	char msg[600];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	lock(r);
+	r->c->rows++;
+	r->c->failed++;
+	unlock(r);
+	add_error(r, line, field, code, msg);
+}
+
+/* Carries the change of sub-model record old to rec into the variants
+ * imported under it, in the job's transaction: each gets the merge patch
+ * of pim_model_variant_patch (and rec's root, when the sub-model moved),
+ * validated like any write. A variant that no longer exists, or that was
+ * moved under another parent since, is forgotten. Problems are reported
+ * on the sub-model's line; they fail no row. */
+static int propagate(struct run *r, const json_t *old, const json_t *rec, const json_t *root,
+		     long line)
+{
+	const char *code = json_get_str(rec, "code");
+	const char *oroot = json_get_str(old, "parent"), *nroot = json_get_str(rec, "parent");
+	json_t *skus = pim_model_variants(pim_batch_txn(r->b), code), *s;
+	json_t *keep = variant_keep(r->app, json_get_str(root, "family"));
+	bool moved = !oroot || strcmp(oroot, nroot);
+	size_t i;
+	int rc = 0;
+
+	json_array_foreach(skus, i, s) {
+		const char *sku = json_string_value(s);
+		json_t *v = pim_product_load(pim_batch_txn(r->b), sku), *patch, *problems = NULL;
+		const char *vp = json_get_str(v, "parent");
+		struct hub_err e = {0};
+		int outcome = 0;
+
+		if (!v || !vp || (strcmp(vp, nroot) && (!oroot || strcmp(vp, oroot)))) {
+			json_decref(v);
+			if (!r->dry_run && (rc = pim_model_unlink(pim_batch_txn(r->b), sku, &e)) < 0) {
+				r->fatal_err = e;
+				break;
+			}
+			continue;
+		}
+		patch = pim_model_variant_patch(old, rec, v, keep);
+		if (moved && strcmp(vp, nroot)) {
+			if (!patch)
+				patch = json_object();
+			json_object_set_new(patch, "parent", json_string(nroot));
+			json_object_set(patch, "family", json_object_get(root, "family"));
+		}
+		json_decref(v);
+		if (!patch)
+			continue;
+		rc = pim_batch_patch(r->b, sku, patch, PIM_MODE_UPDATE, &outcome, &problems, &e);
+		json_decref(patch);
+		r->in_batch++;
+		if (rc == 0) {
+			lock(r);
+			if (outcome == PIM_UPDATED)
+				r->c->variants_updated++;
+			unlock(r);
+		} else if (rc == HUB_EINVALID || rc == HUB_ENOTFOUND || rc == HUB_EINVAL) {
+			json_t *p;
+			size_t k;
+			char msg[800];
+
+			json_array_foreach(problems, k, p) {
+				snprintf(msg, sizeof(msg), "variant '%.200s' of sub-model '%.200s' keeps "
+					 "its values: %s", sku, code,
+					 json_get_str(p, "message") ? json_get_str(p, "message") : "");
+				add_error(r, line, json_get_str(p, "path"), json_get_str(p, "code"), msg);
+			}
+			if (!json_array_size(problems))
+				add_error(r, line, NULL, hub_err_name(rc), e.msg);
+			rc = 0;
+		} else {
+			r->fatal_err = e;
+			json_decref(problems);
+			break;
+		}
+		json_decref(problems);
+	}
+	json_decref(keep);
+	json_decref(skus);
+	return rc;
+}
+
+/* An Akeneo sub-model row (imp_sink.model): kept as a record in the
+ * `models` database (see models.h) rather than written as a product. Its
+ * root model must be a product by then (Akeneo exports roots first); its
+ * values are checked as a product of the root's family would be. The job's
+ * mode holds for records as for products: create refuses one that exists,
+ * update one that does not. A dry run writes nothing. */
+static int on_model(void *cls, json_t *doc, enum imp_op op, long line)
+{
+	struct run *r = cls;
+	const char *code = json_get_str(doc, "sku"), *root = json_get_str(doc, "parent");
+	const char *family = json_get_str(doc, "family"), *rfam;
+	json_t *old = NULL, *rec = NULL, *rootdoc = NULL, *trial = NULL, *problems, *norm;
+	struct pim_schema *schema;
+	struct hub_err e = {0};
+	int rc = 0;
+
+	if (batch_open(r) < 0)
+		return r->fatal;
+	if (!code || strlen(code) > PIM_MODEL_MAX_CODE) {
+		model_failed(r, line, "code", "bad_code", "a sub-model code is 1 to %d bytes",
+			     PIM_MODEL_MAX_CODE);
+		return 0;
+	}
+	old = pim_model_get(pim_batch_txn(r->b), code);
+	if (old && r->mode == PIM_MODE_CREATE) {
+		model_failed(r, line, "code", "exists",
+			     "sub-model '%.200s' exists already (mode create adds new ones only)", code);
+		goto out;
+	}
+	if (!old && r->mode == PIM_MODE_UPDATE) {
+		model_failed(r, line, "code", "not_found",
+			     "there is no sub-model '%.200s' to update (mode update changes existing "
+			     "ones only)", code);
+		goto out;
+	}
+	rootdoc = pim_product_load(pim_batch_txn(r->b), root);
+	if (!rootdoc) {
+		json_t *up = pim_model_get(pim_batch_txn(r->b), root);
+
+		if (up)
+			model_failed(r, line, "parent", "nested_variant",
+				     "parent '%.200s' is itself a sub-model: Akeneo models have two "
+				     "levels", root);
+		else
+			model_failed(r, line, "parent", "unknown_parent",
+				     "root model '%.200s' is not in the catalog: sub-model '%.200s' is "
+				     "not kept (root models are imported before their sub-models)",
+				     root, code);
+		json_decref(up);
+		goto out;
+	}
+	if (json_is_string(json_object_get(rootdoc, "parent"))) {
+		model_failed(r, line, "parent", "nested_variant",
+			     "parent '%.200s' is a variant, not a root model", root);
+		goto out;
+	}
+	rfam = json_get_str(rootdoc, "family");
+	if (family && rfam && strcmp(family, rfam)) {
+		model_failed(r, line, "family_variant", "parent_family_mismatch",
+			     "root model '%.200s' is of family variant '%s', not '%s'", root, rfam,
+			     family);
+		goto out;
+	}
+	rec = pim_model_merge(old, doc, op == IMP_PATCH);
+	/* its values are checked now, as a product of the root's family */
+	trial = json_pack("{s:s,s:s?,s:O,s:O,s:O}", "sku", json_get_str(rootdoc, "sku"), "family",
+			  rfam, "categories", json_object_get(rec, "categories"), "values",
+			  json_object_get(rec, "values"), "associations",
+			  json_object_get(rec, "associations"));
+	problems = json_array();
+	schema = pim_catalog_schema(r->app);
+	norm = pim_validate(schema, json_get_str(rootdoc, "sku"), trial, problems);
+	pim_schema_unref(schema);
+	json_decref(norm);
+	if (json_array_size(problems)) {
+		lock(r);
+		r->c->rows++;
+		r->c->failed++;
+		unlock(r);
+		row_problems(r, line, problems);
+		json_decref(problems);
+		goto out;
+	}
+	json_decref(problems);
+	lock(r);
+	r->c->rows++;
+	if (old && json_equal(old, rec))
+		r->c->models_unchanged++;
+	else if (old)
+		r->c->models_updated++;
+	else
+		r->c->models_created++;
+	unlock(r);
+	if (old && json_equal(old, rec))
+		goto out;
+	if (!r->dry_run && (rc = pim_model_put(pim_batch_txn(r->b), rec, &e)) < 0) {
+		r->fatal_err = e;
+		goto out;
+	}
+	if (old)
+		rc = propagate(r, old, rec, rootdoc, line);
+	if (rc == 0 && ++r->in_batch >= IMPORT_BATCH && batch_close(r, false) < 0)
+		rc = r->fatal;
+out:
+	if (rc < 0 && !r->fatal)
+		r->fatal = rc;
+	json_decref(trial);
+	json_decref(rec);
+	json_decref(rootdoc);
+	json_decref(old);
+	return rc;
 }
 
 static void on_note(void *cls, long line, const char *field, const char *code, const char *msg)
@@ -468,7 +737,8 @@ json_t *pim_import_schema(struct pim_app *app)
 static int run_import(struct run *r, int fd, enum imp_format f, json_t *profile,
 		      struct hub_err *err)
 {
-	struct imp_sink sink = {on_doc, on_row_failed, on_note, on_schema_doc, on_progress, r};
+	struct imp_sink sink = {on_doc, on_row_failed, on_note, on_schema_doc, on_progress, r,
+				on_model};
 	struct imp_opts o = {f, NULL, profile, NULL};
 	int rc;
 
@@ -530,6 +800,11 @@ static void counts_to_json(const struct counts *c, json_t *rep, bool with_errors
 	json_object_set_new(rep, "unchanged", json_integer(c->unchanged));
 	json_object_set_new(rep, "failed", json_integer(c->failed));
 	json_object_set_new(rep, "schema_written", json_integer(c->schema_written));
+	json_object_set_new(rep, "models",
+			    json_pack("{s:I,s:I,s:I,s:I}", "created", (json_int_t)c->models_created,
+				      "updated", (json_int_t)c->models_updated, "unchanged",
+				      (json_int_t)c->models_unchanged, "variants_updated",
+				      (json_int_t)c->variants_updated));
 	json_object_set_new(rep, "rows_per_second", json_integer(rps));
 	json_object_set_new(rep, "seconds", json_real((double)(long)(secs * 1000) / 1000));
 	json_object_set_new(rep, "errors_total", json_integer(c->nerrors));

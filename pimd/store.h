@@ -31,6 +31,7 @@ enum pim_db {
 	PDB_IXKEYS,    /* sku → the index keys written for it (packed) */
 	PDB_ASSETS,    /* damd asset id → pimd's record of it (JSON) */
 	PDB_ASSET_NAMES, /* sku an asset may name NUL asset id → "" */
+	PDB_MODELS,    /* Akeneo sub-models: code → record, code NUL sku, NUL sku → code */
 	PDB_COUNT
 };
 

@@ -1,6 +1,7 @@
 /* libimp on the real catalogs in ../shared/data and on small fixtures:
  * product counts, spot values, the row and file errors. */
 #include "err.h"
+#include "json.h"
 #include "../../importers/csvr.h"
 #include "../../importers/imp.h"
 #include "../../importers/values.h"
@@ -18,12 +19,14 @@ struct res {
 	json_t *failed; /* [{"line","errors"}] */
 	json_t *notes;  /* [{"line","field","code","message"}] */
 	json_t *schema_docs;
+	json_t *models; /* [{"op","line","doc"}] (Akeneo sub-models) */
 	int rc;
 	struct hub_err err;
 };
 
 static json_t *g_schema;
 static const char *g_data;
+static bool g_models; /* the sink takes Akeneo sub-models */
 
 static int s_doc(void *cls, json_t *doc, enum imp_op op, long line)
 {
@@ -58,17 +61,27 @@ static int s_schema(void *cls, const char *kind, json_t *doc, long line)
 	return 0;
 }
 
+static int s_model(void *cls, json_t *doc, enum imp_op op, long line)
+{
+	struct res *r = cls;
+
+	json_array_append_new(r->models, json_pack("{s:s,s:i,s:O}", "op", op == IMP_PUT ? "put" : "patch",
+						   "line", (json_int_t)line, "doc", doc));
+	return 0;
+}
+
 static void res_free(struct res *r)
 {
 	json_decref(r->docs);
 	json_decref(r->failed);
 	json_decref(r->notes);
 	json_decref(r->schema_docs);
+	json_decref(r->models);
 }
 
 static void run_fd(struct res *r, int fd, enum imp_format f, const char *profile)
 {
-	struct imp_sink sink = {s_doc, s_failed, s_note, s_schema, NULL, r};
+	struct imp_sink sink = {s_doc, s_failed, s_note, s_schema, NULL, r, g_models ? s_model : NULL};
 	struct imp_opts o = {f, g_schema, NULL, NULL};
 
 	memset(r, 0, sizeof(*r));
@@ -76,6 +89,7 @@ static void run_fd(struct res *r, int fd, enum imp_format f, const char *profile
 	r->failed = json_array();
 	r->notes = json_array();
 	r->schema_docs = json_array();
+	r->models = json_array();
 	if (!profile)
 		profile = imp_default_profile(f);
 	if (profile && imp_profile_load("schemas/profiles", profile, &o.profile, &r->err) < 0) {
@@ -111,6 +125,7 @@ static void run_file(struct res *r, const char *rel, enum imp_format f, const ch
 		r->failed = json_array();
 		r->notes = json_array();
 		r->schema_docs = json_array();
+		r->models = json_array();
 		r->rc = HUB_EIO;
 		snprintf(r->err.msg, sizeof(r->err.msg), "cannot open %.400s", path);
 		return;
@@ -523,6 +538,52 @@ static void test_jsonl(void)
 	res_free(&r);
 }
 
+/* Akeneo's product models file with the akeneo profile: a row naming a
+ * parent model is a sub-model, handed to the sink's model callback. */
+static void test_akeneo_models(void)
+{
+	struct res r;
+	json_t *m = NULL, *d;
+	size_t i;
+
+	g_models = true;
+	run_file(&r, "catalogs/akeneo-icecat-demo/product_models.csv", IMP_CSV, "akeneo");
+	ok(r.rc == 0, "akeneo product models: read (%s)", r.err.msg);
+	ok(json_array_size(r.models) == 31 && json_array_size(r.docs) == 50,
+	   "31 sub-models to the model callback, 50 root models as products (%zu, %zu)",
+	   json_array_size(r.models), json_array_size(r.docs));
+	ok(count_with_parent(&r, true) == 0, "no product document names a parent");
+	json_array_foreach(r.models, i, d) {
+		const char *code = json_string_value(json_object_get(json_object_get(d, "doc"), "sku"));
+
+		if (code && !strcmp(code, "apollon_blue"))
+			m = d;
+	}
+	d = json_object_get(m, "doc");
+	ok(d && streq(json_string_value(json_object_get(d, "parent")), "apollon") &&
+		   streq(json_string_value(json_object_get(d, "family")), "clothing_color_size") &&
+		   streq(sval(d, "color", NULL), "blue") &&
+		   json_array_has_string(json_object_get(d, "categories"), "master_men_blazers_deals"),
+	   "sub-model apollon_blue: its root, family variant, color and categories");
+	ok(streq(json_string_value(json_object_get(m, "op")), "patch") &&
+		   json_integer_value(json_object_get(m, "line")) == 5,
+	   "as a merge patch, with its line");
+	res_free(&r);
+
+	g_models = false;
+	run_file(&r, "catalogs/akeneo-icecat-demo/product_models.csv", IMP_CSV, "akeneo");
+	ok(json_array_size(r.docs) == 81 && count_with_parent(&r, true) == 31,
+	   "without a model callback, sub-models are documents with a parent");
+	res_free(&r);
+
+	g_models = true;
+	run_text(&r, "sku;family;parent;color\nX-1;clothing;apollon_blue;blue\n", IMP_CSV, "akeneo");
+	ok(json_array_size(r.models) == 0 && count_with_parent(&r, true) == 1,
+	   "a products file's rows with a parent stay products");
+	res_free(&r);
+	g_models = false;
+}
+
 /* The starter schema of schemas/starter in libimp's shape. */
 static json_t *starter_schema(void)
 {
@@ -631,6 +692,7 @@ int main(void)
 	test_magento();
 	test_bmecat();
 	test_jsonl();
+	test_akeneo_models();
 	json_decref(g_schema);
 	return tap_done();
 }
