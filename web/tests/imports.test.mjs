@@ -2,9 +2,12 @@
 // the counts and the message of the line that failed.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PIM, openBrowser, signIn, seedSchema, api, shot } from './lib.mjs';
+
+const AKENEO = fileURLToPath(new URL('../../tests/data/akeneo-submodels', import.meta.url));
 
 let b;
 let csv;
@@ -46,5 +49,33 @@ test('a CSV import reports created rows and the failed line', async () => {
   await page.reload();
   await page.locator('.recent tr', { hasText: 'wt-feed.csv' }).first().getByRole('link').click();
   await page.locator('.job [data-count="created"] .num', { hasText: '2' }).waitFor();
+  assert.deepEqual(b.errors, []);
+});
+
+test('an Akeneo product models file reports the sub-models it kept', async () => {
+  const { page } = b;
+  // the structure first, through the API, as a merchandiser would have done
+  for (const f of ['families.csv', 'family_variants.csv']) {
+    const r = await api(PIM, 'POST', '/v1/imports?format=csv&profile=akeneo', readFileSync(join(AKENEO, f)),
+      { 'Content-Type': 'text/csv' });
+    assert.equal(r.status, 202);
+    for (let i = 0; i < 100; i++) {
+      const j = (await api(PIM, 'GET', `/v1/imports/${r.body.id}`)).body;
+      if (j.status === 'done') break;
+      assert.ok(!['failed', 'cancelled'].includes(j.status), `${f}: ${j.status}`);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  }
+  await page.getByRole('link', { name: 'Imports' }).click();
+  await page.getByLabel('Feed file').setInputFiles(join(AKENEO, 'product_models.csv'));
+  await page.getByLabel('Profile').fill('akeneo');
+  await page.getByRole('button', { name: 'Import' }).click();
+  const job = page.locator('.job').first();
+  await job.locator('.status.done, .status.failed').waitFor({ timeout: 30000 });
+  assert.equal(await job.locator('[data-count="created"] .num').innerText(), '1', 'the root model is a product');
+  assert.equal(await job.locator('[data-count="models-kept"] .num').innerText(), '2');
+  assert.equal(await job.locator('[data-count="models-created"] .num').innerText(), '2');
+  assert.equal(await job.locator('[data-count="failed"] .num').innerText(), '1', 'the sub-model without its root');
+  await shot(page, 'import-akeneo-models');
   assert.deepEqual(b.errors, []);
 });

@@ -103,6 +103,17 @@ async function recentJobs() {
       h('td', String(j.failed ?? '')))))));
 }
 
+// Akeneo sub-models an import kept (they are records, not products, so the
+// product counts above leave them out); nothing when there were none.
+function modelCounts(m) {
+  const kept = m ? (m.created || 0) + (m.updated || 0) + (m.unchanged || 0) : 0;
+  if (!kept && !(m && m.variants_updated)) return null;
+  const c = (k, v, label) => h('div.count', { dataset: { count: k } }, h('span.num', String(v)), h('span.label', label));
+  return h('div.counts.models', c('models-kept', kept, 'sub-models kept'),
+    c('models-created', m.created || 0, 'new'), c('models-updated', m.updated || 0, 'changed'),
+    c('models-variants', m.variants_updated || 0, 'variants updated'));
+}
+
 // A live report of job id; polls until the job ends or the view goes away.
 function jobView(id, first) {
   const box = h('div.card.job', { 'aria-live': 'polite', dataset: { job: id } });
@@ -133,6 +144,7 @@ function jobView(id, first) {
       h('progress', { max: 100, value: pct, 'aria-label': 'Import progress' }),
       h('p.muted', total ? `${fmtBytes(j.bytes_done || 0)} of ${fmtBytes(total)}` : ''),
       h('div.counts', n('rows'), n('created'), n('updated'), n('unchanged'), n('failed')),
+      modelCounts(j.models),
       j.detail || j.error ? h('p.problem', j.detail || j.error) : null,
       errs.length ? h('div', h('h3', `Problems (${errs.length})`), h('table.list.errors',
         h('thead', h('tr', h('th', 'Line'), h('th', 'Field'), h('th', 'Code'), h('th', 'Message'))),
