@@ -69,7 +69,7 @@ export async function importsPage(jobId) {
     },
   },
   h('div.grid', field('Feed file', file), field('Format', format),
-    field('Profile', profile, 'Column mapping, e.g. shopify or magento; empty for our own CSV columns'),
+    field('Profile', profile, 'Column mapping, e.g. akeneo, shopify or magento; empty for our own CSV columns'),
     field('Mode', mode)),
   h('datalist', { id: 'profiles' }, profiles().map((p) => h('option', { value: p }))),
   h('div.field.check', dry, h('label', { for: 'imp-dry' }, 'Dry run: validate every line, change nothing')),
