@@ -100,6 +100,12 @@ bool pim_asset_expired(const char *expires, const char *today)
 	return expires && strlen(expires) == 10 && strcmp(expires, today) < 0;
 }
 
+bool pim_asset_usable(json_t *rec, const char *today)
+{
+	return !rec || (!json_is_true(json_object_get(rec, "deleted")) &&
+			!pim_asset_expired(json_get_str(rec, "expires"), today));
+}
+
 static json_t *member_or(json_t *v, bool ok, json_t *def)
 {
 	if (ok) {
@@ -136,7 +142,7 @@ json_t *pim_asset_record_of(json_t *meta)
 	return r;
 }
 
-static void today_utc(char out[16])
+void pim_asset_today(char out[16])
 {
 	time_t now = time(NULL);
 	struct tm tm;
@@ -257,6 +263,15 @@ static bool view_changed(json_t *a, json_t *b)
 	return false;
 }
 
+bool pim_asset_usable_id(struct pim_txn *t, const char *id, const char *today)
+{
+	json_t *rec = record_load(t, id);
+	bool usable = pim_asset_usable(rec, today);
+
+	json_decref(rec);
+	return usable;
+}
+
 bool pim_asset_describe(struct pim_txn *t, const char *id, const char *locale,
 			const char *fallback, json_t *image)
 {
@@ -266,9 +281,8 @@ bool pim_asset_describe(struct pim_txn *t, const char *id, const char *locale,
 
 	if (!rec)
 		return true;
-	today_utc(today);
-	offered = !json_is_true(json_object_get(rec, "deleted")) &&
-		  !pim_asset_expired(json_get_str(rec, "expires"), today);
+	pim_asset_today(today);
+	offered = pim_asset_usable(rec, today);
 	if (offered) {
 		alt = json_object_get(rec, "alt");
 		a = json_object_get(alt, locale);
@@ -807,7 +821,7 @@ static void day_check(struct pim_assets *f)
 {
 	char today[16];
 
-	today_utc(today);
+	pim_asset_today(today);
 	if (strcmp(today, f->today)) {
 		if (*f->today)
 			pim_cache_flush(f->app->catalog->cache);

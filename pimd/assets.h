@@ -31,10 +31,17 @@ void pim_assets_metrics(struct buf *out, struct pim_app *app);
 /* Fills "width", "height" and "alt" of a projection's image object from
  * the asset's record as t sees it: alt in locale, else in fallback (the
  * channel's first locale), else null. An asset pimd has no record of is
- * left with nulls. Returns false when the asset must not be offered: it
- * was deleted or its rights expired before today (UTC). */
+ * left with nulls. Returns false when the asset must not be offered (not
+ * pim_asset_usable today). */
 bool pim_asset_describe(struct pim_txn *t, const char *id, const char *locale,
 			const char *fallback, json_t *image);
+
+/* Today's date in UTC (YYYY-MM-DD), the day rights expiry is judged by. */
+void pim_asset_today(char out[16]);
+
+/* Whether the asset id, as t sees its record, may be shown on channels
+ * and fill a required attribute on day today (pim_asset_usable). */
+bool pim_asset_usable_id(struct pim_txn *t, const char *id, const char *today);
 
 /* ---- pure helpers, exposed for the unit tests ---- */
 
@@ -55,6 +62,13 @@ size_t pim_asset_name_candidates(const char *filename, struct pim_name_cand *out
 /* True when expires (YYYY-MM-DD, or NULL: never) is before today
  * (YYYY-MM-DD): rights end after their last day. */
 bool pim_asset_expired(const char *expires, const char *today);
+
+/* Whether an asset may be shown on channels and fill a required attribute
+ * on day today: rec is pimd's record of it. Not once deleted in damd or
+ * its rights expired; an asset pimd has no record of (rec NULL: no damd,
+ * or its event not seen yet) is usable, so that pimd without damd counts
+ * every image. */
+bool pim_asset_usable(json_t *rec, const char *today);
 
 /* pimd's record of an asset (a new reference) from damd's metadata
  * document: width and height upright (EXIF orientations 5 to 8 turn the

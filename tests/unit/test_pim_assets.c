@@ -1,5 +1,6 @@
 /* pimd's damd follower, its pure parts: the SKUs a filename names, rights
- * expiry, and the record kept of an asset's metadata. */
+ * expiry, whether an asset is usable, and the record kept of an asset's
+ * metadata. */
 #include "../../pimd/assets.h"
 #include "tap.h"
 
@@ -41,6 +42,18 @@ static int record_is(const char *meta_json, const char *want_json)
 	return ok;
 }
 
+/* pim_asset_usable on 2026-11-23 of a record given as JSON (NULL: none) */
+static int usable_is(const char *rec_json, bool want)
+{
+	json_t *rec = rec_json ? json_loads(rec_json, 0, NULL) : NULL;
+	bool got = pim_asset_usable(rec, "2026-11-23");
+
+	if (got != want)
+		printf("# usable(%s): %d\n", rec_json ? rec_json : "NULL", got);
+	json_decref(rec);
+	return got == want;
+}
+
 int main(void)
 {
 	struct pim_name_cand c[2];
@@ -68,6 +81,14 @@ int main(void)
 	ok(pim_asset_expired("2026-11-22", "2026-11-23"), "the day after, expired");
 	ok(!pim_asset_expired("2030-01-01", "2026-11-23"), "future expiry");
 	ok(!pim_asset_expired("2020", "2026-11-23"), "not a date: ignored");
+
+	ok(usable_is(NULL, true), "an asset pimd has no record of is usable (pimd without damd)");
+	ok(usable_is("{\"expires\":null,\"deleted\":false}", true), "a live asset without expiry");
+	ok(usable_is("{\"expires\":null,\"deleted\":true}", false), "deleted in damd: not usable");
+	ok(usable_is("{\"expires\":\"2026-11-22\",\"deleted\":false}", false), "rights ended yesterday");
+	ok(usable_is("{\"expires\":\"2026-11-23\",\"deleted\":false}", true), "rights end tonight: usable today");
+	ok(usable_is("{\"expires\":\"2999-12-31\",\"deleted\":true}", false), "deleted, though its rights run on");
+	ok(usable_is("{\"width\":10}", true), "a record without those members");
 
 	ok(record_is("{\"id\":\"sha256:x\",\"width\":1200,\"height\":1800,\"orientation\":6,"
 		     "\"alt\":{\"en_US\":\"Tee\"},\"filenames\":[\"T_1.jpg\"],\"skus\":[\"T\"],"
