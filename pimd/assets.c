@@ -501,6 +501,7 @@ static int apply_one(struct pim_batch *b, const struct pim_schema *s, const char
 	struct pim_txn *t = pim_batch_txn(b);
 	json_t *old = record_load(t, id), *was, *named, *linked = json_array(), *v;
 	const char *sku;
+	char today[16];
 	size_t i;
 	int rc;
 
@@ -526,6 +527,12 @@ static int apply_one(struct pim_batch *b, const struct pim_schema *s, const char
 	rc = names_update(t, id, old, rec, err);
 	if (rc == 0)
 		rc = record_save(t, id, rec, err);
+	/* when whether it may be shown changed, the products showing it
+	 * (those just linked above too: they were written with the old
+	 * record) count it anew for completeness */
+	pim_asset_today(today);
+	if (rc == 0 && pim_asset_usable(old, today) != pim_asset_usable(rec, today))
+		rc = pim_batch_asset_changed(b, id, err);
 	json_decref(named);
 	json_decref(old);
 	return rc;

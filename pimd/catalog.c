@@ -2,6 +2,7 @@
  * indexes, history and the change feed, each write in one LMDB write
  * transaction with its indexes. */
 #include "app.h"
+#include "assets.h"
 #include "buf.h"
 #include "cache.h"
 #include "catalog_int.h"
@@ -22,6 +23,7 @@
 
 #define MAX_TOKENS 256
 #define REFRESH_CHUNK 4096
+#define ASSET_INDEX_KEY "ix_asset" /* in meta: every product's assets are in ix_asset */
 
 struct pim_batch {
 	struct pim_app *app;
@@ -33,6 +35,7 @@ struct pim_batch {
 	bool schema_changed;
 	bool lazy;
 	bool flush;      /* drop every cached projection after commit */
+	bool assets_moved; /* an asset's usability changed: bump assets_gen after commit */
 	int64_t now;
 	char now_s[32];
 	uint64_t seq;
@@ -211,6 +214,22 @@ static void tokens_of(struct tokctx *t, const char *text)
 
 size_t pim_unique_key(const char *attr, json_t *data, char *out, size_t max);
 
+/* The ix_asset keys of one asset or asset collection value's entries. */
+static void asset_keys(struct keyset *ks, json_t *entries, const char *sku)
+{
+	json_t *e, *d, *id;
+	size_t i, j;
+
+	json_array_foreach(entries, i, e) {
+		d = json_object_get(e, "data");
+		if (json_is_string(d))
+			keys_add(ks, PDB_IX_ASSET, json_string_value(d), json_string_length(d), sku);
+		json_array_foreach(d, j, id)
+			if (json_is_string(id))
+				keys_add(ks, PDB_IX_ASSET, json_string_value(id), json_string_length(id), sku);
+	}
+}
+
 /* Every index key of a product but its ix_updated one (see keys_updated):
  * doc is its document, comp its completeness. */
 static void keys_collect(const struct pim_schema *s, json_t *doc, json_t *comp, json_t *resolved,
@@ -253,7 +272,9 @@ static void keys_collect(const struct pim_schema *s, json_t *doc, json_t *comp, 
 	}
 	tokens_of(&tc, sku);
 	/* full text: the family's label attribute and every text attribute
-	 * whose code says it is a name or a description */
+	 * whose code says it is a name or a description; and the assets it
+	 * shows, inherited ones too, whose deletion or expiry changes its
+	 * completeness */
 	{
 		const struct pim_family *f = pim_schema_family(s, fam);
 		const char *label = f ? json_string_value(json_object_get(f->doc, "label_attribute")) : NULL;
@@ -261,6 +282,8 @@ static void keys_collect(const struct pim_schema *s, json_t *doc, json_t *comp, 
 		json_object_foreach(resolved, k, arr) {
 			const struct pim_attr *a = pim_schema_attr(s, k);
 
+			if (a && (a->type == PT_ASSET || a->type == PT_ASSET_COLLECTION))
+				asset_keys(ks, arr, sku);
 			if (!a || (a->type != PT_TEXT && a->type != PT_TEXTAREA))
 				continue;
 			if (!(label && !strcmp(k, label)) && !strstr(k, "name") && !strstr(k, "description"))
@@ -299,7 +322,8 @@ static size_t updated_key(int64_t updated_ms, const char *sku, char key[PIM_MAX_
 static bool deferred_db(int db)
 {
 	return db == PDB_IX_FAMILY || db == PDB_IX_CAT || db == PDB_IX_ENABLED ||
-	       db == PDB_IX_UPDATED || db == PDB_IX_COMPLETE || db == PDB_IX_TOKEN;
+	       db == PDB_IX_UPDATED || db == PDB_IX_COMPLETE || db == PDB_IX_TOKEN ||
+	       db == PDB_IX_ASSET;
 }
 
 static void pending_add(struct pim_batch *b, const struct ixk *k, bool del)
@@ -516,13 +540,75 @@ json_t *pim_value_pick(const struct pim_attr *a, json_t *entries, const char *ch
 	return best;
 }
 
-static bool filled(const struct pim_attr *a, json_t *entry, json_t *currencies)
+/* How completeness judges asset values: an id fills a required attribute
+ * only while pim_asset_usable, as projections show it. Each value is
+ * judged once, though the same one is picked for every channel and locale. */
+struct asset_check {
+	struct pim_txn *t;       /* where records are read, */
+	struct pim_store *store; /* else a read begun on this; with neither, every id counts */
+	bool own;                /* t was begun here, on first need */
+	bool used;               /* a record was asked for: the result depends on them */
+	bool failed;             /* no transaction could be begun: ids counted */
+	char today[16];
+	size_t n;
+	json_t *seen[8];         /* values judged (borrowed) */
+	bool usable[8];
+};
+
+static bool asset_id_usable(struct asset_check *ac, const char *id)
+{
+	if (!ac->t && ac->store && !ac->failed) {
+		ac->own = pim_txn_begin(ac->store, false, &ac->t, NULL) == 0;
+		ac->failed = !ac->own;
+	}
+	if (!ac->t)
+		return true;
+	ac->used = true;
+	if (!*ac->today)
+		pim_asset_today(ac->today);
+	return pim_asset_usable_id(ac->t, id, ac->today);
+}
+
+/* An asset value fills its attribute when one of its ids is usable. */
+static bool assets_filled(struct asset_check *ac, json_t *d)
+{
+	json_t *id;
+	size_t i;
+	bool ok = false;
+
+	for (i = 0; i < ac->n; i++)
+		if (ac->seen[i] == d)
+			return ac->usable[i];
+	if (json_is_string(d))
+		ok = json_string_length(d) > 0 && asset_id_usable(ac, json_string_value(d));
+	json_array_foreach(d, i, id)
+		if (json_is_string(id) && asset_id_usable(ac, json_string_value(id))) {
+			ok = true;
+			break;
+		}
+	if (ac->n < sizeof(ac->seen) / sizeof(ac->seen[0])) {
+		ac->seen[ac->n] = d;
+		ac->usable[ac->n++] = ok;
+	}
+	return ok;
+}
+
+static void asset_check_release(struct asset_check *ac)
+{
+	if (ac->own)
+		pim_txn_abort(ac->t);
+}
+
+static bool filled(const struct pim_attr *a, json_t *entry, json_t *currencies,
+		   struct asset_check *ac)
 {
 	json_t *d = json_object_get(entry, "data"), *p, *c;
 	size_t i, j;
 
 	if (!d || json_is_null(d))
 		return false;
+	if (a->type == PT_ASSET || a->type == PT_ASSET_COLLECTION)
+		return assets_filled(ac, d);
 	if (json_is_string(d))
 		return json_string_length(d) > 0;
 	if (a->type == PT_PRICE) {
@@ -537,7 +623,8 @@ static bool filled(const struct pim_attr *a, json_t *entry, json_t *currencies)
 	return true;
 }
 
-json_t *pim_completeness(const struct pim_schema *s, const char *family, json_t *resolved)
+static json_t *completeness_of(const struct pim_schema *s, const char *family, json_t *resolved,
+			       struct asset_check *check)
 {
 	const struct pim_family *fam = pim_schema_family(s, family);
 	json_t *out = json_object(), *a;
@@ -561,7 +648,7 @@ json_t *pim_completeness(const struct pim_schema *s, const char *family, json_t 
 			at = pim_schema_attr(s, ac);
 			if (!at || !filled(at, pim_value_pick(at, json_object_get(resolved, ac), cl->channel,
 							     cl->locale),
-					  cl->currencies))
+					  cl->currencies, check))
 				json_array_append(missing, a);
 		}
 		json_object_set_new_nocheck(
@@ -571,6 +658,14 @@ json_t *pim_completeness(const struct pim_schema *s, const char *family, json_t 
 		json_object_set_new_nocheck(out, cl->key, e);
 	}
 	return out;
+}
+
+json_t *pim_completeness(const struct pim_schema *s, const char *family, json_t *resolved,
+			 struct pim_txn *t)
+{
+	struct asset_check check = {.t = t};
+
+	return completeness_of(s, family, resolved, &check);
 }
 
 /* ---- history and changes ---- */
@@ -844,6 +939,9 @@ int pim_batch_commit(struct pim_batch *b, struct hub_err *err)
 			__atomic_store_n(&c->last_seq, b->seq, __ATOMIC_RELEASE);
 			http_waitq_wake(c->changes_q);
 		}
+		/* after the commit, under the writer's lock: see pim_prepare */
+		if (b->assets_moved)
+			__atomic_add_fetch(&c->assets_gen, 1, __ATOMIC_RELEASE);
 	}
 	batch_free(b);
 	/* The sync waits for the disk with the writer's lock released, so that
@@ -854,26 +952,35 @@ int pim_batch_commit(struct pim_batch *b, struct hub_err *err)
 	return rc;
 }
 
+/* What refresh records in the change feed. */
+enum feed {
+	FEED_NONE,   /* nothing: a schema write records one change of its own */
+	FEED_PARENT, /* every product: its resolved values changed with its parent's */
+	FEED_ASSET,  /* the products whose completeness changed: an asset's usability did */
+};
+
 /* Recomputes what a product derives from others (its parent's values,
- * the schema): completeness and index keys. feed: record it in the change
- * feed. */
-static int refresh(struct pim_batch *b, const char *sku, json_t *parent, bool feed,
+ * the schema, its assets' records): completeness and index keys, without
+ * a new version. */
+static int refresh(struct pim_batch *b, const char *sku, json_t *parent, enum feed feed,
 		   struct hub_err *err)
 {
 	json_t *doc = pim_product_load(b->txn, sku), *resolved = NULL, *comp = NULL;
+	const char *parent_sku = json_string_value(json_object_get(doc, "parent"));
 	struct keyset ks = KEYSET_INIT;
 	json_t *own_parent = NULL;
+	bool changed;
 	int rc = 0;
 
 	if (!doc)
 		return 0;
-	if (!parent && json_is_string(json_object_get(doc, "parent")))
-		parent = own_parent =
-			pim_product_load(b->txn, json_string_value(json_object_get(doc, "parent")));
+	if (!parent && parent_sku)
+		parent = own_parent = pim_product_load(b->txn, parent_sku);
 	resolved = pim_resolved_values(doc, parent);
 	comp = pim_completeness(b->schema, json_string_value(json_object_get(doc, "family")),
-				resolved);
-	if (!json_equal(comp, json_object_get(doc, "completeness"))) {
+				resolved, b->txn);
+	changed = !json_equal(comp, json_object_get(doc, "completeness"));
+	if (changed) {
 		json_object_set(doc, "completeness", comp);
 		rc = put_json(b->txn, PDB_PRODUCTS, sku, strlen(sku), doc, err);
 	}
@@ -882,12 +989,16 @@ static int refresh(struct pim_batch *b, const char *sku, json_t *parent, bool fe
 		keys_updated(&ks, pim_time_parse(json_string_value(json_object_get(doc, "updated"))), sku);
 		rc = keys_apply(b, sku, &ks, false, err);
 	}
-	if (rc == 0 && feed)
+	if (rc == 0 && (feed == FEED_PARENT || (feed == FEED_ASSET && changed)))
 		rc = change_add(b,
 				json_pack("{s:s,s:s,s:O,s:s}", "type", "product.updated", "sku", sku,
-					  "version", json_object_get(doc, "version"), "via", "parent"),
+					  "version", json_object_get(doc, "version"), "via",
+					  feed == FEED_PARENT ? "parent" : "asset"),
 				err);
 	json_object_set_new(b->touched, sku, json_true());
+	/* its parent's projection lists the variants that are published */
+	if (parent_sku)
+		json_object_set_new(b->touched, parent_sku, json_true());
 	keys_release(&ks);
 	json_decref(comp);
 	json_decref(resolved);
@@ -900,7 +1011,7 @@ static int refresh(struct pim_batch *b, const char *sku, json_t *parent, bool fe
  * db is PDB_PRODUCTS), in chunks so that the cursor never walks a
  * database being written. */
 static int refresh_index(struct pim_batch *b, int db, const char *prefix, json_t *parent,
-			 bool feed, struct hub_err *err)
+			 enum feed feed, struct hub_err *err)
 {
 	size_t pl = prefix ? strlen(prefix) + 1 : 0;
 	char from[PIM_MAX_KEY + 2];
@@ -956,7 +1067,13 @@ static int children_refresh(struct pim_batch *b, const char *sku, json_t *stored
 {
 	struct hub_err err = {0};
 
-	return refresh_index(b, PDB_IX_PARENT, sku, stored, true, &err);
+	return refresh_index(b, PDB_IX_PARENT, sku, stored, FEED_PARENT, &err);
+}
+
+int pim_batch_asset_changed(struct pim_batch *b, const char *id, struct hub_err *err)
+{
+	b->assets_moved = true;
+	return refresh_index(b, PDB_IX_ASSET, id, NULL, FEED_ASSET, err);
 }
 
 /* What a version derives from its document, its parent and the schema
@@ -967,9 +1084,11 @@ struct derived {
 	struct keyset ks;   /* index keys but ix_updated */
 	struct buf body;    /* the stored JSON, open for the version's own fields */
 	struct buf changes; /* its history entry's changes if the product is new */
+	bool assets;        /* completeness read asset records, */
+	uint64_t gen;       /* no older than this assets_gen */
 };
 
-#define DERIVED_INIT {NULL, KEYSET_INIT, BUF_INIT, BUF_INIT}
+#define DERIVED_INIT {NULL, KEYSET_INIT, BUF_INIT, BUF_INIT, false, 0}
 
 static void derived_release(struct derived *d)
 {
@@ -982,12 +1101,14 @@ static void derived_release(struct derived *d)
 /* as_new: also the changes of a first version, for when the product turns
  * out not to exist. */
 static int derive(const struct pim_schema *s, json_t *norm, json_t *parent, bool as_new,
-		  struct derived *d)
+		  struct asset_check *check, struct derived *d)
 {
 	json_t *resolved = pim_resolved_values(norm, parent);
 	int rc;
 
-	d->comp = pim_completeness(s, json_string_value(json_object_get(norm, "family")), resolved);
+	d->comp = completeness_of(s, json_string_value(json_object_get(norm, "family")), resolved,
+				  check);
+	d->assets = check->used;
 	keys_collect(s, norm, d->comp, resolved, &d->ks);
 	keys_sort(&d->ks); /* else store sorts them */
 	json_decref(resolved);
@@ -1018,11 +1139,12 @@ static int store(struct pim_batch *b, const char *sku, json_t *old, json_t *norm
 	const char *parent_sku = json_string_value(json_object_get(norm, "parent"));
 	const char *old_parent = json_string_value(json_object_get(old, "parent"));
 	const char *created = json_string_value(json_object_get(old, "created"));
+	struct asset_check check = {.t = b->txn};
 	int rc = 0;
 
 	if (!created)
 		created = b->now_s;
-	if (!pre && derive(b->schema, norm, parent, false, &own) < 0) {
+	if (!pre && derive(b->schema, norm, parent, false, &check, &own) < 0) {
 		rc = hub_err_set(err, HUB_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -1142,6 +1264,10 @@ static int write_checked(struct pim_batch *b, const char *sku, json_t *doc, json
 	rc = if_match_check(old, if_match, err);
 	if (rc < 0)
 		goto out;
+	/* the asset records pre's completeness counted may predate a change of
+	 * an asset's usability committed since (see pim_prepare) */
+	if (pre && pre->assets && pre->gen != __atomic_load_n(&b->c->assets_gen, __ATOMIC_ACQUIRE))
+		pre = NULL;
 	pim_validate_refs(b->schema, b->txn, sku, doc, norm, probs, &parent);
 	if (!norm || json_array_size(probs)) {
 		rc = hub_err_set(err, HUB_EINVALID, "the product has %zu problem%s",
@@ -1201,8 +1327,22 @@ struct pim_prep *pim_prepare(struct pim_app *app, json_t *doc)
 		p->norm = pim_validate(p->schema, sku, doc, p->probs);
 	/* a variant derives from its parent, which only the store knows */
 	if (p->norm && !json_array_size(p->probs) &&
-	    !json_is_string(json_object_get(p->norm, "parent")))
-		p->derived = derive(p->schema, p->norm, NULL, true, &p->d) == 0;
+	    !json_is_string(json_object_get(p->norm, "parent"))) {
+		/* Completeness counts asset records that a follower commit may
+		 * change before this line is written, and the follower
+		 * recomputes only the products stored by then: write_checked
+		 * works the line out again when assets_gen has moved since it
+		 * was noted here. It is noted before the read transaction
+		 * begins and moved after the follower's commit, before the
+		 * writer's lock is released, so records older than that commit
+		 * always come with an older generation. */
+		struct asset_check check = {.store = app->store};
+
+		p->d.gen = __atomic_load_n(&app->catalog->assets_gen, __ATOMIC_ACQUIRE);
+		p->derived = derive(p->schema, p->norm, NULL, true, &check, &p->d) == 0 &&
+			     !check.failed;
+		asset_check_release(&check);
+	}
 	return p;
 }
 
@@ -1495,17 +1635,17 @@ static int schema_changed(struct pim_batch *b, int kind, const char *code, const
 	/* only what the change can affect: a new attribute, category or family
 	 * is used by no product yet */
 	if (kind == PK_FAMILIES && old) {
-		rc = refresh_index(b, PDB_IX_FAMILY, code, NULL, false, err);
+		rc = refresh_index(b, PDB_IX_FAMILY, code, NULL, FEED_NONE, err);
 	} else if (kind == PK_CHANNELS) {
-		rc = refresh_index(b, PDB_PRODUCTS, NULL, NULL, false, err);
+		rc = refresh_index(b, PDB_PRODUCTS, NULL, NULL, FEED_NONE, err);
 	} else if (kind == PK_CATEGORIES && old &&
 		   !json_equal(json_object_get(old, "parent"),
 			       json_object_get(pim_schema_doc(ns, kind, code), "parent"))) {
-		rc = refresh_index(b, PDB_IX_CAT, code, NULL, false, err);
+		rc = refresh_index(b, PDB_IX_CAT, code, NULL, FEED_NONE, err);
 	} else if (kind == PK_ATTRIBUTES && old) {
 		for (size_t i = 0; rc == 0 && i < ns->nfams; i++)
 			if (json_object_get(ns->fams[i].attrs, code))
-				rc = refresh_index(b, PDB_IX_FAMILY, ns->fams[i].code, NULL, false, err);
+				rc = refresh_index(b, PDB_IX_FAMILY, ns->fams[i].code, NULL, FEED_NONE, err);
 	}
 	pim_schema_unref(prev);
 	if (rc == 0)
@@ -1815,6 +1955,34 @@ static int seed(struct pim_app *app, struct hub_err *err)
 	return pim_batch_commit(b, err);
 }
 
+/* A store written before ix_asset: indexes every product's assets once,
+ * which also counts their images by pim_asset_usable. */
+static int assets_index(struct pim_app *app, struct hub_err *err)
+{
+	struct pim_batch *b;
+	uint64_t seq;
+	int rc;
+
+	rc = pim_batch_begin(app, "pimd", false, &b, err);
+	if (rc < 0)
+		return rc;
+	seq = b->seq;
+	if (pim_get(b->txn, PDB_META, ASSET_INDEX_KEY, strlen(ASSET_INDEX_KEY), NULL, NULL) == 0) {
+		pim_batch_abort(b);
+		return 0;
+	}
+	rc = refresh_index(b, PDB_PRODUCTS, NULL, NULL, FEED_ASSET, err);
+	if (rc == 0)
+		rc = pim_put(b->txn, PDB_META, ASSET_INDEX_KEY, strlen(ASSET_INDEX_KEY), "1", 1, err);
+	if (rc < 0) {
+		pim_batch_abort(b);
+		return rc;
+	}
+	hub_log(LOG_INFO, "products' assets indexed completeness_changed=%llu",
+		(unsigned long long)(b->seq - seq));
+	return pim_batch_commit(b, err);
+}
+
 int pim_catalog_open(struct pim_app *app, struct hub_err *err)
 {
 	struct pim_catalog *c = calloc(1, sizeof(*c));
@@ -1846,6 +2014,8 @@ int pim_catalog_open(struct pim_app *app, struct hub_err *err)
 	pim_txn_abort(t);
 	if (rc == 0)
 		rc = seed(app, err);
+	if (rc == 0)
+		rc = assets_index(app, err);
 	if (rc < 0)
 		goto fail;
 	return 0;

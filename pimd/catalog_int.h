@@ -26,6 +26,9 @@ struct pim_catalog {
 	struct pim_cache *cache;
 	struct http_waitq *changes_q;
 	uint64_t last_seq; /* atomic: the newest committed change */
+	/* atomic: moves after each commit that changed an asset's usability,
+	 * before the writer's lock is released (see pim_prepare) */
+	uint64_t assets_gen;
 };
 
 /* Opens the catalog over app->store: loads the schema, seeds the starter
@@ -67,8 +70,19 @@ int pim_schema_delete(struct pim_app *app, int kind, const char *code, const cha
 		      struct hub_err *err);
 
 /* Completeness of resolved values per channel/locale:
- * {"web/en_US":{"ratio":75,"missing":["description"]}, …} (a new ref). */
-json_t *pim_completeness(const struct pim_schema *s, const char *family, json_t *resolved);
+ * {"web/en_US":{"ratio":75,"missing":["description"]}, …} (a new ref).
+ * An asset value fills a required attribute when one of its ids is
+ * pim_asset_usable by its record as t sees it; with t NULL every id
+ * counts. */
+json_t *pim_completeness(const struct pim_schema *s, const char *family, json_t *resolved,
+			 struct pim_txn *t);
+
+/* Inside b, after asset id's record changed whether it is usable (deleted,
+ * uploaded again, rights expired or extended): recomputes the completeness
+ * and indexes of the products that show it (ix_asset), with a
+ * product.updated change ("via":"asset", no new version) for each whose
+ * completeness changed. */
+int pim_batch_asset_changed(struct pim_batch *b, const char *id, struct hub_err *err);
 
 /* The value entry of an attribute for a channel and locale: exact channel
  * before a null one; localizable values need locale. NULL if none. */

@@ -10,7 +10,7 @@ static const char *const db_names[PDB_COUNT] = {
 	"meta",      "schema",     "products", "history",     "changes",
 	"ix_family", "ix_category", "ix_enabled", "ix_updated", "ix_complete",
 	"ix_token",  "ix_parent",  "unique", "ixkeys",   "assets",
-	"asset_names", "models",
+	"asset_names", "models", "ix_asset",
 };
 
 struct pim_txn {

@@ -32,6 +32,7 @@ enum pim_db {
 	PDB_ASSETS,    /* damd asset id → pimd's record of it (JSON) */
 	PDB_ASSET_NAMES, /* sku an asset may name NUL asset id → "" */
 	PDB_MODELS,    /* Akeneo sub-models: code → record, code NUL sku, NUL sku → code */
+	PDB_IX_ASSET,  /* asset id NUL sku → "" (ixkeys store these numbers: append only) */
 	PDB_COUNT
 };
 

@@ -27,10 +27,46 @@ static const char *const docs[][3] = {
 	{"attributes", "size", "{\"code\":\"size\",\"type\":\"simple_select\",\"options\":[\"s\",\"m\"]}"},
 	{"attributes", "weight", "{\"code\":\"weight\",\"type\":\"metric\",\"units\":[\"g\"]}"},
 	{"attributes", "desc", "{\"code\":\"desc\",\"type\":\"textarea\",\"localizable\":true,\"scopable\":true}"},
+	{"attributes", "photo", "{\"code\":\"photo\",\"type\":\"asset\"}"},
+	{"attributes", "images", "{\"code\":\"images\",\"type\":\"asset_collection\"}"},
+	{"families", "poster", "{\"code\":\"poster\",\"attributes\":[\"sku\",\"photo\",\"images\"],\"requirements\":{\"web\":[\"photo\",\"images\"]}}"},
 	{"families", "mug", "{\"code\":\"mug\",\"attributes\":[\"sku\",\"name\",\"price\",\"ean\",\"code\",\"size\",\"weight\",\"desc\"],\"requirements\":{\"web\":[\"name\",\"price\"]},\"variant_axes\":[\"size\"],\"variant_attributes\":[\"price\"]}"},
 };
 
 static struct pim_schema *schema;
+
+#define LIVE "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+#define GONE "sha256:2222222222222222222222222222222222222222222222222222222222222222"
+#define OLD "sha256:3333333333333333333333333333333333333333333333333333333333333333"
+#define LATER "sha256:4444444444444444444444444444444444444444444444444444444444444444"
+#define UNSEEN "sha256:5555555555555555555555555555555555555555555555555555555555555555"
+
+/* The web/en_US "missing" of a poster whose photo is the asset photo and
+ * whose images are the ids images (a JSON array's members), its asset
+ * records read in t (NULL: none read), joined by commas. */
+static const char *poster_missing(struct pim_txn *t, const char *photo, const char *images)
+{
+	static char out[256];
+	char text[1024];
+	json_t *vals, *c, *m;
+	size_t i;
+
+	snprintf(text, sizeof(text),
+		 "{\"photo\":[{\"locale\":null,\"channel\":null,\"data\":\"%s\"}],"
+		 "\"images\":[{\"locale\":null,\"channel\":null,\"data\":[%s]}]}",
+		 photo, images);
+	vals = json_loads(text, 0, NULL);
+	c = pim_completeness(schema, "poster", vals, t);
+	out[0] = 0;
+	json_array_foreach(json_object_get(json_object_get(c, "web/en_US"), "missing"), i, m) {
+		size_t o = strlen(out);
+
+		snprintf(out + o, sizeof(out) - o, "%s%s", o ? "," : "", json_string_value(m));
+	}
+	json_decref(c);
+	json_decref(vals);
+	return out;
+}
 
 /* Validates text as product sku; returns the problems' codes joined by
  * commas, or "ok". */
@@ -169,7 +205,7 @@ int main(void)
 	/* completeness */
 	{
 		json_t *vals = json_loads("{\"name\":[{\"locale\":\"en_US\",\"channel\":null,\"data\":\"Mug\"}]}", 0, NULL);
-		json_t *c = pim_completeness(schema, "mug", vals);
+		json_t *c = pim_completeness(schema, "mug", vals, NULL);
 		json_t *en = json_object_get(c, "web/en_US"), *fr = json_object_get(c, "web/fr_FR");
 
 		ok(json_integer_value(json_object_get(en, "ratio")) == 50, "web/en_US 50%%");
@@ -179,6 +215,33 @@ int main(void)
 		ok(json_integer_value(json_object_get(fr, "ratio")) == 0, "web/fr_FR 0%%");
 		json_decref(c);
 		json_decref(vals);
+	}
+
+	/* completeness counts only the images channels may show */
+	if (pim_txn_begin(st, true, &t, &err) == 0) {
+		static const char *const recs[][2] = {
+			{LIVE, "{\"expires\":null,\"deleted\":false}"},
+			{GONE, "{\"expires\":null,\"deleted\":true}"},
+			{OLD, "{\"expires\":\"2000-01-01\",\"deleted\":false}"},
+			{LATER, "{\"expires\":\"2999-12-31\",\"deleted\":false}"},
+		};
+
+		for (size_t i = 0; i < sizeof(recs) / sizeof(recs[0]); i++)
+			pim_put(t, PDB_ASSETS, recs[i][0], strlen(recs[i][0]), recs[i][1],
+				strlen(recs[i][1]), &err);
+		ok(is(poster_missing(t, LIVE, "\"" LIVE "\""), ""), "live images fill");
+		ok(is(poster_missing(t, GONE, "\"" GONE "\""), "photo,images"),
+		   "an image deleted in damd fills nothing");
+		ok(is(poster_missing(t, OLD, "\"" OLD "\""), "photo,images"),
+		   "nor one whose rights expired");
+		ok(is(poster_missing(t, LATER, "\"" LATER "\""), ""), "rights that end later fill");
+		ok(is(poster_missing(t, UNSEEN, "\"" UNSEEN "\""), ""),
+		   "an asset pimd knows nothing of fills, as without damd");
+		ok(is(poster_missing(t, LIVE, "\"" GONE "\",\"" OLD "\",\"" LIVE "\""), ""),
+		   "one usable image of a collection is enough");
+		ok(is(poster_missing(NULL, GONE, "\"" GONE "\""), ""),
+		   "without a transaction every id counts");
+		pim_txn_abort(t);
 	}
 
 	/* schema documents */
