@@ -24,6 +24,7 @@
 #define SEQ_KEY "damd_seq"  /* in the meta database: the last damd event applied */
 #define PIM_SEQ_KEY "damd_pim_seq" /* and the last change of pimd's own feed looked at */
 #define FEED_ID_KEY "damd_feed_id" /* the damd store that SEQ_KEY counts in */
+#define DAY_KEY "damd_day"  /* and the UTC day completeness counts rights expiry for */
 #define PIM_PAGE 2000       /* pimd changes looked at per write transaction */
 #define BY "damd"           /* the name history entries of links carry */
 #define FEED_WAIT 25        /* seconds damd holds a feed request with nothing new */
@@ -44,7 +45,8 @@ struct pim_assets {
 	CURLM *multi;        /* a multi handle only so that stop can wake curl_multi_poll */
 	CURL *easy;
 	struct curl_slist *headers;
-	char today[16];      /* the UTC date the projection cache was last flushed for */
+	char today[16];      /* DAY_KEY: the UTC day completeness and the cache are for */
+	bool day_failing;    /* the last day change could not be applied (logged) */
 	char feed_id[40];    /* damd's feed_id that the saved position belongs to */
 	uint64_t seq;        /* atomic: the feed position applied, for /metrics */
 	int up;              /* atomic: damd answered the last request */
@@ -602,19 +604,29 @@ static int get(struct pim_assets *f, const char *url, long timeout_s, struct buf
 	return (int)status;
 }
 
-static uint64_t seq_load(struct pim_app *app)
+/* Copies the value of key in meta into out when it has at most max bytes;
+ * returns its length, 0 when there is none (or it is longer). */
+static size_t meta_load(struct pim_app *app, const char *key, void *out, size_t max)
 {
 	struct pim_txn *t;
 	const void *v;
-	size_t vl;
-	uint64_t seq = 0;
+	size_t vl = 0;
 
 	if (pim_txn_begin(app->store, false, &t, NULL) < 0)
 		return 0;
-	if (pim_get(t, PDB_META, SEQ_KEY, strlen(SEQ_KEY), &v, &vl) == 0 && vl == 8)
-		seq = pim_from_be64(v);
+	if (pim_get(t, PDB_META, key, strlen(key), &v, &vl) < 0 || vl > max)
+		vl = 0;
+	if (vl)
+		memcpy(out, v, vl);
 	pim_txn_abort(t);
-	return seq;
+	return vl;
+}
+
+static uint64_t seq_load(struct pim_app *app)
+{
+	unsigned char v[8];
+
+	return meta_load(app, SEQ_KEY, v, sizeof(v)) == 8 ? pim_from_be64(v) : 0;
 }
 
 static void feed_id_load(struct pim_assets *f)
@@ -822,18 +834,95 @@ out:
 	return rc;
 }
 
-/* Projections hide assets whose rights ended before today; one cached
- * yesterday may still show one, so the cache starts afresh each UTC day. */
+/* The ids of the assets whose rights end on a day in [from, to): usable
+ * on day from, expired on day to. Read without the writer's lock: only
+ * the follower's thread changes a record's expiry. */
+static json_t *expiring(struct pim_txn *t, const char *from, const char *to)
+{
+	static const char tag[] = "\"expires\":\"";
+	json_t *out = json_array();
+	struct pim_iter *it;
+	const void *k, *v;
+	size_t kl, vl;
+
+	if (pim_iter_open(t, PDB_ASSETS, &it, NULL) < 0)
+		return out;
+	for (int r = pim_iter_seek(it, "", 0, &k, &kl, &v, &vl); r == 0;
+	     r = pim_iter_next(it, &k, &kl, &v, &vl)) {
+		json_t *rec;
+		const char *e;
+
+		/* most records have no expiry date: parse only those that do */
+		if (!memmem(v, vl, tag, sizeof(tag) - 1))
+			continue;
+		rec = json_loadb(v, vl, 0, NULL);
+		e = json_get_str(rec, "expires");
+		if (e && pim_asset_expired(e, to) && !pim_asset_expired(e, from))
+			json_array_append_new(out, json_stringn(k, kl));
+		json_decref(rec);
+	}
+	pim_iter_close(it);
+	return out;
+}
+
+/* Moves completeness from day f->today to day today: the products showing
+ * an asset whose rights ended in between stop counting it, though damd's
+ * rights-expired event may come later, and the day is saved, so that the
+ * days pimd was down are caught up at its start. Costs one read of the
+ * asset records and the recompute of those products alone. */
+static int day_apply(struct pim_assets *f, const char *today, struct hub_err *err)
+{
+	struct pim_app *app = f->app;
+	struct pim_batch *b = NULL;
+	struct pim_txn *t;
+	json_t *ids, *v;
+	size_t i;
+	int rc;
+
+	rc = pim_txn_begin(app->store, false, &t, err);
+	if (rc < 0)
+		return rc;
+	ids = expiring(t, f->today, today);
+	pim_txn_abort(t);
+	rc = pim_batch_begin(app, BY, false, &b, err);
+	json_array_foreach(ids, i, v)
+		if (rc == 0)
+			rc = pim_batch_asset_changed(b, json_string_value(v), err);
+	if (rc == 0)
+		rc = pim_put(pim_batch_txn(b), PDB_META, DAY_KEY, strlen(DAY_KEY), today,
+			     strlen(today), err);
+	if (rc == 0) {
+		rc = pim_batch_commit(b, err);
+		b = NULL;
+	}
+	pim_batch_abort(b);
+	if (rc == 0 && json_array_size(ids))
+		hub_log(LOG_INFO, "damd rights ended day=%s assets=%zu", today, json_array_size(ids));
+	json_decref(ids);
+	return rc;
+}
+
+/* Rights end after their last day: at each new UTC day completeness stops
+ * counting the images whose rights ended, and the projection cache starts
+ * afresh, since a projection cached the day before may still show one. */
 static void day_check(struct pim_assets *f)
 {
+	struct hub_err err = {0};
 	char today[16];
 
 	pim_asset_today(today);
-	if (strcmp(today, f->today)) {
-		if (*f->today)
-			pim_cache_flush(f->app->catalog->cache);
-		memcpy(f->today, today, sizeof(today));
+	if (!strcmp(today, f->today))
+		return;
+	if (day_apply(f, today, &err) < 0) {
+		if (!f->day_failing)
+			hub_log(LOG_WARN, "damd day change not applied error=\"%s\" (retrying)",
+				err.msg);
+		f->day_failing = true;
+		return;
 	}
+	f->day_failing = false;
+	pim_cache_flush(f->app->catalog->cache);
+	memcpy(f->today, today, sizeof(today));
 }
 
 /* Sleeps secs or until stopped. */
@@ -858,6 +947,7 @@ static void *follow(void *cls)
 	int backoff = 0;
 
 	feed_id_load(f);
+	meta_load(f->app, DAY_KEY, f->today, sizeof(f->today) - 1);
 	buf_init(&body, BODY_MAX);
 	__atomic_store_n(&f->seq, since, __ATOMIC_RELAXED);
 	hub_log(LOG_INFO, "damd follower started url=%s since=%llu", f->app->damd_url,

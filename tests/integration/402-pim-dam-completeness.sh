@@ -2,8 +2,9 @@
 # Completeness counts only the images channels may show: an image deleted
 # in damd or whose rights expired stops filling a required image attribute
 # (the product is unpublished from that channel, without a new version),
-# and fills it again once uploaded again or its rights extended. Images
-# pimd knows nothing of still count.
+# and fills it again once uploaded again or its rights extended; at a new
+# UTC day images whose rights ended the day before stop counting even
+# before damd says so. Images pimd knows nothing of still count.
 source "$(dirname "$0")/lib.sh"
 start_hub
 
@@ -103,3 +104,16 @@ reqj PATCH "$DAM/v1/assets/$s/meta" '{"rights":{"expires":"2999-12-31"}}'
 check "the variant is published again" eventually proj_code_is JK-1-RED 200
 check "(the follower has seen the edits)" eventually synced
 
+# the day moves on while damd has said nothing: pimd's record says the
+# rights end yesterday, and pimd last counted expiries yesterday
+yesterday=$(date -u -d yesterday +%F)
+kill -TERM "$PIM_PID"; wait "$PIM_PID" 2>/dev/null
+rec=$(mdb_dump -p -s assets "$PIM_DATA" | awk -v id=" $h" 'found { print substr($0, 2); exit } $0 == id { found = 1 }')
+check "(pimd's record of the image)" bash -c "echo '$rec' | jq -e .filenames >/dev/null"
+printf '%s\n%s\n' "$h" "$(echo "$rec" | jq -c --arg d "$yesterday" '.expires = $d')" | mdb_load -T -s assets "$PIM_DATA"
+printf 'damd_day\n%s\n' "$yesterday" | mdb_load -T -s meta "$PIM_DATA"
+start_pimd --damd-token "$TOKEN"
+check "at the new day the image no longer fills" eventually missing_is P-1 images
+check "unpublished" proj_code_is P-1 404
+check "the other image still fills" missing_is P-2 ""
+check "pimd logged it" grep -q "damd rights ended day=$(date -u +%F) assets=1" "$TMP/pimd.log"
