@@ -189,6 +189,38 @@ static int record_save(struct pim_txn *t, const char *id, json_t *rec, struct hu
 	return rc;
 }
 
+/* The ids of the records that pim_asset_usable allows on day from but not
+ * on day to (their rights ended in between); with from NULL, all that it
+ * refuses on day to. Outside the writer's lock, only the follower's thread
+ * may call it: no other changes whether a record is usable. */
+static json_t *unusable_since(struct pim_txn *t, const char *from, const char *to)
+{
+	static const char expires[] = "\"expires\":\"", deleted[] = "\"deleted\":true";
+	json_t *out = json_array();
+	struct pim_iter *it;
+	const void *k, *v;
+	size_t kl, vl;
+
+	if (pim_iter_open(t, PDB_ASSETS, &it, NULL) < 0)
+		return out;
+	for (int r = pim_iter_seek(it, "", 0, &k, &kl, &v, &vl); r == 0;
+	     r = pim_iter_next(it, &k, &kl, &v, &vl)) {
+		json_t *rec;
+
+		/* most records are live and without an expiry date: parse only
+		 * the others */
+		if (!memmem(v, vl, expires, sizeof(expires) - 1) &&
+		    !memmem(v, vl, deleted, sizeof(deleted) - 1))
+			continue;
+		rec = json_loadb(v, vl, 0, NULL);
+		if (rec && !pim_asset_usable(rec, to) && (!from || pim_asset_usable(rec, from)))
+			json_array_append_new(out, json_stringn(k, kl));
+		json_decref(rec);
+	}
+	pim_iter_close(it);
+	return out;
+}
+
 /* Every sku a record could name (each filename's candidates, its metadata
  * skus) as the keys of a new object; none once deleted. */
 static json_t *names_of(json_t *rec)
@@ -629,22 +661,6 @@ static uint64_t seq_load(struct pim_app *app)
 	return meta_load(app, SEQ_KEY, v, sizeof(v)) == 8 ? pim_from_be64(v) : 0;
 }
 
-static void feed_id_load(struct pim_assets *f)
-{
-	struct pim_txn *t;
-	const void *v;
-	size_t vl;
-
-	if (pim_txn_begin(f->app->store, false, &t, NULL) < 0)
-		return;
-	if (pim_get(t, PDB_META, FEED_ID_KEY, strlen(FEED_ID_KEY), &v, &vl) == 0 &&
-	    vl < sizeof(f->feed_id)) {
-		memcpy(f->feed_id, v, vl);
-		f->feed_id[vl] = 0;
-	}
-	pim_txn_abort(t);
-}
-
 /* Deletes every entry of db, first key after first key. */
 static int clear_db(struct pim_txn *t, enum pim_db db, struct hub_err *err)
 {
@@ -673,6 +689,9 @@ static int feed_adopt(struct pim_assets *f, const char *feed_id, uint64_t *since
 	bool replaced = *f->feed_id != 0;
 	struct pim_batch *b = NULL;
 	unsigned char zero[8];
+	json_t *gone = NULL, *v;
+	char today[16];
+	size_t i;
 	int rc;
 
 	if (strlen(feed_id) >= sizeof(f->feed_id))
@@ -682,9 +701,16 @@ static int feed_adopt(struct pim_assets *f, const char *feed_id, uint64_t *since
 		hub_log(LOG_WARN, "damd store replaced feed_id=%s was=%s: reading its feed from 0",
 			feed_id, f->feed_id);
 		pim_be64(0, zero);
+		pim_asset_today(today);
+		gone = unusable_since(pim_batch_txn(b), NULL, today);
 		rc = clear_db(pim_batch_txn(b), PDB_ASSETS, err);
 		if (rc == 0)
 			rc = clear_db(pim_batch_txn(b), PDB_ASSET_NAMES, err);
+		/* deleted or expired images of the old store, now unknown, count
+		 * again for completeness, as projections show them again */
+		json_array_foreach(gone, i, v)
+			if (rc == 0)
+				rc = pim_batch_asset_changed(b, json_string_value(v), err);
 		if (rc == 0)
 			rc = pim_put(pim_batch_txn(b), PDB_META, SEQ_KEY, strlen(SEQ_KEY), zero,
 				     sizeof(zero), err);
@@ -697,6 +723,7 @@ static int feed_adopt(struct pim_assets *f, const char *feed_id, uint64_t *since
 		b = NULL;
 	}
 	pim_batch_abort(b);
+	json_decref(gone);
 	if (rc < 0)
 		return rc;
 	snprintf(f->feed_id, sizeof(f->feed_id), "%s", feed_id);
@@ -834,37 +861,6 @@ out:
 	return rc;
 }
 
-/* The ids of the assets whose rights end on a day in [from, to): usable
- * on day from, expired on day to. Read without the writer's lock: only
- * the follower's thread changes a record's expiry. */
-static json_t *expiring(struct pim_txn *t, const char *from, const char *to)
-{
-	static const char tag[] = "\"expires\":\"";
-	json_t *out = json_array();
-	struct pim_iter *it;
-	const void *k, *v;
-	size_t kl, vl;
-
-	if (pim_iter_open(t, PDB_ASSETS, &it, NULL) < 0)
-		return out;
-	for (int r = pim_iter_seek(it, "", 0, &k, &kl, &v, &vl); r == 0;
-	     r = pim_iter_next(it, &k, &kl, &v, &vl)) {
-		json_t *rec;
-		const char *e;
-
-		/* most records have no expiry date: parse only those that do */
-		if (!memmem(v, vl, tag, sizeof(tag) - 1))
-			continue;
-		rec = json_loadb(v, vl, 0, NULL);
-		e = json_get_str(rec, "expires");
-		if (e && pim_asset_expired(e, to) && !pim_asset_expired(e, from))
-			json_array_append_new(out, json_stringn(k, kl));
-		json_decref(rec);
-	}
-	pim_iter_close(it);
-	return out;
-}
-
 /* Moves completeness from day f->today to day today: the products showing
  * an asset whose rights ended in between stop counting it, though damd's
  * rights-expired event may come later, and the day is saved, so that the
@@ -882,7 +878,7 @@ static int day_apply(struct pim_assets *f, const char *today, struct hub_err *er
 	rc = pim_txn_begin(app->store, false, &t, err);
 	if (rc < 0)
 		return rc;
-	ids = expiring(t, f->today, today);
+	ids = unusable_since(t, f->today, today);
 	pim_txn_abort(t);
 	rc = pim_batch_begin(app, BY, false, &b, err);
 	json_array_foreach(ids, i, v)
@@ -946,7 +942,7 @@ static void *follow(void *cls)
 	time_t warned = 0;
 	int backoff = 0;
 
-	feed_id_load(f);
+	meta_load(f->app, FEED_ID_KEY, f->feed_id, sizeof(f->feed_id) - 1);
 	meta_load(f->app, DAY_KEY, f->today, sizeof(f->today) - 1);
 	buf_init(&body, BODY_MAX);
 	__atomic_store_n(&f->seq, since, __ATOMIC_RELAXED);

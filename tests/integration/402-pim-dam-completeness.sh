@@ -4,7 +4,8 @@
 # (the product is unpublished from that channel, without a new version),
 # and fills it again once uploaded again or its rights extended; at a new
 # UTC day images whose rights ended the day before stop counting even
-# before damd says so. Images pimd knows nothing of still count.
+# before damd says so. Images pimd knows nothing of, those of a damd store
+# since replaced included, still count.
 source "$(dirname "$0")/lib.sh"
 start_hub
 
@@ -117,3 +118,11 @@ check "at the new day the image no longer fills" eventually missing_is P-1 image
 check "unpublished" proj_code_is P-1 404
 check "the other image still fills" missing_is P-2 ""
 check "pimd logged it" grep -q "damd rights ended day=$(date -u +%F) assets=1" "$TMP/pimd.log"
+
+# damd's store replaced: pimd forgets its records of the old store's
+# assets, so the images it had as deleted or expired are unknown and count
+kill -TERM "$DAM_PID"; wait "$DAM_PID" 2>/dev/null
+DAM_PORT=${DAM##*:} DAM_DATA=$TMP/dam-new; start_damd; unset DAM_PORT
+WAIT_SECS=45 check "the old store's expired image counts again" eventually missing_is P-1 ""
+check "published again" proj_code_is P-1 200
+check "the replacement is logged" grep -q 'damd store replaced' "$TMP/pimd.log"
