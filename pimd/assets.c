@@ -528,9 +528,10 @@ out:
 /* Applies one asset's new record inside b: unlinks the products it no
  * longer names, links those it newly names, stores the record. fresh, when
  * not NULL, is a product just created: an earlier link to a product of
- * that sku went with the product. */
+ * that sku went with the product. viewed, when not NULL, gets id (a key)
+ * if projections describe the asset differently now. */
 static int apply_one(struct pim_batch *b, const struct pim_schema *s, const char *id,
-		     json_t *rec, const char *fresh, bool *view, struct hub_err *err)
+		     json_t *rec, const char *fresh, json_t *viewed, struct hub_err *err)
 {
 	struct pim_txn *t = pim_batch_txn(b);
 	json_t *old = record_load(t, id), *was, *named, *linked = json_array(), *v;
@@ -556,8 +557,8 @@ static int apply_one(struct pim_batch *b, const struct pim_schema *s, const char
 		json_array_append_new(linked, json_string(sku));
 	}
 	json_object_set_new(rec, "linked", linked);
-	if (view_changed(old, rec))
-		*view = true;
+	if (viewed && view_changed(old, rec))
+		json_object_set_new(viewed, id, json_true());
 	rc = names_update(t, id, old, rec, err);
 	if (rc == 0)
 		rc = record_save(t, id, rec, err);
@@ -734,6 +735,54 @@ static int feed_adopt(struct pim_assets *f, const char *feed_id, uint64_t *since
 	return 0;
 }
 
+/* After a commit that changed how the assets viewed (a set of ids) are
+ * described or whether they are shown: the cached projections of the
+ * products showing them go, found through ix_asset (inherited images
+ * too). Past INVALIDATE_MAX products the whole cache goes instead, which
+ * is then cheaper. */
+#define INVALIDATE_MAX 10000
+
+static void invalidate_showing(struct pim_app *app, json_t *viewed)
+{
+	struct pim_cache *cache = app->catalog->cache;
+	struct pim_txn *t = NULL;
+	struct pim_iter *it = NULL;
+	const void *k, *v;
+	size_t kl, vl;
+	const char *id;
+	json_t *x;
+	long n = 0;
+
+	if (!json_object_size(viewed))
+		return;
+	if (pim_txn_begin(app->store, false, &t, NULL) < 0 ||
+	    pim_iter_open(t, PDB_IX_ASSET, &it, NULL) < 0) {
+		pim_cache_flush(cache);
+		goto out;
+	}
+	json_object_foreach(viewed, id, x) {
+		size_t il = strlen(id) + 1; /* the id and its NUL: "id NUL sku" */
+
+		for (int r = pim_iter_seek(it, id, il, &k, &kl, &v, &vl);
+		     r == 0 && kl > il && !memcmp(k, id, il); r = pim_iter_next(it, &k, &kl, &v, &vl)) {
+			char sku[PIM_MAX_KEY + 1];
+
+			if (++n > INVALIDATE_MAX) {
+				pim_cache_flush(cache);
+				goto out;
+			}
+			memcpy(sku, (const char *)k + il, kl - il);
+			sku[kl - il] = 0;
+			pim_cache_invalidate(cache, sku);
+		}
+	}
+out:
+	if (it)
+		pim_iter_close(it);
+	if (t)
+		pim_txn_abort(t);
+}
+
 /* Applies the records of one page of events (id → damd's metadata, or
  * null for a deleted asset) and the new feed position in one transaction. */
 static int apply(struct pim_assets *f, json_t *metas, uint64_t next, struct hub_err *err)
@@ -742,9 +791,8 @@ static int apply(struct pim_assets *f, json_t *metas, uint64_t next, struct hub_
 	struct pim_schema *s = NULL;
 	struct pim_batch *b = NULL;
 	unsigned char key[8];
-	bool view = false;
+	json_t *meta, *viewed = json_object();
 	const char *id;
-	json_t *meta;
 	int rc;
 
 	rc = pim_batch_begin(app, BY, false, &b, err);
@@ -763,7 +811,7 @@ static int apply(struct pim_assets *f, json_t *metas, uint64_t next, struct hub_
 		} else {
 			rec = pim_asset_record_of(meta);
 		}
-		rc = apply_one(b, s, id, rec, NULL, &view, err);
+		rc = apply_one(b, s, id, rec, NULL, viewed, err);
 		json_decref(rec);
 		if (rc < 0)
 			goto out;
@@ -774,13 +822,14 @@ static int apply(struct pim_assets *f, json_t *metas, uint64_t next, struct hub_
 		goto out;
 	rc = pim_batch_commit(b, err);
 	b = NULL;
-	/* projections of any product may show these assets: after the commit,
-	 * so that no projection built from the old records is cached again */
-	if (rc == 0 && view)
-		pim_cache_flush(app->catalog->cache);
+	/* after the commit, so that no projection built from the old records
+	 * is cached again */
+	if (rc == 0)
+		invalidate_showing(app, viewed);
 out:
 	pim_batch_abort(b);
 	pim_schema_unref(s);
+	json_decref(viewed);
 	return rc;
 }
 
@@ -1066,7 +1115,6 @@ static int watch_step(struct pim_assets *f, uint64_t *pos, struct hub_err *err)
 	json_t *skus = NULL, *todo = json_array(), *v;
 	uint64_t next = *pos;
 	unsigned char key[8];
-	bool view = false;
 	size_t i;
 	int rc;
 
@@ -1098,7 +1146,7 @@ static int watch_step(struct pim_assets *f, uint64_t *pos, struct hub_err *err)
 
 		if (!rec)
 			continue;
-		rc = apply_one(b, s, id, rec, json_string_value(json_array_get(v, 0)), &view, err);
+		rc = apply_one(b, s, id, rec, json_string_value(json_array_get(v, 0)), NULL, err);
 		json_decref(rec);
 		if (rc < 0)
 			goto out;

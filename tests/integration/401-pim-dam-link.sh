@@ -116,6 +116,19 @@ up "$img/exif-orientation/Landscape_2.jpg" SHOE-1-42_1.jpg; s1=$(jqb .id)
 check "the variant's image goes to its parent" eventually has_images SHOE-1 "$s1"
 check "the variant stays as it was" is "$(version_of SHOE-1-42)" 1
 
+# an asset's edit reaches the cached projections of the products showing
+# it, a variant's inherited image too, and no other product's
+hits() { pim_get /metrics | awk '$1 == "pimd_projection_cache_hits_total" { print $2 }'; }
+check "the variant shows its parent's image" eventually proj_is SHOE-1-42 en_US '.images[0].asset' "$s1"
+proj SHOE-1 en_US >/dev/null; proj CAP-010 en_US >/dev/null
+h0=$(hits); proj CAP-010 en_US >/dev/null
+check "(CAP-010's projection is cached)" is "$(hits)" $((h0 + 1))
+reqj PATCH "$DAM/v1/assets/$s1/meta" '{"alt":{"en_US":"Trail shoe"}}'
+check "the edit reaches the variant's cached projection" eventually proj_is SHOE-1-42 en_US '.images[0].alt' "Trail shoe"
+check "and its parent's" proj_is SHOE-1 en_US '.images[0].alt' "Trail shoe"
+h0=$(hits); proj CAP-010 en_US >/dev/null
+check "a product not showing the asset stays cached" is "$(hits)" $((h0 + 1))
+
 # images uploaded before their products: linked when the products appear
 up "$img/exif-orientation/Landscape_3.jpg" LATE-1_2.jpg; l2=$(jqb .id)
 up "$img/exif-orientation/Landscape_4.jpg" LATE-1_1.jpg; l1=$(jqb .id)
