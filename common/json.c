@@ -38,3 +38,14 @@ bool json_array_has_string(const json_t *arr, const char *s)
 			return true;
 	return false;
 }
+
+bool json_same_member(const json_t *a, const json_t *b, const char *key)
+{
+	json_t *x = json_object_get(a, key), *y = json_object_get(b, key);
+
+	if (json_is_null(x))
+		x = NULL;
+	if (json_is_null(y))
+		y = NULL;
+	return (!x && !y) || (x && y && json_equal(x, y));
+}

@@ -20,6 +20,10 @@ char *json_dump_compact(const json_t *j, size_t *len);
 /* Borrowed string member of an object, or NULL if absent or not a string. */
 const char *json_get_str(const json_t *obj, const char *key);
 
+/* True when objects a and b hold equal members key, a null member being as
+ * good as none (value entries' locale and channel, a price's currency). */
+bool json_same_member(const json_t *a, const json_t *b, const char *key);
+
 /* True when arr (any value; NULL or a non-array is empty) holds the string s. */
 bool json_array_has_string(const json_t *arr, const char *s);
 

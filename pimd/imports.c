@@ -185,17 +185,6 @@ static void row_problems(struct run *r, long line, json_t *problems)
 			  json_string_value(json_object_get(p, "message")));
 }
 
-static bool same_key(json_t *a, json_t *b, const char *k)
-{
-	json_t *x = json_object_get(a, k), *y = json_object_get(b, k);
-
-	if (json_is_null(x))
-		x = NULL;
-	if (json_is_null(y))
-		y = NULL;
-	return (!x && !y) || (x && y && json_equal(x, y));
-}
-
 /* A patch's values name only the locales, channels and currencies of its
  * columns: the stored product's other entries of the same attributes are
  * kept (a CSV with name-fr_FR does not erase the English name). */
@@ -221,7 +210,7 @@ static void merge_values(struct run *r, const char *sku, json_t *patch)
 			json_array_foreach(merged, j, e) {
 				json_t *od = json_object_get(e, "data"), *nd = json_object_get(n, "data");
 
-				if (!same_key(e, n, "locale") || !same_key(e, n, "channel"))
+				if (!json_same_member(e, n, "locale") || !json_same_member(e, n, "channel"))
 					continue;
 				found = true;
 				if (json_is_array(od) && json_is_array(nd) && json_array_size(nd) &&
@@ -235,7 +224,7 @@ static void merge_values(struct run *r, const char *sku, json_t *patch)
 						bool done = false;
 
 						json_array_foreach(od, c, op)
-							if (same_key(op, np, "currency")) {
+							if (json_same_member(op, np, "currency")) {
 								json_array_set(od, c, np);
 								done = true;
 							}

@@ -154,17 +154,6 @@ json_t *pim_model_variants(struct pim_txn *t, const char *code)
 
 /* ---- merges ---- */
 
-static bool same_member(const json_t *a, const json_t *b, const char *k)
-{
-	json_t *x = json_object_get(a, k), *y = json_object_get(b, k);
-
-	if (json_is_null(x))
-		x = NULL;
-	if (json_is_null(y))
-		y = NULL;
-	return (!x && !y) || (x && y && json_equal(x, y));
-}
-
 /* The entry of arr for e's locale and channel, or NULL; *at its index. */
 static json_t *slot_of(const json_t *arr, const json_t *e, size_t *at)
 {
@@ -172,7 +161,7 @@ static json_t *slot_of(const json_t *arr, const json_t *e, size_t *at)
 	size_t i;
 
 	json_array_foreach(arr, i, x)
-		if (same_member(x, e, "locale") && same_member(x, e, "channel")) {
+		if (json_same_member(x, e, "locale") && json_same_member(x, e, "channel")) {
 			if (at)
 				*at = i;
 			return x;
@@ -197,7 +186,7 @@ static void price_merge(json_t *dst, const json_t *src, bool src_wins)
 		bool found = false;
 
 		json_array_foreach(dst, j, dp)
-			if (same_member(dp, sp, "currency")) {
+			if (json_same_member(dp, sp, "currency")) {
 				found = true;
 				if (src_wins)
 					json_array_set_new(dst, j, json_deep_copy(sp));

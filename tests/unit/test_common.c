@@ -124,6 +124,19 @@ static void test_json(void)
 	j = json_parse("{\"b\":\"x\"}", 9, &e);
 	ok(j && !strcmp(json_get_str(j, "b"), "x"), "json_get_str");
 	json_decref(j);
+	{
+		json_t *a = json_pack("{s:s,s:n}", "locale", "en_US", "channel");
+		json_t *b = json_pack("{s:s}", "locale", "en_US");
+		json_t *c = json_pack("{s:s,s:s}", "locale", "fr_FR", "channel", "web");
+
+		ok(json_same_member(a, b, "locale"), "same member: equal values");
+		ok(json_same_member(a, b, "channel"), "same member: null is as none");
+		ok(!json_same_member(a, c, "locale") && !json_same_member(b, c, "channel"),
+		   "same member: other value, or a value against none");
+		json_decref(a);
+		json_decref(b);
+		json_decref(c);
+	}
 }
 
 int main(void)
