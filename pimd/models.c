@@ -68,6 +68,22 @@ int pim_model_put(struct pim_txn *t, const json_t *rec, struct hub_err *err)
 	return rc;
 }
 
+/* Deletes the entry "folded NUL sku" that notes sku under a sub-model
+ * (folded: its folded code, fl bytes; may point into the store, so it is
+ * copied before the write). */
+static int drop_member(struct pim_txn *t, const void *folded, size_t fl, const char *sku,
+		       size_t sl, struct hub_err *err)
+{
+	char key[PIM_MAX_KEY];
+
+	if (fl + 1 + sl > PIM_MAX_KEY)
+		return 0;
+	memcpy(key, folded, fl);
+	key[fl] = '\0';
+	memcpy(key + fl + 1, sku, sl);
+	return pim_del(t, PDB_MODELS, key, fl + 1 + sl, err);
+}
+
 int pim_model_link(struct pim_txn *t, const char *code, const char *sku, struct hub_err *err)
 {
 	char key[PIM_MAX_KEY], rev[PIM_MAX_KEY], was[PIM_MAX_KEY];
@@ -87,19 +103,9 @@ int pim_model_link(struct pim_txn *t, const char *code, const char *sku, struct 
 		wl = vl;
 	}
 	if (wl != cl || memcmp(was, key, cl)) {
-		if (wl) {
-			char old[PIM_MAX_KEY];
-
-			if (wl + 1 + sl <= PIM_MAX_KEY) {
-				memcpy(old, was, wl);
-				old[wl] = '\0';
-				memcpy(old + wl + 1, sku, sl);
-				rc = pim_del(t, PDB_MODELS, old, wl + 1 + sl, err);
-				if (rc < 0)
-					return rc;
-			}
-		}
-		rc = pim_put(t, PDB_MODELS, rev, sl + 1, key, cl, err);
+		rc = wl ? drop_member(t, was, wl, sku, sl, err) : 0;
+		if (rc == 0)
+			rc = pim_put(t, PDB_MODELS, rev, sl + 1, key, cl, err);
 		if (rc < 0)
 			return rc;
 	}
@@ -110,7 +116,7 @@ int pim_model_link(struct pim_txn *t, const char *code, const char *sku, struct 
 
 int pim_model_unlink(struct pim_txn *t, const char *sku, struct hub_err *err)
 {
-	char rev[PIM_MAX_KEY], old[PIM_MAX_KEY];
+	char rev[PIM_MAX_KEY];
 	size_t sl = strlen(sku);
 	const void *v;
 	size_t vl;
@@ -122,15 +128,8 @@ int pim_model_unlink(struct pim_txn *t, const char *sku, struct hub_err *err)
 	memcpy(rev + 1, sku, sl);
 	if (pim_get(t, PDB_MODELS, rev, sl + 1, &v, &vl) < 0)
 		return 0;
-	if (vl + 1 + sl <= PIM_MAX_KEY) {
-		memcpy(old, v, vl);
-		old[vl] = '\0';
-		memcpy(old + vl + 1, sku, sl);
-		rc = pim_del(t, PDB_MODELS, old, vl + 1 + sl, err);
-		if (rc < 0)
-			return rc;
-	}
-	return pim_del(t, PDB_MODELS, rev, sl + 1, err);
+	rc = drop_member(t, v, vl, sku, sl, err);
+	return rc < 0 ? rc : pim_del(t, PDB_MODELS, rev, sl + 1, err);
 }
 
 json_t *pim_model_variants(struct pim_txn *t, const char *code)
