@@ -1618,8 +1618,6 @@ static size_t schema_key(int kind, const char *code, char *key, size_t max)
 }
 
 /* After a schema change inside b: a fresh snapshot, completeness and
- * indexes of the products it affects, and a change entry. */
-/* After a schema change inside b: a fresh snapshot, completeness and
  * indexes of the products it affects, and a change entry. old is the
  * document before the change (NULL for a new one), borrowed. */
 static int schema_changed(struct pim_batch *b, int kind, const char *code, const char *type,
