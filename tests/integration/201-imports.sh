@@ -6,23 +6,10 @@
 source "$(dirname "$0")/lib.sh"
 start_pimd
 
-# job FILE QUERY: posts the file, waits for the job to end; report in $TMP/body
-job() {
-	req POST "$PIM/v1/imports?$2" -H 'Content-Type: application/octet-stream' --data-binary @"$1"
-	[ "$CODE" = 202 ] || { echo "    # POST gave $CODE: $(head -c 300 "$TMP/body")" >&2; return 1; }
-	JOB_LOC=$(header location); JOB_ID=$(jqb .id)
-	local i
-	for i in $(seq 1 600); do
-		req GET "$PIM/v1/imports/$JOB_ID"
-		case $(jqb .status) in done | failed | cancelled) return 0 ;; esac
-		sleep 0.1
-	done
-	echo "    # job $JOB_ID did not end" >&2; return 1
-}
 num() { jqb ".$1"; }
 count() { req GET "$PIM/v1/products?limit=1000&$1"; jqb '.items | length'; }
 
-job "$DATA/catalogs/google-merchant/opispot_google_feed.xml" 'format=gmc-xml'
+import_job "$DATA/catalogs/google-merchant/opispot_google_feed.xml" 'format=gmc-xml'
 check "gmc-xml: job done" is "$(num status)" done
 check "gmc-xml: Location names the job" is "$JOB_LOC" "/v1/imports/$JOB_ID"
 check "gmc-xml: 486 items + 23 group parents, 13 repeat their group's color and size" is "$(num created)/$(num failed)" 496/13
@@ -35,25 +22,25 @@ check "gmc-xml: price with its currency" is "$(jqb '.values.price[0].data[0] | "
 req GET "$PIM/v1/products/c984af97-0bb7-435d-9d0f-5a4caceef023"
 check "gmc-xml: parent holds the brand" is "$(jqb '.values.brand[0].data')" Opispot
 
-job "$DATA/catalogs/google-merchant/opispot_google_feed.xml" 'format=gmc-xml'
+import_job "$DATA/catalogs/google-merchant/opispot_google_feed.xml" 'format=gmc-xml'
 check "gmc-xml again: all unchanged" is "$(num unchanged)/$(num created)/$(num updated)" "496/0/0"
 
-job "$DATA/catalogs/google-merchant/lake-erie-clothing_google_feed.tsv" 'format=gmc-tsv'
+import_job "$DATA/catalogs/google-merchant/lake-erie-clothing_google_feed.tsv" 'format=gmc-tsv'
 check "gmc-tsv: 160 items + 22 parents" is "$(num created)/$(num failed)" "182/0"
 req GET "$PIM/v1/products/2d50ecb4-8320-40e2-ab5c-17883fe08b4c"
 check "gmc-tsv: doubled quotes in a title" is "$(jqb '.values.name[0].data')" "\"Lake Erie Loot Crew\" Women's Spaghetti Strap Pirate Fest Tank Top"
 
-job "$DATA/catalogs/shopify/apparel.csv" 'format=csv&profile=shopify'
+import_job "$DATA/catalogs/shopify/apparel.csv" 'format=csv&profile=shopify'
 check "shopify apparel: 20 products and 3 variants" is "$(num created)/$(num failed)" "23/0"
 req GET "$PIM/v1/products/classic-varsity-top-3"
 check "shopify: variant sku handle-N, size axis" is "$(jqb '.parent + " " + .values.size[0].data')" "classic-varsity-top Large"
 check "shopify: single-axis group gets the by-size family" is "$(jqb .family)" apparel_size
-job "$DATA/catalogs/shopify/jewelery.csv" 'format=csv&profile=shopify'
+import_job "$DATA/catalogs/shopify/jewelery.csv" 'format=csv&profile=shopify'
 check "shopify jewelery: 26 created" is "$(num created)/$(num failed)" "26/0"
 req GET "$PIM/v1/products/boho-earrings"
 check "shopify: image rows attach to the product" bash -c "jq -r '.values.additional_image_links[0].data' '$TMP/body' | grep -q inspired-woman"
 
-job "$ROOT/tests/data/imp-magento-export.csv" 'format=csv&profile=magento'
+import_job "$ROOT/tests/data/imp-magento-export.csv" 'format=csv&profile=magento'
 check "magento: 6 rows created" is "$(num created)/$(num failed)" "6/0"
 req GET "$PIM/v1/products/MH01-S-Black"
 check "magento: child linked by configurable_variations" is "$(jqb .parent)" MH01
@@ -61,17 +48,17 @@ req GET "$PIM/v1/products/MH01"
 check "magento: HTML description kept as text" bash -c "jq -r '.values.description[0].data' '$TMP/body' | grep -q '^Ideal for cold-weather.*Machine wash/dry.\$'"
 
 for f in olivere_bmecat12_new_catalog olivere_bmecat2005_new_catalog WEI_BMECat_1609801044 WEI_BMECat_7760056069 kstools_crossbase_bmecat12; do
-	job "$DATA/catalogs/bmecat/$f.xml" 'format=bmecat'
+	import_job "$DATA/catalogs/bmecat/$f.xml" 'format=bmecat'
 	check "bmecat $f: imported" bash -c "[ '$(num status)' = done ] && [ '$(num failed)' = 0 ] && [ $(( $(num created) + $(num updated) )) -ge 1 ]"
 done
 req GET "$PIM/v1/categories"
 check "bmecat: used catalog groups became categories" bash -c "jq -r '.items[].code' '$TMP/body' | grep -q '^bmecat_'"
-job "$DATA/catalogs/bmecat/olivere_bmecat12_update_prices.xml" 'format=bmecat&mode=update'
+import_job "$DATA/catalogs/bmecat/olivere_bmecat12_update_prices.xml" 'format=bmecat&mode=update'
 check "bmecat T_UPDATE_PRICES: a patch of prices" is "$(num status)/$(num failed)" "done/0"
 
 # A CSV with bad rows: each reported with its line and column, good rows kept.
 printf 'sku;family;name-en_US;price-EUR;gender\nOK-1;default;Fine;10.00;female\nBAD-1;default;Bad price;12,5O;\n\nBAD-2;nosuchfamily;"two\nlines";;\nOK-2;default;Also fine;;nobody\nOK-3;default;Third;1.5;male\n' >"$TMP/rows.csv"
-job "$TMP/rows.csv" 'format=csv'
+import_job "$TMP/rows.csv" 'format=csv'
 check "csv: good rows written, bad ones failed" is "$(num created)/$(num failed)" "2/3"
 check "csv: bad decimal reported at line 3 in column price-EUR" is "$(jqb '.errors[] | select(.code=="not_a_decimal") | "\(.line) \(.field)"')" "3 price-EUR"
 check "csv: unknown family at line 5 (row after a blank line)" is "$(jqb '.errors[] | select(.field=="/family") | .line')" 5
@@ -79,18 +66,18 @@ check "csv: a multi-line cell moves the next row to line 7" is "$(jqb '.errors[]
 check "csv: message a merchandiser reads" bash -c "jq -r '.errors[] | select(.code==\"not_a_decimal\") | .message' '$TMP/body' | grep -q \"'12,5O' is not a decimal amount\""
 
 printf 'sku;family;name-en_US\nNEW-1;default;New\nOK-1;default;Changed\n' >"$TMP/modes.csv"
-job "$TMP/modes.csv" 'format=csv&mode=update'
+import_job "$TMP/modes.csv" 'format=csv&mode=update'
 check "mode=update: missing product fails, existing updated" is "$(num updated)/$(num failed)/$(jqb '.errors[0].code')" "1/1/not_found"
-job "$TMP/modes.csv" 'format=csv&mode=create'
+import_job "$TMP/modes.csv" 'format=csv&mode=create'
 check "mode=create: existing product fails" is "$(num created)/$(num failed)/$(jqb '.errors[0].code')" "1/1/exists"
 printf 'sku;family;name-en_US\nDRY-1;default;Dry\n' >"$TMP/dry.csv"
-job "$TMP/dry.csv" 'format=csv&dry_run=true'
+import_job "$TMP/dry.csv" 'format=csv&dry_run=true'
 check "dry_run: validated and counted" is "$(num created)/$(jqb .dry_run)" "1/true"
 req GET "$PIM/v1/products/DRY-1"; check "dry_run: nothing written" code_is 404
 
-job "$DATA/catalogs/bmecat/WEI_BMECat_1609801044.xml" ''
+import_job "$DATA/catalogs/bmecat/WEI_BMECat_1609801044.xml" ''
 check "no format given: told from the file" is "$(jqb '.format + " " + .profile + " " + .status')" "bmecat bmecat done"
-job "$DATA/catalogs/google-merchant/lake-erie-clothing_google_feed.tsv" ''
+import_job "$DATA/catalogs/google-merchant/lake-erie-clothing_google_feed.tsv" ''
 check "no format given: Merchant TSV by its header" is "$(jqb '.format + " " + .profile')" "gmc-tsv gmc"
 req POST "$PIM/v1/imports?format=xls" --data-binary 'x'; check "unknown format: 400" code_is 400
 req POST "$PIM/v1/imports?format=csv&profile=nosuch" --data-binary 'x'; check "unknown profile: 400" code_is 400
@@ -104,16 +91,16 @@ for f in "$DATA"/hostile/xml/*.xml; do
 		check "hostile $(basename "$f"): empty body refused" code_is 400
 		continue
 	fi
-	job "$f" 'format=gmc-xml'
+	import_job "$f" 'format=gmc-xml'
 	check "hostile $(basename "$f"): failed with a message" bash -c "[ '$(num status)' = failed ] && [ -n \"\$(jq -r .error '$TMP/body')\" ]"
 done
-job "$DATA/hostile/xml/xmlbomb.xml" 'format=bmecat'
+import_job "$DATA/hostile/xml/xmlbomb.xml" 'format=bmecat'
 check "bomb as bmecat: failed" is "$(num status)" failed
 for f in "$DATA"/hostile/csv/*.csv; do
-	job "$f" 'format=csv'
+	import_job "$f" 'format=csv'
 	check "hostile $(basename "$f"): failed cleanly" is "$(num status)" failed
 done
-job "$DATA/hostile/csv/invalid-byte-sequence.csv" 'format=csv'
+import_job "$DATA/hostile/csv/invalid-byte-sequence.csv" 'format=csv'
 check "bad encoding names the line and byte" bash -c "jq -r .error '$TMP/body' | grep -q 'line 1, byte [0-9]*: the file is not UTF-8'"
 req GET "$PIM/healthz"; check "pimd alive after the hostile files" code_is 200
 
@@ -144,18 +131,18 @@ req GET "$PIM/v1/exports/products.csv"; check "export csv" code_is 200
 cp "$TMP/body" "$TMP/export.csv"
 rows=$(python3 -c 'import csv,sys;print(sum(1 for _ in csv.reader(open(sys.argv[1],encoding="utf-8",newline="")))-1)' "$TMP/export.csv")
 check "export has every product" bash -c "[ $rows -ge 700 ]"
-job "$TMP/export.csv" 'format=csv&mode=update'
+import_job "$TMP/export.csv" 'format=csv&mode=update'
 check "re-import of the export: all unchanged" is "$(num unchanged)/$(num updated)/$(num created)/$(num failed)" "$rows/0/0/0"
 req GET "$PIM/v1/exports/products.jsonl"; check "export jsonl" code_is 200
 cp "$TMP/body" "$TMP/export.jsonl"
-job "$TMP/export.jsonl" 'format=jsonl&mode=update'
+import_job "$TMP/export.jsonl" 'format=jsonl&mode=update'
 check "re-import of the JSON lines: all unchanged" is "$(num unchanged)/$(num updated)/$(num failed)" "$rows/0/0"
 reqj PUT "$PIM/v1/products/FORMULA-1" '{"sku":"FORMULA-1","family":"default","values":{"name":[{"locale":"en_US","channel":null,"data":"=HYPERLINK(\"x\")"}]}}'
 req GET "$PIM/v1/exports/products.csv?locale=en_US"
 check "formula cells neutralised" grep -q "^FORMULA-1,default,,,1,.*'=HYPERLINK" "$TMP/body"
 check "locale filter keeps en_US only" bash -c "! head -1 '$TMP/body' | grep -q 'fr_FR'"
 cp "$TMP/body" "$TMP/export-en.csv"
-job "$TMP/export-en.csv" 'format=csv&mode=update'
+import_job "$TMP/export-en.csv" 'format=csv&mode=update'
 check "neutralised cell re-imports unchanged" is "$(num updated)/$(num failed)" "0/0"
 
 # Reports survive a restart.

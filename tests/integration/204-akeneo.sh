@@ -7,20 +7,9 @@ source "$(dirname "$0")/lib.sh"
 start_pimd
 AK=$DATA/catalogs/akeneo-icecat-demo
 
-job() {
-	req POST "$PIM/v1/imports?$2" --data-binary @"$1"
-	[ "$CODE" = 202 ] || { echo "    # POST gave $CODE: $(head -c 300 "$TMP/body")" >&2; return 1; }
-	local id i; id=$(jqb .id)
-	for i in $(seq 1 900); do
-		req GET "$PIM/v1/imports/$id"
-		case $(jqb .status) in done | failed | cancelled) return 0 ;; esac
-		sleep 0.1
-	done
-	return 1
-}
 
 for f in currencies channels categories attributes attribute_options families family_variants association_types; do
-	job "$AK/$f.csv" 'format=csv&profile=akeneo'
+	import_job "$AK/$f.csv" 'format=csv&profile=akeneo'
 	check "structure $f.csv: done" is "$(jqb .status)" done
 	eval "written_$f=$(jqb .schema_written)"
 done
@@ -44,7 +33,7 @@ check "family requirements per channel" is "$(jqb '.requirements.ecommerce | ind
 # 31 sub-models, 29 are kept; the 2 of model-biker-jacket fail with their
 # root (family variant clothing_material_size cannot be made: the starter's
 # `material`, kept over Akeneo's, is a localizable text, no axis).
-job "$AK/product_models.csv" 'format=csv&profile=akeneo'
+import_job "$AK/product_models.csv" 'format=csv&profile=akeneo'
 check "product models: 49 root models created" is "$(jqb .created)" 49
 check "product models: 29 sub-models kept as records, none a product" is "$(jqb '"\(.models.created) \(.models.updated)"')" "29 0"
 check "product models: no sub-model reported as a variant missing an axis" is "$(jqb '[.errors[] | select(.code=="missing_variant_axis")] | length')" 0
@@ -54,7 +43,7 @@ req GET "$PIM/v1/products/apollon_blue"; check "a sub-model is no product" code_
 # products.csv: every row is still created (1238 of 1239). Before, the 95
 # products of the kept sub-models were imported on their own (101 rows
 # reported unknown_parent); now they are variants of their root models.
-job "$AK/products.csv" 'format=csv&profile=akeneo'
+import_job "$AK/products.csv" 'format=csv&profile=akeneo'
 check "products: 1238 of 1239 created" is "$(jqb .created)/$(jqb .failed)" "1238/1"
 check "products: the row without a family is the one that failed" is "$(jqb '.errors[] | select(.field=="/family") | .code')" required
 check "products: image file names reported once per column" is "$(jqb '[.errors[] | select(.code=="asset_file_name")] | length')" 3
@@ -87,5 +76,5 @@ req GET "$PIM/v1/products?family=clothing&limit=500"
 check "spot count: 6 products on their own in family clothing (92 before)" is "$(jqb '.items | length')" 6
 req GET "$PIM/v1/products?family=webcams&limit=500"
 check "spot count: 96 webcams" is "$(jqb '.items | length')" 96
-job "$AK/product_models.csv" 'format=csv&profile=akeneo'
+import_job "$AK/product_models.csv" 'format=csv&profile=akeneo'
 check "product models again: 29 sub-models unchanged, no variant rewritten" is "$(jqb '"\(.models.unchanged) \(.models.variants_updated) \(.updated)"')" "29 0 0"

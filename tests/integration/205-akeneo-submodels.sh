@@ -10,17 +10,7 @@ source "$(dirname "$0")/lib.sh"
 start_pimd
 FX=$ROOT/tests/data/akeneo-submodels
 
-job() {
-	req POST "$PIM/v1/imports?format=csv&profile=akeneo&${2:-}" --data-binary @"$FX/$1"
-	[ "$CODE" = 202 ] || { echo "    # POST gave $CODE: $(head -c 300 "$TMP/body")" >&2; return 1; }
-	local id i; id=$(jqb .id)
-	for i in $(seq 1 300); do
-		req GET "$PIM/v1/imports/$id"
-		case $(jqb .status) in done | failed | cancelled) return 0 ;; esac
-		sleep 0.1
-	done
-	return 1
-}
+job() { import_job "$FX/$1" "format=csv&profile=akeneo&${2:-}"; }
 # product SKU JQ: the product's JSON through jq
 product() { req GET "$PIM/v1/products/$1"; jqb "$2"; }
 val() { product "$1" "[.values.$2[]? | select(.locale == ${3:-null}) | .data] | first // \"none\""; }

@@ -78,6 +78,21 @@ eventually() {
 	while ! "$@" 2>/dev/null; do [ $SECONDS -lt $end ] || return 1; sleep 0.1; done
 }
 
+# import_job FILE QUERY: posts FILE to pimd's /v1/imports?QUERY and waits
+# for the job to end; the report is in $TMP/body, the job in JOB_ID and
+# JOB_LOC (its Location)
+import_job() {
+	req POST "$PIM/v1/imports?$2" -H 'Content-Type: application/octet-stream' --data-binary @"$1"
+	[ "$CODE" = 202 ] || { echo "    # POST gave $CODE: $(head -c 300 "$TMP/body")" >&2; return 1; }
+	JOB_LOC=$(header location); JOB_ID=$(jqb .id)
+	local i
+	for i in $(seq 1 900); do
+		req GET "$PIM/v1/imports/$JOB_ID"
+		case $(jqb .status) in done | failed | cancelled) return 0 ;; esac
+		sleep 0.1
+	done
+	echo "    # job $JOB_ID did not end" >&2; return 1
+}
 # req METHOD URL [curl args]: body in $TMP/body, status in $CODE, headers in $TMP/headers
 req() {
 	local m=$1 u=$2; shift 2
