@@ -509,6 +509,20 @@ static void shared_free(void *cls)
 	free(sh);
 }
 
+/* The rest of a new shared reply once its response exists: one reference,
+ * its body (NULL for a file) and the headers every reply carries. */
+static struct http_shared *shared_init(struct http_shared *sh, const char *ctype, char *data,
+				       size_t len, bool is_fd)
+{
+	atomic_init(&sh->refs, 1);
+	sh->data = data;
+	sh->len = len;
+	sh->is_fd = is_fd;
+	MHD_add_response_header(sh->resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+	add_cors(sh->resp);
+	return sh;
+}
+
 struct http_shared *http_shared_new(const char *ctype, char *data, size_t len)
 {
 	struct http_shared *sh = malloc(sizeof(*sh));
@@ -521,13 +535,7 @@ struct http_shared *http_shared_new(const char *ctype, char *data, size_t len)
 		free(data);
 		return NULL;
 	}
-	atomic_init(&sh->refs, 1);
-	sh->data = data;
-	sh->len = len;
-	sh->is_fd = false;
-	MHD_add_response_header(sh->resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-	add_cors(sh->resp);
-	return sh;
+	return shared_init(sh, ctype, data, len, false);
 }
 
 struct http_shared *http_shared_new_fd(const char *ctype, int fd, uint64_t len)
@@ -544,13 +552,7 @@ struct http_shared *http_shared_new_fd(const char *ctype, int fd, uint64_t len)
 		close(fd);
 		return NULL;
 	}
-	atomic_init(&sh->refs, 1);
-	sh->data = NULL;
-	sh->len = 0;
-	sh->is_fd = true;
-	MHD_add_response_header(sh->resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-	add_cors(sh->resp);
-	return sh;
+	return shared_init(sh, ctype, NULL, 0, true);
 }
 
 void http_shared_set_header(struct http_shared *sh, const char *name, const char *value)
