@@ -678,6 +678,26 @@ static int clear_db(struct pim_txn *t, enum pim_db db, struct hub_err *err)
 	return rc;
 }
 
+/* Inside b: recounts the completeness of the products showing each asset
+ * of ids (NULL: none), saves meta key = value and commits; b is gone after. */
+static int recount_commit(struct pim_batch *b, json_t *ids, const char *key, const char *value,
+			  struct hub_err *err)
+{
+	json_t *v;
+	size_t i;
+	int rc = 0;
+
+	json_array_foreach(ids, i, v)
+		if (rc == 0)
+			rc = pim_batch_asset_changed(b, json_string_value(v), err);
+	if (rc == 0)
+		rc = pim_put(pim_batch_txn(b), PDB_META, key, strlen(key), value, strlen(value), err);
+	if (rc == 0)
+		return pim_batch_commit(b, err);
+	pim_batch_abort(b);
+	return rc;
+}
+
 /* Adopts the feed damd names. A first one (pimd followed a damd from
  * before feed ids, or none yet) is only remembered. Another one means
  * damd's store was replaced and its sequence started over: what pimd
@@ -690,40 +710,34 @@ static int feed_adopt(struct pim_assets *f, const char *feed_id, uint64_t *since
 	bool replaced = *f->feed_id != 0;
 	struct pim_batch *b = NULL;
 	unsigned char zero[8];
-	json_t *gone = NULL, *v;
+	json_t *gone = NULL;
 	char today[16];
-	size_t i;
 	int rc;
 
 	if (strlen(feed_id) >= sizeof(f->feed_id))
 		return hub_err_set(err, HUB_EIO, "damd's feed id is too long");
 	rc = pim_batch_begin(f->app, BY, false, &b, err);
-	if (rc == 0 && replaced) {
+	if (rc < 0)
+		return rc;
+	if (replaced) {
 		hub_log(LOG_WARN, "damd store replaced feed_id=%s was=%s: reading its feed from 0",
 			feed_id, f->feed_id);
 		pim_be64(0, zero);
 		pim_asset_today(today);
+		/* deleted or expired images of the old store, now unknown, count
+		 * again for completeness, as projections show them again */
 		gone = unusable_since(pim_batch_txn(b), NULL, today);
 		rc = clear_db(pim_batch_txn(b), PDB_ASSETS, err);
 		if (rc == 0)
 			rc = clear_db(pim_batch_txn(b), PDB_ASSET_NAMES, err);
-		/* deleted or expired images of the old store, now unknown, count
-		 * again for completeness, as projections show them again */
-		json_array_foreach(gone, i, v)
-			if (rc == 0)
-				rc = pim_batch_asset_changed(b, json_string_value(v), err);
 		if (rc == 0)
 			rc = pim_put(pim_batch_txn(b), PDB_META, SEQ_KEY, strlen(SEQ_KEY), zero,
 				     sizeof(zero), err);
 	}
 	if (rc == 0)
-		rc = pim_put(pim_batch_txn(b), PDB_META, FEED_ID_KEY, strlen(FEED_ID_KEY), feed_id,
-			     strlen(feed_id), err);
-	if (rc == 0) {
-		rc = pim_batch_commit(b, err);
-		b = NULL;
-	}
-	pim_batch_abort(b);
+		rc = recount_commit(b, gone, FEED_ID_KEY, feed_id, err);
+	else
+		pim_batch_abort(b);
 	json_decref(gone);
 	if (rc < 0)
 		return rc;
@@ -920,8 +934,7 @@ static int day_apply(struct pim_assets *f, const char *today, struct hub_err *er
 	struct pim_app *app = f->app;
 	struct pim_batch *b = NULL;
 	struct pim_txn *t;
-	json_t *ids, *v;
-	size_t i;
+	json_t *ids;
 	int rc;
 
 	rc = pim_txn_begin(app->store, false, &t, err);
@@ -930,17 +943,8 @@ static int day_apply(struct pim_assets *f, const char *today, struct hub_err *er
 	ids = unusable_since(t, f->today, today);
 	pim_txn_abort(t);
 	rc = pim_batch_begin(app, BY, false, &b, err);
-	json_array_foreach(ids, i, v)
-		if (rc == 0)
-			rc = pim_batch_asset_changed(b, json_string_value(v), err);
 	if (rc == 0)
-		rc = pim_put(pim_batch_txn(b), PDB_META, DAY_KEY, strlen(DAY_KEY), today,
-			     strlen(today), err);
-	if (rc == 0) {
-		rc = pim_batch_commit(b, err);
-		b = NULL;
-	}
-	pim_batch_abort(b);
+		rc = recount_commit(b, ids, DAY_KEY, today, err);
 	if (rc == 0 && json_array_size(ids))
 		hub_log(LOG_INFO, "damd rights ended day=%s assets=%zu", today, json_array_size(ids));
 	json_decref(ids);
