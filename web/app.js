@@ -37,6 +37,7 @@ async function render() {
     loginPage();
     return;
   }
+  const shown = location.hash;
   const r = parseHash();
   if (!r.parts.length) {
     location.replace('#/products');
@@ -55,6 +56,12 @@ async function render() {
     view = h('section', problemBox(e instanceof ApiError ? e.problem : { title: 'Error', detail: e.message }));
   }
   if (seq !== renderSeq) return; // a later navigation won
+  // The old view replaced the address while this one was drawn (an import
+  // started on the form still shown): draw that address, not a stale one.
+  if (location.hash !== shown) {
+    render();
+    return;
+  }
   main.replaceChildren(view);
   main.dataset.route = location.hash; // what is shown (tests wait for it)
   const heading = main.querySelector('h1');

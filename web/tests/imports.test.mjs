@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PIM, openBrowser, signIn, seedSchema, api, shot } from './lib.mjs';
+import { PIM, openBrowser, signIn, seedSchema, api, shot, drawn } from './lib.mjs';
 
 const AKENEO = fileURLToPath(new URL('../../tests/data/akeneo-submodels', import.meta.url));
 
@@ -30,6 +30,7 @@ after(async () => { if (b) await b.close(); });
 test('a CSV import reports created rows and the failed line', async () => {
   const { page } = b;
   await page.getByRole('link', { name: 'Imports' }).click();
+  await drawn(page, '#/imports'); // not the form (or the job) of the view before
   await page.getByLabel('Feed file').setInputFiles(csv);
   assert.equal(await page.getByLabel('Format').inputValue(), 'csv');
   await page.getByRole('button', { name: 'Import' }).click();
@@ -59,14 +60,16 @@ test('an Akeneo product models file reports the sub-models it kept', async () =>
     const r = await api(PIM, 'POST', '/v1/imports?format=csv&profile=akeneo', readFileSync(join(AKENEO, f)),
       { 'Content-Type': 'text/csv' });
     assert.equal(r.status, 202);
-    for (let i = 0; i < 100; i++) {
-      const j = (await api(PIM, 'GET', `/v1/imports/${r.body.id}`)).body;
-      if (j.status === 'done') break;
-      assert.ok(!['failed', 'cancelled'].includes(j.status), `${f}: ${j.status}`);
+    let j;
+    for (let i = 0; i < 300; i++) {
+      j = (await api(PIM, 'GET', `/v1/imports/${r.body.id}`)).body;
+      if (['done', 'failed', 'cancelled'].includes(j.status)) break;
       await new Promise((res) => setTimeout(res, 100));
     }
+    assert.equal(j.status, 'done', f);
   }
   await page.getByRole('link', { name: 'Imports' }).click();
+  await drawn(page, '#/imports'); // not the form (or the job) of the view before
   await page.getByLabel('Feed file').setInputFiles(join(AKENEO, 'product_models.csv'));
   await page.getByLabel('Profile').fill('akeneo');
   await page.getByRole('button', { name: 'Import' }).click();
@@ -77,5 +80,39 @@ test('an Akeneo product models file reports the sub-models it kept', async () =>
   assert.equal(await job.locator('[data-count="models-created"] .num').innerText(), '2');
   assert.equal(await job.locator('[data-count="failed"] .num').innerText(), '1', 'the sub-model without its root');
   await shot(page, 'import-akeneo-models');
+  assert.deepEqual(b.errors, []);
+});
+
+// A click on "Imports" draws the page anew, but the form still shown can be
+// used before that is done: whichever ends first, the upload or the drawing,
+// the job that was started stays in view.
+test('an import sent while the page is being drawn stays in view', async () => {
+  const { page } = b;
+  const listing = (u) => u.pathname === '/v1/imports' && u.searchParams.has('limit');
+  const upload = (u) => u.pathname === '/v1/imports' && u.searchParams.has('format');
+  for (const n of [1, 2]) {
+    const file = join(process.env.WEB_TMP, `wt-race-${n}.csv`);
+    writeFileSync(file, `sku,family,categories,enabled,wt_name-en_US\nWT-R${n},wt_mug,wt_mugs,1,Raced mug ${n}\n`);
+    let sent;
+    const uploading = new Promise((res) => { sent = res; });
+    // 1: the page is drawn after the upload was answered;
+    // 2: the upload is answered after the page was drawn
+    const drawing = n === 1 ? page.waitForResponse((r) => upload(new URL(r.url()))) : uploading;
+    await page.route(listing, async (r) => { await drawing; await r.continue(); });
+    await page.route(upload, async (r) => {
+      sent();
+      if (n === 2) await drawn(page, '#/imports');
+      await r.continue();
+    });
+    await page.getByRole('link', { name: 'Imports' }).click();
+    await page.getByLabel('Feed file').setInputFiles(file);
+    await page.getByRole('button', { name: 'Import' }).click();
+    const job = page.locator('.job');
+    await job.locator('.status.done').waitFor({ timeout: 10000 });
+    assert.equal(`#/imports/${await job.getAttribute('data-job')}`, await page.evaluate(() => location.hash));
+    assert.equal(await job.locator('[data-count="created"] .num').innerText(), '1', `case ${n}`);
+    await page.unrouteAll();
+  }
+  assert.equal((await api(PIM, 'GET', '/v1/products/WT-R2')).status, 200);
   assert.deepEqual(b.errors, []);
 });

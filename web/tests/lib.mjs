@@ -52,14 +52,14 @@ export async function signIn(page, token = TOKEN) {
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
-// Opens a hash route and waits until the UI has rendered that route (a
-// same-document navigation returns before the view is drawn).
-// Waits until the UI has drawn route hash (after a click that navigates).
+// Waits until the UI has drawn route hash (after a click that navigates:
+// a same-document navigation returns before the view is drawn).
 export async function drawn(page, hash) {
   await page.waitForFunction((h) => document.getElementById('main').dataset.route === h, hash);
 }
 
-// Opening the route already shown draws it anew (as a reload would).
+// Opens a hash route and waits until the UI has drawn it. Opening the
+// route already shown draws it anew (as a reload would).
 export async function go(page, hash) {
   const same = await page.evaluate((h) => {
     const main = document.getElementById('main');

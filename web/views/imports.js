@@ -59,8 +59,14 @@ export async function importsPage(jobId) {
           const j = r.body || {};
           const id = j.id || (j.job && j.job.id);
           remember({ id }, f.name);
-          history.replaceState(null, '', `#/imports/${encodeURIComponent(id)}`);
-          job.replaceChildren(jobView(id, j));
+          if (job.isConnected) {
+            history.replaceState(null, '', `#/imports/${encodeURIComponent(id)}`);
+            job.replaceChildren(jobView(id, j));
+          } else if (location.hash.startsWith('#/imports')) {
+            // the imports page was drawn anew while the file was sent (a
+            // navigation elsewhere is left alone: the job is in the list)
+            location.replace(`#/imports/${encodeURIComponent(id)}`);
+          }
         } catch (e) {
           job.replaceChildren(problemBox(e.problem || { detail: e.message }, 'The import was not accepted'));
         }
