@@ -18,10 +18,12 @@
  */
 #include "../pimd/app.h"
 #include "auth.h"
+#include "config.h"
 #include "../pimd/catalog_int.h"
 #include "err.h"
 #include "../pimd/exports.h"
 #include "../pimd/imports.h"
+#include "../pimd/refresh.h"
 #include "json.h"
 #include "../pimd/store.h"
 
@@ -427,6 +429,8 @@ static int offline_open(struct offline *off, const struct opts *o, struct hub_er
 	off->app.schemas_dir = o->schemas;
 	off->app.damd_url = getenv("PIMD_DAMD_URL") ? getenv("PIMD_DAMD_URL") : "http://127.0.0.1:8081";
 	off->app.cache_mb = 16;
+	/* pimd's setting (PIMD_REFRESH_CHUNK), for the refresh pimctl finishes */
+	off->app.refresh_chunk = config_long(0, NULL, "--refresh-chunk", "PIMD_REFRESH_CHUNK", 4096);
 	if (mkdir(o->data, 0700) < 0 && errno != EEXIST)
 		return hub_err_set(err, HUB_EIO, "cannot create '%s': %s", o->data, strerror(errno));
 	rc = pim_imports_lock(o->data, &off->lock_fd, err);
@@ -440,8 +444,16 @@ static int offline_open(struct offline *off, const struct opts *o, struct hub_er
 
 static void offline_close(struct offline *off)
 {
-	if (off->app.catalog)
+	if (off->app.catalog) {
+		struct hub_err err = {0};
+
+		/* what schema changes of the import left for pimd's refresher,
+		 * done now: nothing else writes meanwhile */
+		if (pim_refresher_drain(&off->app, &err) < 0)
+			fprintf(stderr, "pimctl: recomputing products after a schema change: %s "
+					"(pimd does it at its next start)\n", err.msg);
 		pim_catalog_close(&off->app);
+	}
 	pim_store_close(off->app.store);
 	if (off->lock_fd >= 0)
 		close(off->lock_fd);

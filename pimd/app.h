@@ -6,6 +6,7 @@ struct pim_store;
 struct pim_catalog;
 struct pim_imports;
 struct pim_assets;
+struct pim_refresher;
 
 struct pim_app {
 	struct pim_store *store;
@@ -17,7 +18,9 @@ struct pim_app {
 	const char *web_dir;     /* --web: the browser UI served at / */
 	struct pim_imports *imports; /* import jobs: queue and worker */
 	struct pim_assets *assets;   /* the damd follower, NULL when not running */
+	struct pim_refresher *refresher; /* schema refreshes in the background, or NULL */
 	long cache_mb;           /* --projection-cache-mb: bound of the projection cache */
+	long refresh_chunk;      /* --refresh-chunk: products a schema refresh does per transaction */
 };
 
 #endif

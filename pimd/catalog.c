@@ -10,6 +10,7 @@
 #include "http.h"
 #include "json.h"
 #include "log.h"
+#include "refresh.h"
 #include "schema.h"
 #include "store.h"
 #include "text.h"
@@ -36,6 +37,7 @@ struct pim_batch {
 	bool lazy;
 	bool flush;      /* drop every cached projection after commit */
 	bool assets_moved; /* an asset's usability changed: bump assets_gen after commit */
+	bool refresh_queued; /* a schema change left products for the refresher */
 	int64_t now;
 	char now_s[32];
 	uint64_t seq;
@@ -900,10 +902,11 @@ void pim_batch_abort(struct pim_batch *b)
 int pim_batch_commit(struct pim_batch *b, struct hub_err *err)
 {
 	struct pim_catalog *c = b->c;
-	struct pim_store *store = b->app->store;
+	struct pim_app *app = b->app;
+	struct pim_store *store = app->store;
 	const char *sku;
 	json_t *v;
-	bool sync;
+	bool sync, kick;
 	int rc;
 
 	if (b->dry_run) {
@@ -918,6 +921,7 @@ int pim_batch_commit(struct pim_batch *b, struct hub_err *err)
 	rc = pim_txn_commit(b->txn, err);
 	b->txn = NULL;
 	sync = rc == 0 && !b->lazy;
+	kick = rc == 0 && b->refresh_queued;
 	if (rc == 0) {
 		if (b->schema_changed || b->flush) {
 			struct pim_schema *old;
@@ -944,6 +948,8 @@ int pim_batch_commit(struct pim_batch *b, struct hub_err *err)
 			__atomic_add_fetch(&c->assets_gen, 1, __ATOMIC_RELEASE);
 	}
 	batch_free(b);
+	if (kick)
+		pim_refresher_kick(app);
 	/* The sync waits for the disk with the writer's lock released, so that
 	 * the next writer's transaction goes on meanwhile; the caller answers
 	 * only after it. */
@@ -1008,23 +1014,29 @@ static int refresh(struct pim_batch *b, const char *sku, json_t *parent, enum fe
 }
 
 /* Calls refresh for each sku under prefix in index db (all products when
- * db is PDB_PRODUCTS), in chunks so that the cursor never walks a
- * database being written. */
-static int refresh_index(struct pim_batch *b, int db, const char *prefix, json_t *parent,
-			 enum feed feed, struct hub_err *err)
+ * db is PDB_PRODUCTS) that sorts after `after` (NULL: from the first), for
+ * at most limit skus, in chunks so that the cursor never walks a database
+ * being written. Returns 1 when skus remain, the last one refreshed copied
+ * to last (PIM_MAX_KEY + 1 bytes), 0 when none remain. */
+static int refresh_range(struct pim_batch *b, int db, const char *prefix, const char *after,
+			 size_t limit, json_t *parent, enum feed feed, char *last,
+			 struct hub_err *err)
 {
-	size_t pl = prefix ? strlen(prefix) + 1 : 0;
+	size_t pl = prefix ? strlen(prefix) + 1 : 0, al = after ? strlen(after) : 0, done = 0;
 	char from[PIM_MAX_KEY + 2];
-	size_t fl = pl;
+	size_t fl = pl + al;
 	int rc = 0;
 
-	if (pl > PIM_MAX_KEY)
+	if (fl > PIM_MAX_KEY)
 		return 0;
 	if (prefix) {
 		memcpy(from, prefix, pl - 1);
 		from[pl - 1] = 0;
 	}
+	if (al)
+		memcpy(from + pl, after, al);
 	for (;;) {
+		size_t want = limit - done < REFRESH_CHUNK ? limit - done : REFRESH_CHUNK, n;
 		json_t *skus = json_array(), *v;
 		struct pim_iter *it;
 		const void *k;
@@ -1042,25 +1054,38 @@ static int refresh_index(struct pim_batch *b, int db, const char *prefix, json_t
 		     r = pim_iter_next(it, &k, &kl, NULL, NULL)) {
 			if (kl < pl || memcmp(k, from, pl))
 				break;
-			if (kl == fl && !memcmp(k, from, fl) && json_array_size(skus) == 0 && fl > pl)
+			if (fl > pl && kl == fl && !memcmp(k, from, fl))
 				continue; /* where the last chunk ended */
 			json_array_append_new(skus, json_stringn((const char *)k + pl, kl - pl));
-			if (json_array_size(skus) == REFRESH_CHUNK)
+			if (json_array_size(skus) == want)
 				break;
 		}
 		pim_iter_close(it);
 		json_array_foreach(skus, i, v)
 			if ((rc = refresh(b, json_string_value(v), parent, feed, err)) < 0)
 				break;
-		if (rc < 0 || json_array_size(skus) < REFRESH_CHUNK) {
+		n = json_array_size(skus);
+		done += n;
+		if (rc < 0 || n < want) {
 			json_decref(skus);
 			return rc;
 		}
-		v = json_array_get(skus, REFRESH_CHUNK - 1);
+		v = json_array_get(skus, n - 1);
 		fl = pl + json_string_length(v);
 		memcpy(from + pl, json_string_value(v), json_string_length(v));
 		json_decref(skus);
+		if (done == limit) {
+			memcpy(last, from + pl, fl - pl);
+			last[fl - pl] = 0;
+			return 1;
+		}
 	}
+}
+
+static int refresh_index(struct pim_batch *b, int db, const char *prefix, json_t *parent,
+			 enum feed feed, struct hub_err *err)
+{
+	return refresh_range(b, db, prefix, NULL, SIZE_MAX, parent, feed, NULL, err);
 }
 
 static int children_refresh(struct pim_batch *b, const char *sku, json_t *stored)
@@ -1617,6 +1642,62 @@ static size_t schema_key(int kind, const char *code, char *key, size_t max)
 	return a + 1 + c;
 }
 
+/* The background refresh queue, in meta: "refresh" NUL scope NUL code →
+ * the last sku refreshed; scope names the index whose skus under code are
+ * refreshed ("all": every product, code empty). */
+#define REFRESH_QUEUE "refresh"
+#define REFRESH_QUEUE_LEN sizeof(REFRESH_QUEUE)
+
+static const struct {
+	int db;
+	const char *scope;
+} refresh_scopes[] = {{PDB_PRODUCTS, "all"}, {PDB_IX_FAMILY, "family"}, {PDB_IX_CAT, "category"}};
+
+static size_t refresh_key(int db, const char *code, char *key, size_t max)
+{
+	const char *scope = NULL;
+	size_t sl, cl = code ? strlen(code) : 0;
+
+	for (size_t i = 0; i < sizeof(refresh_scopes) / sizeof(refresh_scopes[0]); i++)
+		if (refresh_scopes[i].db == db)
+			scope = refresh_scopes[i].scope;
+	sl = strlen(scope);
+	if (REFRESH_QUEUE_LEN + sl + 1 + cl > max)
+		return 0;
+	memcpy(key, REFRESH_QUEUE, REFRESH_QUEUE_LEN);
+	memcpy(key + REFRESH_QUEUE_LEN, scope, sl + 1);
+	memcpy(key + REFRESH_QUEUE_LEN + sl + 1, code, cl);
+	return REFRESH_QUEUE_LEN + sl + 1 + cl;
+}
+
+static size_t refresh_limit(const struct pim_batch *b)
+{
+	return b->app->refresh_chunk > 0 ? (size_t)b->app->refresh_chunk : REFRESH_CHUNK;
+}
+
+/* Refreshes the products a schema change affects (the skus under code in
+ * index db; every product for PDB_PRODUCTS): one chunk in the change's own
+ * transaction, the rest queued for the background refresher. A change to a
+ * big family so neither holds the writer's lock for minutes nor grows one
+ * transaction (and the memory of its dirty pages) without bound. Queuing
+ * the same scope again restarts it after this chunk: what the refresher
+ * did before was done under the older schema. */
+static int schema_refresh(struct pim_batch *b, int db, const char *code, struct hub_err *err)
+{
+	char last[PIM_MAX_KEY + 1], key[PIM_MAX_KEY];
+	size_t kl;
+	int rc = refresh_range(b, db, db == PDB_PRODUCTS ? NULL : code, NULL, refresh_limit(b),
+			       NULL, FEED_NONE, last, err);
+
+	if (rc != 1)
+		return rc;
+	kl = refresh_key(db, db == PDB_PRODUCTS ? "" : code, key, sizeof(key));
+	if (!kl) /* a code this long has no products */
+		return 0;
+	b->refresh_queued = true;
+	return pim_put(b->txn, PDB_META, key, kl, last, strlen(last), err);
+}
+
 /* After a schema change inside b: a fresh snapshot, completeness and
  * indexes of the products it affects, and a change entry. old is the
  * document before the change (NULL for a new one), borrowed. */
@@ -1624,33 +1705,123 @@ static int schema_changed(struct pim_batch *b, int kind, const char *code, const
 			  json_t *old, struct hub_err *err)
 {
 	struct pim_schema *ns, *prev = b->schema;
+	bool queued = b->refresh_queued;
 	int rc = pim_schema_load(b->txn, &ns, err);
+	json_t *entry;
 
 	if (rc < 0)
 		return rc;
 	b->schema = ns;
 	b->schema_changed = true;
+	b->refresh_queued = false;
 	/* only what the change can affect: a new attribute, category or family
 	 * is used by no product yet */
 	if (kind == PK_FAMILIES && old) {
-		rc = refresh_index(b, PDB_IX_FAMILY, code, NULL, FEED_NONE, err);
+		rc = schema_refresh(b, PDB_IX_FAMILY, code, err);
 	} else if (kind == PK_CHANNELS) {
-		rc = refresh_index(b, PDB_PRODUCTS, NULL, NULL, FEED_NONE, err);
+		rc = schema_refresh(b, PDB_PRODUCTS, NULL, err);
 	} else if (kind == PK_CATEGORIES && old &&
 		   !json_equal(json_object_get(old, "parent"),
 			       json_object_get(pim_schema_doc(ns, kind, code), "parent"))) {
-		rc = refresh_index(b, PDB_IX_CAT, code, NULL, FEED_NONE, err);
+		rc = schema_refresh(b, PDB_IX_CAT, code, err);
 	} else if (kind == PK_ATTRIBUTES && old) {
 		for (size_t i = 0; rc == 0 && i < ns->nfams; i++)
 			if (json_object_get(ns->fams[i].attrs, code))
-				rc = refresh_index(b, PDB_IX_FAMILY, ns->fams[i].code, NULL, FEED_NONE, err);
+				rc = schema_refresh(b, PDB_IX_FAMILY, ns->fams[i].code, err);
 	}
 	pim_schema_unref(prev);
+	entry = json_pack("{s:s,s:s,s:s}", "type", type, "kind", pim_kind_name(kind), "code", code);
+	/* the products it affects are not all recomputed yet: a
+	 * schema.refreshed change follows when they are */
+	if (b->refresh_queued)
+		json_object_set_new(entry, "refresh", json_string("background"));
+	b->refresh_queued |= queued;
 	if (rc == 0)
-		rc = change_add(b, json_pack("{s:s,s:s,s:s}", "type", type, "kind", pim_kind_name(kind),
-					     "code", code),
-				err);
+		rc = change_add(b, entry, err);
+	else
+		json_decref(entry);
 	return rc;
+}
+
+int pim_catalog_refresh_step(struct pim_app *app, bool *worked, struct hub_err *err)
+{
+	char key[PIM_MAX_KEY], after[PIM_MAX_KEY + 1], last[PIM_MAX_KEY + 1];
+	const char *scope, *code;
+	struct pim_batch *b;
+	struct pim_iter *it;
+	const void *k, *v;
+	size_t kl = 0, vl = 0, sl;
+	int db = -1, rc;
+
+	*worked = false;
+	rc = pim_batch_begin(app, "schema", false, &b, err);
+	if (rc < 0)
+		return rc;
+	rc = pim_iter_open(b->txn, PDB_META, &it, err);
+	if (rc == 0) {
+		if (pim_iter_seek(it, REFRESH_QUEUE, REFRESH_QUEUE_LEN, &k, &kl, &v, &vl) != 0 ||
+		    kl < REFRESH_QUEUE_LEN || memcmp(k, REFRESH_QUEUE, REFRESH_QUEUE_LEN) ||
+		    kl >= sizeof(key) || vl > PIM_MAX_KEY)
+			kl = 0;
+		if (kl) {
+			memcpy(key, k, kl);
+			key[kl] = 0;
+			memcpy(after, v, vl);
+			after[vl] = 0;
+		}
+		pim_iter_close(it);
+	}
+	if (rc < 0 || !kl) {
+		pim_batch_abort(b);
+		return rc;
+	}
+	scope = key + REFRESH_QUEUE_LEN;
+	sl = strnlen(scope, kl - REFRESH_QUEUE_LEN);
+	code = sl < kl - REFRESH_QUEUE_LEN ? scope + sl + 1 : "";
+	for (size_t i = 0; i < sizeof(refresh_scopes) / sizeof(refresh_scopes[0]); i++)
+		if (!strcmp(refresh_scopes[i].scope, scope))
+			db = refresh_scopes[i].db;
+	rc = db < 0 ? 0 /* not ours to read: dropped */
+		    : refresh_range(b, db, db == PDB_PRODUCTS ? NULL : code, after, refresh_limit(b),
+				    NULL, FEED_NONE, last, err);
+	if (rc == 1) {
+		rc = pim_put(b->txn, PDB_META, key, kl, last, strlen(last), err);
+	} else if (rc == 0) {
+		rc = pim_del(b->txn, PDB_META, key, kl, err);
+		if (rc == 0 && db >= 0)
+			rc = change_add(b, db == PDB_PRODUCTS
+						  ? json_pack("{s:s,s:s}", "type", "schema.refreshed", "scope", scope)
+						  : json_pack("{s:s,s:s,s:s}", "type", "schema.refreshed",
+							      "scope", scope, "code", code),
+					err);
+	}
+	if (rc < 0) {
+		pim_batch_abort(b);
+		return rc;
+	}
+	*worked = true;
+	return pim_batch_commit(b, err);
+}
+
+size_t pim_catalog_refresh_queued(struct pim_app *app)
+{
+	struct pim_txn *t;
+	struct pim_iter *it;
+	const void *k;
+	size_t kl, n = 0;
+	int r;
+
+	if (pim_txn_begin(app->store, false, &t, NULL) < 0)
+		return 0;
+	if (pim_iter_open(t, PDB_META, &it, NULL) == 0) {
+		for (r = pim_iter_seek(it, REFRESH_QUEUE, REFRESH_QUEUE_LEN, &k, &kl, NULL, NULL);
+		     r == 0 && kl >= REFRESH_QUEUE_LEN && !memcmp(k, REFRESH_QUEUE, REFRESH_QUEUE_LEN);
+		     r = pim_iter_next(it, &k, &kl, NULL, NULL))
+			n++;
+		pim_iter_close(it);
+	}
+	pim_txn_abort(t);
+	return n;
 }
 
 static int schema_put_in(struct pim_batch *b, int kind, const char *code, json_t *doc,

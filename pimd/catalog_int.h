@@ -69,6 +69,13 @@ int pim_schema_write(struct pim_app *app, int kind, const char *code, json_t *do
 int pim_schema_delete(struct pim_app *app, int kind, const char *code, const char *by,
 		      struct hub_err *err);
 
+/* One chunk of the queued schema refresh work (see schema_refresh in
+ * catalog.c) in its own write transaction, with a schema.refreshed change
+ * when a queued scope is done. *worked is false when nothing was queued. */
+int pim_catalog_refresh_step(struct pim_app *app, bool *worked, struct hub_err *err);
+/* How many scopes are queued. */
+size_t pim_catalog_refresh_queued(struct pim_app *app);
+
 /* Completeness of resolved values per channel/locale:
  * {"web/en_US":{"ratio":75,"missing":["description"]}, …} (a new ref).
  * An asset value fills a required attribute when one of its ids is

@@ -11,6 +11,7 @@
 #include "http.h"
 #include "imports.h"
 #include "log.h"
+#include "refresh.h"
 #include "store.h"
 #include "web.h"
 
@@ -31,6 +32,7 @@ static void metrics(struct buf *out, void *app)
 {
 	pim_api_metrics(out, app);
 	pim_assets_metrics(out, app);
+	pim_refresher_metrics(out, app);
 }
 
 int main(int argc, char **argv)
@@ -48,8 +50,10 @@ int main(int argc, char **argv)
 	app.schemas_dir = config_str(argc, argv, "--schemas", "PIMD_SCHEMAS", "schemas");
 	app.web_dir = config_str(argc, argv, "--web", "PIMD_WEB", "web");
 	app.cache_mb = config_long(argc, argv, "--projection-cache-mb", "PIMD_PROJECTION_CACHE_MB", 64);
+	app.refresh_chunk = config_long(argc, argv, "--refresh-chunk", "PIMD_REFRESH_CHUNK", 4096);
 	if (daemon_mkdirs(o.data, &err) < 0 || pim_store_open(&app.store, o.data, &err) < 0 ||
-	    pim_catalog_open(&app, &err) < 0 || pim_imports_open(&app, &err) < 0 ||
+	    pim_catalog_open(&app, &err) < 0 || pim_refresher_start(&app, &err) < 0 ||
+	    pim_imports_open(&app, &err) < 0 ||
 	    pim_assets_start(&app, &err) < 0) {
 		hub_log(LOG_ERROR, "pimd start error=\"%s\"", err.msg);
 		return 1;
@@ -58,6 +62,7 @@ int main(int argc, char **argv)
 			  metrics, NULL);
 	pim_assets_stop(&app);
 	pim_imports_close(&app);
+	pim_refresher_stop(&app);
 	pim_catalog_close(&app);
 	pim_store_close(app.store);
 	return rc;

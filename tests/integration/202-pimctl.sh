@@ -53,3 +53,23 @@ check "pimd serves what was loaded offline" code_is 200
 mkdir -p "$TMP/fresh"
 "$CTL" import --offline --data "$TMP/fresh" --schemas "$ROOT/schemas" --profile shopify "$DATA/catalogs/shopify/jewelery.csv" >"$TMP/out" 2>&1
 check "offline first load into an empty directory seeds the starter schema" grep -q '^done: 26 rows, 26 created' "$TMP/out"
+
+# a schema change in an offline import (new options of an attribute the
+# family uses): pimctl finishes the refresh of the family's products itself
+# before it exits (here in chunks of 2), leaving pimd nothing to do
+mkdir -p "$TMP/refresh"
+printf 'code;label-en_US;attributes;attribute_as_label;attribute_as_image;requirements-web\nmugs;Mugs;sku,name,condition;name;;name\n' >"$TMP/families.csv"
+{ echo 'sku,family,name-en_US'; for i in 1 2 3 4 5; do echo "MUG-$i,mugs,Mug $i"; done; } >"$TMP/mugs.csv"
+printf 'attribute;code;sort_order;label-en_US\ncondition;new;1;New\ncondition;used;2;Used\ncondition;mint;3;Mint\n' >"$TMP/attribute_options.csv"
+"$CTL" import --offline --data "$TMP/refresh" --schemas "$ROOT/schemas" --profile akeneo "$TMP/families.csv" >"$TMP/out" 2>&1
+"$CTL" import --offline --data "$TMP/refresh" --schemas "$ROOT/schemas" "$TMP/mugs.csv" >>"$TMP/out" 2>&1
+PIMD_REFRESH_CHUNK=2 "$CTL" import --offline --data "$TMP/refresh" --schemas "$ROOT/schemas" --profile akeneo "$TMP/attribute_options.csv" >>"$TMP/out" 2>&1
+check "offline: a family, its products, then new options" \
+	is "$(grep -c -e '^done: 5 rows, 5 created' -e '^done: .*, 1 schema documents written' "$TMP/out")" 3
+PIM_DATA=$TMP/refresh start_pimd
+req GET "$PIM/v1/changes?since=0&limit=1000"
+check "the change feed says the family's refresh is done" \
+	is "$(jqb '[.items[]|select(.type=="schema.refreshed")|.scope+" "+.code]|join(",")')" "family mugs"
+curl -fsS "$PIM/metrics" >"$TMP/metrics"
+check "pimd found no refresh left to do" \
+	is "$(awk '$1 == "pimd_schema_refresh_chunks_total" {print $2}' "$TMP/metrics")" 0
