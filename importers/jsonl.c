@@ -1,6 +1,9 @@
 /* JSON lines: one product document per line, ours (as GET or an export
  * writes it; server-kept fields are dropped) or Akeneo's standard format
- * ("identifier", values with "scope", associations with product_models). */
+ * ("identifier", values with "scope", associations with product_models),
+ * products and product models alike: a root model ("family_variant", no
+ * parent) is a product of the family variant, as in a product models CSV,
+ * and a sub-model (one with a parent) goes to the sink's model callback. */
 #include "feeds.h"
 
 #include "buf.h"
@@ -36,10 +39,13 @@ static void amounts_to_strings(json_t *data)
 			amounts_to_strings(p);
 }
 
-/* Akeneo standard format → ours, in place. */
-static void from_akeneo(json_t *doc)
+/* Akeneo standard format → ours, in place. Returns whether doc is a
+ * product model (its family becomes its family variant, which is a family
+ * here). */
+static bool from_akeneo(json_t *doc)
 {
 	json_t *values = json_object_get(doc, "values"), *arr, *e, *as, *ty;
+	bool model = json_is_string(json_object_get(doc, "family_variant"));
 	const char *k;
 	size_t i;
 
@@ -51,6 +57,8 @@ static void from_akeneo(json_t *doc)
 		json_object_set(doc, "sku", json_object_get(doc, "code"));
 		json_object_del(doc, "code");
 	}
+	if (model)
+		json_object_set(doc, "family", json_object_get(doc, "family_variant"));
 	json_object_foreach(values, k, arr) {
 		json_array_foreach(arr, i, e) {
 			if (json_object_get(e, "scope")) {
@@ -87,6 +95,7 @@ static void from_akeneo(json_t *doc)
 				     "metadata", "missing"};
 	for (i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
 		json_object_del(doc, drop[i]);
+	return model;
 }
 
 static int one_line(struct map *m, const struct imp_sink *sink, char *s, size_t len, long line,
@@ -94,6 +103,7 @@ static int one_line(struct map *m, const struct imp_sink *sink, char *s, size_t 
 {
 	struct hub_err jerr = {0};
 	json_t *doc;
+	bool model;
 	int rc;
 
 	while (len && (s[len - 1] == '\r' || s[len - 1] == ' ' || s[len - 1] == '\t'))
@@ -113,7 +123,7 @@ static int one_line(struct map *m, const struct imp_sink *sink, char *s, size_t 
 		json_decref(doc);
 		return 0;
 	}
-	from_akeneo(doc);
+	model = from_akeneo(doc);
 	if (!json_is_string(json_object_get(doc, "sku"))) {
 		json_t *errs = json_array();
 
@@ -125,7 +135,13 @@ static int one_line(struct map *m, const struct imp_sink *sink, char *s, size_t 
 		json_decref(doc);
 		return 0;
 	}
-	rc = map_emit(m, doc, IMP_PUT, line, err);
+	if (model && json_is_string(json_object_get(doc, "parent")) && sink->model) {
+		rc = sink->model(sink->cls, doc, IMP_PUT, line);
+		if (rc < 0)
+			rc = hub_err_set(err, rc, "line %ld: the import was stopped", line);
+	} else {
+		rc = map_emit(m, doc, IMP_PUT, line, err);
+	}
 	json_decref(doc);
 	return rc;
 }

@@ -5,7 +5,8 @@
 # model with the sub-model's values under their own; a sub-model imported
 # again reaches the variants imported under it; dry runs keep nothing;
 # modes create and update hold for records; records outlive the job (a
-# later pimctl --offline import of the products finds them).
+# later pimctl --offline import of the products finds them); the same
+# catalog as Akeneo's standard JSON lines.
 source "$(dirname "$0")/lib.sh"
 start_pimd
 FX=$ROOT/tests/data/akeneo-submodels
@@ -87,3 +88,22 @@ stop_all
 check "pimctl --offline, later: the product finds the kept sub-model" grep -q '^done: 1 rows, 1 created, 0 updated, 0 unchanged, 0 failed' "$TMP/out"
 start_pimd
 check "... and is a variant of the root" is "$(product OX-GREEN-S '.parent')/$(val OX-GREEN-S color)" "oxford/green"
+
+# the same catalog as Akeneo's standard JSON (the API's and the JSON
+# export's format), one document a line, into a fresh store
+stop_all
+PIM_DATA=$TMP/pim-jsonl start_pimd
+job families.csv; job family_variants.csv
+import_job "$FX/product_models.jsonl" "format=jsonl&profile=akeneo"
+check "JSON lines of product models: the root is a product, 2 sub-models kept, 1 fails" \
+	is "$(counts)" "4 rows, 1 created, 0 updated, 1 failed; models 2/0/0, variants 0"
+check "... the one whose root is not in the catalog" is "$(jqb '.errors[] | "\(.line) \(.code)"')" "4 unknown_parent"
+check "the root model is a product of the family variant" is "$(product oxford .family)" shirts_color_size
+req GET "$PIM/v1/products/oxford_blue"; check "a sub-model is no product" code_is 404
+import_job "$FX/products.jsonl" "format=jsonl&profile=akeneo"
+check "JSON lines of products: 3 created" is "$(counts)" "3 rows, 3 created, 0 updated, 0 failed; models 0/0/0, variants 0"
+check "a variant under its root, with its sub-model's values and its own" \
+	is "$(product OX-BLUE-S '"\(.parent) \(.family)"') $(val OX-BLUE-S color) $(val OX-BLUE-S size) $(val OX-BLUE-S material '"fr_FR"')" \
+	"oxford shirts_color_size blue s Coton"
+check "the sub-model's categories" is "$(product OX-BLUE-S '.categories | join(",")')" "men_shirts,print_spring"
+check "the other sub-model's variant" is "$(val OX-WHITE-S color)/$(val OX-WHITE-S material '"en_US"')" "white/Linen"
