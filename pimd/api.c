@@ -6,6 +6,7 @@
 #include "err.h"
 #include "json.h"
 #include "log.h"
+#include "models.h"
 #include "project.h"
 #include "schema.h"
 #include "search.h"
@@ -177,6 +178,30 @@ static int handle_product_get(struct http_req *req)
 	}
 	rc = http_reply_json(req, 200, doc);
 	json_decref(doc);
+	return rc;
+}
+
+/* An Akeneo sub-model kept by imports (models.h): its record and the
+ * variants imported under it. Read only: it changes by imports. */
+static int handle_model_get(struct http_req *req)
+{
+	struct pim_app *app = http_app(req);
+	struct hub_err err = {0};
+	struct pim_txn *t;
+	json_t *rec;
+	int rc;
+
+	if (pim_txn_begin(app->store, false, &t, &err) < 0)
+		return http_reply_err(req, &err);
+	rec = pim_model_get(t, http_param(req, "code"));
+	if (rec)
+		json_object_set_new(rec, "variants",
+				    pim_model_variants(t, json_string_value(json_object_get(rec, "code"))));
+	pim_txn_abort(t);
+	if (!rec)
+		return http_reply_problem(req, 404, "no such sub-model", NULL);
+	rc = http_reply_json(req, 200, rec);
+	json_decref(rec);
 	return rc;
 }
 
@@ -893,6 +918,7 @@ const struct http_route pim_api_routes[] = {
 	{"GET", "/v1/products/{sku}/history", handle_history, HTTP_ANY_ROLE, NULL, 0},
 	{"POST", "/v1/products/{sku}/revert", handle_product_revert, ROLE_WRITE, NULL, 0},
 	{"GET", "/v1/changes", handle_changes, HTTP_ANY_ROLE, NULL, 0},
+	{"GET", "/v1/models/{code}", handle_model_get, HTTP_ANY_ROLE, NULL, 0},
 	SCHEMA_ROUTES("locales"),
 	SCHEMA_ROUTES("currencies"),
 	SCHEMA_ROUTES("channels"),

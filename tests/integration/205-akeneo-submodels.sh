@@ -51,6 +51,12 @@ req GET "$PIM/v1/channels/web/products/OX-BLUE-S?locale=en_US"
 check "the variant's projection: both axes and the root's values" is \
 	"$(jqb '"\(.color) \(.size) \(.material) \(.name) \(.price.amount)"')" "blue s Cotton Oxford shirt 39.90"
 
+req GET "$PIM/v1/models/OXFORD_BLUE"
+check "a sub-model's record, by its code in any case, with its variants" \
+	is "$(jqb '"\(.code) \(.parent) \(.family) \(.values.color[0].data) \(.variants | join(","))"')" \
+	"oxford_blue oxford shirts_color_size blue OX-BLUE-M,OX-BLUE-S"
+req GET "$PIM/v1/models/oxford"; check "a root model is a product, not a sub-model: 404" code_is 404
+
 job product_models_changed.csv dry_run=true
 check "changed sub-models, dry run: counted" is "$(counts)" "2 rows, 0 created, 0 updated, 0 failed; models 0/2/0, variants 3"
 check "... and nothing changed" is "$(val OX-BLUE-S color)" blue
