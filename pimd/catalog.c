@@ -1745,7 +1745,7 @@ static int schema_changed(struct pim_batch *b, int kind, const char *code, const
 
 int pim_catalog_refresh_step(struct pim_app *app, bool *worked, struct hub_err *err)
 {
-	char key[PIM_MAX_KEY], after[PIM_MAX_KEY + 1], last[PIM_MAX_KEY + 1];
+	char key[PIM_MAX_KEY + 1], after[PIM_MAX_KEY + 1], last[PIM_MAX_KEY + 1];
 	const char *scope, *code;
 	struct pim_batch *b;
 	struct pim_iter *it;
