@@ -375,6 +375,33 @@ static bool same_set(const json_t *a, const json_t *b)
 	return true;
 }
 
+/* Into patch: each association type the sub-model changed from oa to na,
+ * for a variant whose type va still holds oa's links (or none); a type
+ * the variant links differently is its own and stays. */
+static void assoc_patch(json_t *oa, json_t *na, json_t *va, json_t *patch)
+{
+	json_t *pa = json_object(), *x;
+	const char *k;
+
+	for (int pass = 0; pass < 2; pass++)
+		json_object_foreach(pass ? oa : na, k, x) {
+			json_t *o = json_object_get(oa, k), *n = json_object_get(na, k);
+			json_t *mine = json_object_get(va, k);
+
+			if ((pass && n) || (o && n && json_equal(o, n)))
+				continue; /* seen, or unchanged */
+			if (mine && !(o && json_equal(mine, o)))
+				continue; /* the variant's own */
+			if (n && !(mine && json_equal(mine, n)))
+				json_object_set_new(pa, k, json_deep_copy(n));
+			else if (!n && mine)
+				json_object_set_new(pa, k, json_null());
+		}
+	if (json_object_size(pa))
+		json_object_set(patch, "associations", pa);
+	json_decref(pa);
+}
+
 json_t *pim_model_variant_patch(const json_t *old, const json_t *rec, const json_t *v,
 				const json_t *keep)
 {
@@ -417,6 +444,8 @@ json_t *pim_model_variant_patch(const json_t *old, const json_t *rec, const json
 			json_object_set(patch, "categories", cats);
 		json_decref(cats);
 	}
+	assoc_patch(json_object_get(old, "associations"), json_object_get(rec, "associations"),
+		    json_object_get(v, "associations"), patch);
 	if (!json_object_size(patch)) {
 		json_decref(patch);
 		return NULL;

@@ -63,7 +63,8 @@ void pim_model_lay_under(json_t *doc, const json_t *rec);
  * keep names (NULL: all), each value entry rec changed, added or dropped
  * is changed in v where v still holds old's entry or none of its own (an
  * entry the variant set differently is its own and stays); categories rec
- * dropped leave v, those it added join. NULL when v has nothing to change.
+ * dropped leave v, those it added join; association types likewise, type
+ * by type. NULL when v has nothing to change.
  * A new reference; the rest is borrowed. */
 json_t *pim_model_variant_patch(const json_t *old, const json_t *rec, const json_t *v,
 				const json_t *keep);

@@ -113,3 +113,7 @@ check "a variant under its root, with its sub-model's values and its own" \
 	"oxford shirts_color_size blue s Coton"
 check "the sub-model's categories" is "$(product OX-BLUE-S '.categories | join(",")')" "men_shirts,print_spring"
 check "the other sub-model's variant" is "$(val OX-WHITE-S color)/$(val OX-WHITE-S material '"en_US"')" "white/Linen"
+import_job "$FX/product_models_assoc.jsonl" "format=jsonl&profile=akeneo"
+check "a sub-model gains a cross-sell: its 2 variants updated" is "$(counts)" "1 rows, 0 created, 0 updated, 0 failed; models 0/1/0, variants 2"
+check "... and link what it links" is "$(product OX-BLUE-M '.associations.cross_sell.products | join(",")')" OX-WHITE-S
+check "a variant of the other sub-model does not" is "$(product OX-WHITE-S '.associations.cross_sell // "none"')" none

@@ -170,6 +170,23 @@ static void test_variant_patch(void)
 	keep = J("{'color':true}");
 	ok(is(pim_model_variant_patch(old, rec, v, keep), "{'categories':['men','new']}"),
 	   "a variant that holds the new value already gets no value change");
+	json_object_set_new(old, "associations",
+			    J("{'x_sell':{'products':['A']},'upsell':{'products':['U']},"
+			      "'pack':{'products':['P']}}"));
+	json_object_set_new(rec, "associations",
+			    J("{'x_sell':{'products':['B']},'pack':{'products':['Q']},"
+			      "'similar':{'products':['S']}}"));
+	json_object_set_new(v, "associations",
+			    J("{'x_sell':{'products':['A']},'upsell':{'products':['U']},"
+			      "'pack':{'products':['MINE']}}"));
+	ok(is(pim_model_variant_patch(old, rec, v, keep),
+	      "{'categories':['men','new'],'associations':{'x_sell':{'products':['B']},"
+	      "'similar':{'products':['S']},'upsell':null}}"),
+	   "association types: changed, added and dropped reach the variant; its own stays");
+	json_object_set_new(v, "categories", J("['men','new']"));
+	json_object_set_new(v, "associations", J("{'x_sell':{'products':['B']},'pack':{'products':['MINE']},'similar':{'products':['S']}}"));
+	ok(is(pim_model_variant_patch(old, rec, v, keep), NULL),
+	   "a variant that holds the new links already gets no patch");
 	json_decref(same);
 	json_decref(keep);
 	json_decref(v);
