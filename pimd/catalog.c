@@ -1677,8 +1677,8 @@ static size_t refresh_limit(const struct pim_batch *b)
 
 /* Refreshes the products a schema change affects (the skus under code in
  * index db; every product for PDB_PRODUCTS): one chunk in the change's own
- * transaction, the rest queued for the background refresher. A change to a
- * big family so neither holds the writer's lock for minutes nor grows one
+ * transaction, the rest queued for the background refresher. So a change
+ * to a big family neither holds the writer's lock for minutes nor grows one
  * transaction (and the memory of its dirty pages) without bound. Queuing
  * the same scope again restarts it after this chunk: what the refresher
  * did before was done under the older schema. */
@@ -1692,8 +1692,8 @@ static int schema_refresh(struct pim_batch *b, int db, const char *code, struct 
 	if (rc != 1)
 		return rc;
 	kl = refresh_key(db, db == PDB_PRODUCTS ? "" : code, key, sizeof(key));
-	if (!kl) /* a code this long has no products */
-		return 0;
+	if (!kl) /* a code too long for a queue key: the rest now */
+		return refresh_range(b, db, code, last, SIZE_MAX, NULL, FEED_NONE, NULL, err);
 	b->refresh_queued = true;
 	return pim_put(b->txn, PDB_META, key, kl, last, strlen(last), err);
 }
