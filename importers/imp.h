@@ -81,6 +81,11 @@ enum imp_format imp_format_sniff(const char *data, size_t len);
  * parses a profile sent inline. HUB_ENOTFOUND for an unknown name. */
 int imp_profile_load(const char *dir, const char *name, json_t **out, struct hub_err *err);
 
+/* The attributes a variant of family (a family document; NULL: none) sets
+ * itself, as attribute → true: its axes, its variant attributes and
+ * sku_attr, the identifier. A new reference. */
+json_t *imp_variant_attrs(const json_t *family, const char *sku_attr);
+
 /* Checks the whole fd is UTF-8, naming the line and byte of the first bad
  * sequence; rewinds fd. */
 int imp_check_utf8(int fd, struct hub_err *err);

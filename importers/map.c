@@ -976,24 +976,30 @@ static void fail_row(struct map *m, long line, json_t *errors)
 		m->sink->row_failed(m->sink->cls, line, errors);
 }
 
-/* Attributes a variant of family sets itself: axes, variant attributes and
- * the identifier; NULL when the family defines no variants. */
+json_t *imp_variant_attrs(const json_t *family, const char *sku_attr)
+{
+	json_t *set = json_object(), *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(family, "variant_axes"), i, v)
+		if (json_is_string(v))
+			json_object_set_new(set, json_string_value(v), json_true());
+	json_array_foreach(json_object_get(family, "variant_attributes"), i, v)
+		if (json_is_string(v))
+			json_object_set_new(set, json_string_value(v), json_true());
+	json_object_set_new(set, sku_attr, json_true());
+	return set;
+}
+
+/* Attributes a variant of family sets itself (imp_variant_attrs); NULL when
+ * the family defines no variants. */
 static json_t *variant_set(struct map *m, const char *family)
 {
-	json_t *f = json_object_get(m->families, family), *set, *v;
-	size_t i;
+	json_t *f = json_object_get(m->families, family);
 
 	if (!f || !json_array_size(json_object_get(f, "variant_axes")))
 		return NULL;
-	set = json_object();
-	json_array_foreach(json_object_get(f, "variant_axes"), i, v)
-		if (json_is_string(v))
-			json_object_set_new(set, json_string_value(v), json_true());
-	json_array_foreach(json_object_get(f, "variant_attributes"), i, v)
-		if (json_is_string(v))
-			json_object_set_new(set, json_string_value(v), json_true());
-	json_object_set_new(set, m->sku_attr, json_true());
-	return set;
+	return imp_variant_attrs(f, m->sku_attr);
 }
 
 /* Splits doc's values: those in set move to a new object returned. */

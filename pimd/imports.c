@@ -248,16 +248,8 @@ static void merge_values(struct run *r, const char *sku, json_t *patch)
 static json_t *variant_keep(struct pim_app *app, const char *family)
 {
 	json_t *fam = pim_schema_get(app, "families", family ? family : "");
-	json_t *keep = json_object(), *a;
-	size_t i;
+	json_t *keep = imp_variant_attrs(fam, "sku");
 
-	json_array_foreach(json_object_get(fam, "variant_axes"), i, a)
-		if (json_is_string(a))
-			json_object_set(keep, json_string_value(a), json_true());
-	json_array_foreach(json_object_get(fam, "variant_attributes"), i, a)
-		if (json_is_string(a))
-			json_object_set(keep, json_string_value(a), json_true());
-	json_object_set(keep, "sku", json_true());
 	json_decref(fam);
 	return keep;
 }
