@@ -47,11 +47,14 @@ measure() {
 	PIMD_PID=$!
 	PIM=http://127.0.0.1:$port
 	for _ in $(seq 100); do curl -fsS -o /dev/null "$PIM/healthz" 2>/dev/null && break; sleep 0.1; done
+	local code
 	while IFS=$'\t' read -r path body; do
-		api -X PUT -H 'Content-Type: application/json' --data-binary "$body" "$PIM$path" >/dev/null
+		code=$(api -X PUT -H 'Content-Type: application/json' --data-binary "$body" "$PIM$path")
+		case $code in 200 | 201 | 204) ;; *) echo "$name: PUT $path gave $code" >&2; exit 1 ;; esac
 	done < <(python3 bench/gen_catalog.py schema)
 	for f in "$WORK"/parts/p.*; do
-		api -H 'Content-Type: application/x-ndjson' --data-binary @"$f" "$PIM/v1/products/batch" >/dev/null
+		code=$(api -H 'Content-Type: application/x-ndjson' --data-binary @"$f" "$PIM/v1/products/batch")
+		[ "$code" = 200 ] || { echo "$name: loading $(basename "$f") gave $code" >&2; exit 1; }
 	done
 	curl -fsS -H "Authorization: Bearer $TOKEN" "$PIM/v1/channels/web" |
 		jq -c '.locales = (.locales + ["de_DE"] | unique)' >"$WORK/web.json"
@@ -77,7 +80,7 @@ measure() {
 	kill "$PIMD_PID"; wait "$PIMD_PID" 2>/dev/null; PIMD_PID=
 	read -r ecode etime <"$WORK/$name.edit"
 	read -r wcode wtime <"$WORK/$name.write"
-	[ "$ecode" = 200 ] && [ "$wcode" = 200 ] || echo "$name: edit $ecode, write $wcode" >&2
+	[ "$ecode" = 200 ] && [ "$wcode" = 200 ] || { echo "$name: edit gave $ecode, write gave $wcode" >&2; exit 1; }
 	printf '{"edit_s":%s,"write_s":%s,"done_s":%s,"rssanon_mb":%s}\n' "$etime" "$wtime" \
 		"$done_s" "$(awk '{ printf "%.1f", $1 / 1024 }' "$WORK/$name.peak")" >"$WORK/$name.json"
 }
