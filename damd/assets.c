@@ -1248,6 +1248,7 @@ struct list_state {
 	struct dam_app *app;
 	const char *tag, *sku, *mime;
 	json_t *qwords; /* q's folded words, each of which a record must have */
+	bool by_word;   /* the walk is over q's only word's index entries */
 	long limit;
 	bool by_index;
 	json_t *items;
@@ -1279,7 +1280,9 @@ static bool list_matches(const struct list_state *ls, const json_t *rec)
 							     : strcmp(mime, ls->mime))
 			return false;
 	}
-	if (ls->qwords) {
+	/* a record the walk of q's only word found has it: no need to fold
+	 * its texts again */
+	if (ls->qwords && !ls->by_word) {
 		json_t *have = record_words(rec), *x;
 		const char *w;
 		bool all = have != NULL;
@@ -1355,7 +1358,6 @@ static int unhex(const char *s, unsigned char *out, size_t max, size_t *n)
 	return 0;
 }
 
-/* GET /v1/assets?tag=&sku=&q=&mime=&limit=&cursor= */
 /* The longest of q's words: the likeliest to be rare, so the one whose
  * index entries the listing walks. */
 static const char *longest_word(const json_t *words)
@@ -1369,6 +1371,7 @@ static const char *longest_word(const json_t *words)
 	return best;
 }
 
+/* GET /v1/assets?tag=&sku=&q=&mime=&limit=&cursor= */
 static int handle_list(struct http_req *req)
 {
 	struct list_state ls = {0};
@@ -1409,6 +1412,7 @@ static int handle_list(struct http_req *req)
 		plen = index_key(prefix, sizeof(prefix), "tag", ls.tag, "");
 	} else if (ls.qwords) {
 		plen = index_key(prefix, sizeof(prefix), "word", longest_word(ls.qwords), "");
+		ls.by_word = json_object_size(ls.qwords) == 1;
 	} else if (ls.mime && *ls.mime) {
 		size_t n = strlen(ls.mime);
 
