@@ -205,6 +205,18 @@ static int handle_model_get(struct http_req *req)
 	return rc;
 }
 
+/* GET /v1/schema-refresh: the schema changes whose products are still
+ * being recomputed in the background (see pimd/refresh.h), so that a page
+ * can say its completeness figures are about to change. */
+static int handle_schema_refresh(struct http_req *req)
+{
+	json_t *body = json_pack("{s:o}", "queued", pim_catalog_refresh_list(http_app(req)));
+	int rc = http_reply_json(req, 200, body);
+
+	json_decref(body);
+	return rc;
+}
+
 /* PUT, PATCH and revert share this: one write in its own transaction. */
 enum write_kind { W_PUT, W_PATCH, W_REVERT };
 
@@ -919,6 +931,7 @@ const struct http_route pim_api_routes[] = {
 	{"POST", "/v1/products/{sku}/revert", handle_product_revert, ROLE_WRITE, NULL, 0},
 	{"GET", "/v1/changes", handle_changes, HTTP_ANY_ROLE, NULL, 0},
 	{"GET", "/v1/models/{code}", handle_model_get, HTTP_ANY_ROLE, NULL, 0},
+	{"GET", "/v1/schema-refresh", handle_schema_refresh, HTTP_ANY_ROLE, NULL, 0},
 	SCHEMA_ROUTES("locales"),
 	SCHEMA_ROUTES("currencies"),
 	SCHEMA_ROUTES("channels"),

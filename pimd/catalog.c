@@ -1803,25 +1803,34 @@ int pim_catalog_refresh_step(struct pim_app *app, bool *worked, struct hub_err *
 	return pim_batch_commit(b, err);
 }
 
-size_t pim_catalog_refresh_queued(struct pim_app *app)
+json_t *pim_catalog_refresh_list(struct pim_app *app)
 {
+	json_t *list = json_array();
 	struct pim_txn *t;
 	struct pim_iter *it;
-	const void *k;
-	size_t kl, n = 0;
+	const void *k, *v;
+	size_t kl, vl;
 	int r;
 
 	if (pim_txn_begin(app->store, false, &t, NULL) < 0)
-		return 0;
+		return list;
 	if (pim_iter_open(t, PDB_META, &it, NULL) == 0) {
-		for (r = pim_iter_seek(it, REFRESH_QUEUE, REFRESH_QUEUE_LEN, &k, &kl, NULL, NULL);
+		for (r = pim_iter_seek(it, REFRESH_QUEUE, REFRESH_QUEUE_LEN, &k, &kl, &v, &vl);
 		     r == 0 && kl >= REFRESH_QUEUE_LEN && !memcmp(k, REFRESH_QUEUE, REFRESH_QUEUE_LEN);
-		     r = pim_iter_next(it, &k, &kl, NULL, NULL))
-			n++;
+		     r = pim_iter_next(it, &k, &kl, &v, &vl)) {
+			const char *scope = (const char *)k + REFRESH_QUEUE_LEN;
+			size_t rest = kl - REFRESH_QUEUE_LEN, sl = strnlen(scope, rest);
+			json_t *e = json_pack("{s:s%}", "scope", scope, sl);
+
+			if (sl + 1 < rest) /* "all" has none */
+				json_object_set_new(e, "code", json_stringn(scope + sl + 1, rest - sl - 1));
+			json_object_set_new(e, "after", json_stringn(v, vl));
+			json_array_append_new(list, e);
+		}
 		pim_iter_close(it);
 	}
 	pim_txn_abort(t);
-	return n;
+	return list;
 }
 
 static int schema_put_in(struct pim_batch *b, int kind, const char *code, json_t *doc,

@@ -73,8 +73,10 @@ int pim_schema_delete(struct pim_app *app, int kind, const char *code, const cha
  * catalog.c) in its own write transaction, with a schema.refreshed change
  * when a queued scope is done. *worked is false when nothing was queued. */
 int pim_catalog_refresh_step(struct pim_app *app, bool *worked, struct hub_err *err);
-/* How many scopes are queued. */
-size_t pim_catalog_refresh_queued(struct pim_app *app);
+/* The queued scopes, in the order they are worked off (a new array):
+ * [{"scope":"all"|"family"|"category", "code" (not for all), "after": the
+ * last sku recomputed; the products after it are still to do}]. */
+json_t *pim_catalog_refresh_list(struct pim_app *app);
 
 /* Completeness of resolved values per channel/locale:
  * {"web/en_US":{"ratio":75,"missing":["description"]}, …} (a new ref).

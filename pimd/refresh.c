@@ -143,6 +143,7 @@ void pim_refresher_stop(struct pim_app *app)
 void pim_refresher_metrics(struct buf *out, struct pim_app *app)
 {
 	struct pim_refresher *r = app->refresher;
+	json_t *queued = pim_catalog_refresh_list(app);
 
 	buf_addf(out,
 		 "# HELP pimd_schema_refresh_queued Schema changes whose products are still being "
@@ -151,6 +152,7 @@ void pim_refresher_metrics(struct buf *out, struct pim_app *app)
 		 "# HELP pimd_schema_refresh_chunks_total Chunks of products the background "
 		 "refresher recomputed.\n"
 		 "# TYPE pimd_schema_refresh_chunks_total counter\npimd_schema_refresh_chunks_total %llu\n",
-		 pim_catalog_refresh_queued(app),
+		 json_array_size(queued),
 		 r ? (unsigned long long)__atomic_load_n(&r->refreshed, __ATOMIC_RELAXED) : 0ULL);
+	json_decref(queued);
 }

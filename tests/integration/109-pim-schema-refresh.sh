@@ -42,6 +42,9 @@ curl -fsS "$PIM/metrics" >"$TMP/metrics"
 check "nothing left in the queue" is "$(awk '$1 == "pimd_schema_refresh_queued" {print $2}' "$TMP/metrics")" 0
 check "three chunks and the last look in the background" \
 	is "$(awk '$1 == "pimd_schema_refresh_chunks_total" {print $2}' "$TMP/metrics")" 4
+req GET "$PIM/v1/schema-refresh"
+check "GET /v1/schema-refresh: nothing queued either" is "$(jqb -c .)" '{"queued":[]}'
+check "it needs a token" is "$(curl -s -o /dev/null -w '%{http_code}' "$PIM/v1/schema-refresh")" 401
 
 # a write during the refresh is judged by the new schema, and the refresh
 # that reaches it later changes nothing

@@ -129,6 +129,15 @@ static int require_brand(struct pim_app *app, struct hub_err *err)
 	return rc;
 }
 
+static size_t queued(struct pim_app *app)
+{
+	json_t *list = pim_catalog_refresh_list(app);
+	size_t n = json_array_size(list);
+
+	json_decref(list);
+	return n;
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/pim-refresh-XXXXXX";
@@ -136,6 +145,7 @@ int main(void)
 	struct hub_err err = {0};
 	bool worked = false;
 	char *type, cmd[64];
+	json_t *list, *want;
 	int steps = 0;
 
 	if (!mkdtemp(dir) || open_app(&app, dir, &err) < 0) {
@@ -144,11 +154,17 @@ int main(void)
 	}
 	ok(put_products(&app, &err) == 0, "put %d products: %s", PRODUCTS, err.msg);
 	ok(missing_brand(&app) == 0, "brand is not required yet");
-	ok(pim_catalog_refresh_queued(&app) == 0, "nothing queued");
+	ok(queued(&app) == 0, "nothing queued");
 
 	ok(require_brand(&app, &err) == 0, "require brand on web: %s", err.msg);
 	ok(missing_brand(&app) == 2, "the change's own transaction refreshed one chunk (2)");
-	ok(pim_catalog_refresh_queued(&app) == 1, "the rest is queued");
+	ok(queued(&app) == 1, "the rest is queued");
+	list = pim_catalog_refresh_list(&app);
+	want = json_pack("{s:s,s:s,s:s}", "scope", "family", "code", "default", "after", "RF-1");
+	ok(json_equal(json_array_get(list, 0), want),
+	   "it names the family and the last product done");
+	json_decref(want);
+	json_decref(list);
 	type = last_change(&app);
 	ok(type && !strcmp(type, "schema.updated"), "the change is recorded");
 	free(type);
@@ -158,14 +174,14 @@ int main(void)
 		ok(0, "reopen: %s", err.msg);
 		return tap_done();
 	}
-	ok(pim_catalog_refresh_queued(&app) == 1, "still queued after a restart");
+	ok(queued(&app) == 1, "still queued after a restart");
 	ok(pim_catalog_refresh_step(&app, &worked, &err) == 0 && worked, "a step works");
 	ok(missing_brand(&app) == 4, "a step refreshes one chunk (2 more)");
 	while (worked && steps++ < 10 && pim_catalog_refresh_step(&app, &worked, &err) == 0)
 		;
 	ok(!worked && steps < 10, "the queue runs dry");
 	ok(missing_brand(&app) == PRODUCTS, "every product of the family is refreshed");
-	ok(pim_catalog_refresh_queued(&app) == 0, "nothing queued any more");
+	ok(queued(&app) == 0, "nothing queued any more");
 	type = last_change(&app);
 	ok(type && !strcmp(type, "schema.refreshed"), "a schema.refreshed change ends it");
 	free(type);

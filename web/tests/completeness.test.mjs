@@ -52,3 +52,27 @@ test('the channel preview shows what frontends get, or why not', async () => {
   assert.match(await page.locator('[data-published="false"]').innerText(), /wt_web\/fr_FR/);
   assert.deepEqual(b.errors, []);
 });
+
+test('a schema change still being worked off is announced until it is done', async () => {
+  const { page } = b;
+  let queued = [{ scope: 'family', code: 'wt_mugs', after: 'WT-C1' }];
+  // pimd works off a real queue in moments: this holds it for the page
+  await page.route('**/v1/schema-refresh', (r) => (queued.length
+    ? r.fulfill({ contentType: 'application/json', body: JSON.stringify({ queued }) })
+    : r.continue()));
+  await go(page, '#/completeness');
+  const notice = page.locator('p.notice[role="status"]');
+  await notice.waitFor();
+  assert.match(await notice.innerText(), /recomputed after a change of family wt_mugs/);
+  queued = []; // now the real answer: nothing left
+  await page.locator('p.notice[data-state="done"]').waitFor();
+  await notice.getByRole('button', { name: 'Show the new figures' }).click();
+  await page.locator('p.notice').waitFor({ state: 'hidden' });
+  await page.locator('tr[data-key="wt_web/en_US"]').waitFor();
+  await page.unrouteAll();
+
+  await go(page, '#/products');
+  await page.locator('table tr[data-sku="WT-C1"]').waitFor();
+  assert.equal(await page.locator('p.notice').isVisible(), false, 'no notice without a queue');
+  assert.deepEqual(b.errors, []);
+});

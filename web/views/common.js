@@ -1,4 +1,5 @@
 // Reading canonical product documents: labels, images, completeness.
+import { pim } from '../api.js';
 import { h } from '../ui.js';
 
 const PREFERRED_LOCALE = (navigator.language || 'en-US').replace('-', '_');
@@ -78,4 +79,48 @@ export function completenessSummary(c) {
 export function ratio(x) {
   if (typeof x === 'number') return x;
   return x && typeof x.ratio === 'number' ? x.ratio : 0;
+}
+
+const REFRESH_POLL_MS = 2000;
+
+function scopeName(q) {
+  if (q.scope === 'family') return `family ${q.code}`;
+  if (q.scope === 'category') return `category ${q.code}`;
+  return 'a channel, locale or attribute';
+}
+
+// After a schema change pimd recomputes the affected products'
+// completeness in the background (GET /v1/schema-refresh lists what is
+// left). While it does, the figures on screen may be about to change: say
+// so, look again every few seconds while the notice is shown, and once the
+// work is done offer to draw the page again (not done unasked: the user
+// may be reading it).
+export function refreshNotice() {
+  const box = h('p.notice', { role: 'status', hidden: true });
+  let shown = false;
+  const check = async () => {
+    if (shown && !box.isConnected) return; // the page was left
+    let queued;
+    try {
+      queued = ((await pim('/v1/schema-refresh')) || {}).queued || [];
+    } catch {
+      return; // an older pimd, or none: no notice
+    }
+    if (queued.length) {
+      shown = true;
+      box.hidden = false;
+      box.dataset.state = 'refreshing';
+      box.replaceChildren(`Completeness is being recomputed after a change of ${queued.map(scopeName).join(', ')}: `
+        + 'the figures below may change.');
+      setTimeout(check, REFRESH_POLL_MS);
+    } else if (shown) {
+      box.dataset.state = 'done';
+      box.replaceChildren('Completeness is recomputed. ', h('button.link', {
+        type: 'button',
+        on: { click: () => window.dispatchEvent(new HashChangeEvent('hashchange')) },
+      }, 'Show the new figures'));
+    }
+  };
+  check();
+  return box;
 }

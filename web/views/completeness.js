@@ -2,7 +2,7 @@
 // and which attributes the others miss. ?at=CHANNEL/LOCALE lists those.
 import { all, schema } from '../api.js';
 import { h, problemBox } from '../ui.js';
-import { labelOf, ratio } from './common.js';
+import { labelOf, ratio, refreshNotice } from './common.js';
 
 const MAX = 5000;
 
@@ -60,7 +60,7 @@ export async function completenessPage(params) {
           h('td', (p.completeness[at].missing || []).join(', '))))))
         : h('p', 'Every product is complete here.'));
   }
-  return h('section', h('h1', 'Completeness'),
+  return h('section', h('h1', 'Completeness'), refreshNotice(),
     h('p.muted', `${products.length}${products.length >= MAX ? '+' : ''} products. A product is published to a channel only while it is enabled and complete there.`),
     stats.length ? table : h('p.muted', 'No channels yet.'), detail);
 }

@@ -1,7 +1,7 @@
 // #/products: search and filter the catalog, page through it with cursors.
 import { pim, query, schema, renditionUrl } from '../api.js';
 import { h, field, problemBox, fmtTime, items } from '../ui.js';
-import { labelOf, firstAssetId, completenessSummary } from './common.js';
+import { labelOf, firstAssetId, completenessSummary, refreshNotice } from './common.js';
 
 const FILTERS = ['q', 'family', 'category', 'enabled', 'complete'];
 
@@ -87,7 +87,7 @@ export async function productList(params) {
 
   return h('section',
     h('div.head', h('h1', 'Products'), h('a.button.primary', { href: '#/products/new' }, 'New product')),
-    form, status, h('div.table-wrap', table), more);
+    refreshNotice(), form, status, h('div.table-wrap', table), more);
 }
 
 function select(name, value, options) {
