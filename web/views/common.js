@@ -86,7 +86,7 @@ const REFRESH_POLL_MS = 2000;
 function scopeName(q) {
   if (q.scope === 'family') return `family ${q.code}`;
   if (q.scope === 'category') return `category ${q.code}`;
-  return 'a channel, locale or attribute';
+  return 'a channel';
 }
 
 // After a schema change pimd recomputes the affected products'
