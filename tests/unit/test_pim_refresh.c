@@ -2,12 +2,10 @@
  * the change's transaction, the rest queued in the store, still queued after
  * a restart and worked off chunk by chunk, with a schema.refreshed change at
  * the end. Without a refresher thread, as pimctl --offline runs. */
-#include "../../pimd/app.h"
-#include "../../pimd/catalog_int.h"
 #include "../../pimd/refresh.h"
 #include "../../pimd/schema.h"
-#include "../../pimd/store.h"
 #include "err.h"
+#include "pim_testapp.h"
 #include "tap.h"
 
 #include <jansson.h>
@@ -16,24 +14,6 @@
 #include <string.h>
 
 #define PRODUCTS 5
-
-static int open_app(struct pim_app *app, const char *dir, struct hub_err *err)
-{
-	memset(app, 0, sizeof(*app));
-	app->data_dir = dir;
-	app->schemas_dir = "schemas";
-	app->cache_mb = 1;
-	app->refresh_chunk = 2;
-	if (pim_store_open(&app->store, dir, err) < 0)
-		return -1;
-	return pim_catalog_open(app, err);
-}
-
-static void close_app(struct pim_app *app)
-{
-	pim_catalog_close(app);
-	pim_store_close(app->store);
-}
 
 /* Counts the products whose web/en_US completeness misses brand. */
 static int count_missing_brand(void *cls, json_t *product)
@@ -148,7 +128,7 @@ int main(void)
 	json_t *list, *want;
 	int steps = 0;
 
-	if (!mkdtemp(dir) || open_app(&app, dir, &err) < 0) {
+	if (!mkdtemp(dir) || test_app_open(&app, dir, 2, &err) < 0) {
 		ok(0, "open a store with the starter schema: %s", err.msg);
 		return tap_done();
 	}
@@ -169,8 +149,8 @@ int main(void)
 	ok(type && !strcmp(type, "schema.updated"), "the change is recorded");
 	free(type);
 
-	close_app(&app);
-	if (open_app(&app, dir, &err) < 0) {
+	test_app_close(&app);
+	if (test_app_open(&app, dir, 2, &err) < 0) {
 		ok(0, "reopen: %s", err.msg);
 		return tap_done();
 	}
@@ -187,7 +167,7 @@ int main(void)
 	free(type);
 	ok(pim_refresher_drain(&app, &err) == 0 && missing_brand(&app) == PRODUCTS,
 	   "draining an empty queue changes nothing");
-	close_app(&app);
+	test_app_close(&app);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		printf("# could not remove %s\n", dir);

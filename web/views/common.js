@@ -104,7 +104,8 @@ export function refreshNotice() {
     try {
       queued = ((await pim('/v1/schema-refresh')) || {}).queued || [];
     } catch {
-      return; // an older pimd, or none: no notice
+      if (shown) setTimeout(check, REFRESH_POLL_MS); // a hiccup: ask again
+      return; // else an older pimd: no notice
     }
     if (queued.length) {
       shown = true;
