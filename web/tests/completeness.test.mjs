@@ -60,6 +60,9 @@ test('a schema change still being worked off is announced until it is done', asy
   await page.route('**/v1/schema-refresh', (r) => (queued.length
     ? r.fulfill({ contentType: 'application/json', body: JSON.stringify({ queued }) })
     : r.continue()));
+  await go(page, '#/products/WT-C2');
+  await page.locator('p.notice[role="status"]').waitFor();
+  assert.match(await page.locator('p.notice').innerText(), /figures below may change/);
   await go(page, '#/completeness');
   const notice = page.locator('p.notice[role="status"]');
   await notice.waitFor();

@@ -4,7 +4,7 @@
 // history with revert; #/products/new: create one.
 import { pim, schema, renditionUrl, ApiError, clearSchemaCache } from '../api.js';
 import { h, field, fieldError, clearErrors, problemBox, toast, fmtTime, items, newId } from '../ui.js';
-import { entries, completenessChips, labelOf, assetIdsOf } from './common.js';
+import { entries, completenessChips, labelOf, assetIdsOf, refreshNotice } from './common.js';
 
 const SERVER_FIELDS = ['version', 'created', 'updated', 'completeness'];
 
@@ -61,7 +61,8 @@ export async function productPage(sku, tab, params = new URLSearchParams()) {
   if (tab === 'history') body = await historyView(sku, product);
   else if (tab === 'preview') body = await previewView(sku, product, ctx, params);
   else body = editor(ctx, product, etag);
-  return h('section', head, h('div.completeness-line', h('span.muted', 'Completeness: '), completenessChips(product.completeness)), tabs, body);
+  return h('section', head, refreshNotice(),
+    h('div.completeness-line', h('span.muted', 'Completeness: '), completenessChips(product.completeness)), tabs, body);
 }
 
 function newProduct(ctx) {
