@@ -67,6 +67,7 @@ test('a schema change still being worked off is announced until it is done', asy
   const notice = page.locator('p.notice[role="status"]');
   await notice.waitFor();
   assert.match(await notice.innerText(), /recomputed after a change of family wt_mugs/);
+  await shot(page, 'completeness-refreshing');
   queued = []; // now the real answer: nothing left
   await page.locator('p.notice[data-state="done"]').waitFor();
   await notice.getByRole('button', { name: 'Show the new figures' }).click();
