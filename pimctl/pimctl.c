@@ -431,6 +431,7 @@ static int offline_open(struct offline *off, const struct opts *o, struct hub_er
 	off->app.cache_mb = 16;
 	/* pimd's setting (PIMD_REFRESH_CHUNK), for the refresh pimctl finishes */
 	off->app.refresh_chunk = config_long(0, NULL, "--refresh-chunk", "PIMD_REFRESH_CHUNK", 4096);
+	off->app.no_starter = config_bool(0, NULL, "--no-starter", "PIMD_NO_STARTER");
 	if (mkdir(o->data, 0700) < 0 && errno != EEXIST)
 		return hub_err_set(err, HUB_EIO, "cannot create '%s': %s", o->data, strerror(errno));
 	rc = pim_imports_lock(o->data, &off->lock_fd, err);

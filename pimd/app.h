@@ -2,6 +2,8 @@
 #ifndef PIM_APP_H
 #define PIM_APP_H
 
+#include <stdbool.h>
+
 struct pim_store;
 struct pim_catalog;
 struct pim_imports;
@@ -21,6 +23,7 @@ struct pim_app {
 	struct pim_refresher *refresher; /* schema refreshes in the background, or NULL */
 	long cache_mb;           /* --projection-cache-mb: bound of the projection cache */
 	long refresh_chunk;      /* --refresh-chunk: products a schema refresh does per transaction */
+	bool no_starter;         /* --no-starter: a new store starts with no schema but sku */
 };
 
 #endif

@@ -2084,7 +2084,10 @@ static int seed(struct pim_app *app, struct hub_err *err)
 	empty = b->schema->nattrs == 0 && json_object_size(b->schema->docs[PK_LOCALES]) == 0;
 	if (pim_get(b->txn, PDB_META, "seeded", 6, NULL, NULL) == 0)
 		empty = false;
-	for (size_t i = 0; empty && i < sizeof(seed_order) / sizeof(seed_order[0]); i++) {
+	/* without the starter the store is still marked seeded: the choice
+	 * holds for the data directory, not for one start */
+	for (size_t i = 0; empty && !app->no_starter && i < sizeof(seed_order) / sizeof(seed_order[0]);
+	     i++) {
 		char path[4096];
 		json_error_t je;
 		json_t *arr, *doc;

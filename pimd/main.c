@@ -51,6 +51,7 @@ int main(int argc, char **argv)
 	app.web_dir = config_str(argc, argv, "--web", "PIMD_WEB", "web");
 	app.cache_mb = config_long(argc, argv, "--projection-cache-mb", "PIMD_PROJECTION_CACHE_MB", 64);
 	app.refresh_chunk = config_long(argc, argv, "--refresh-chunk", "PIMD_REFRESH_CHUNK", 4096);
+	app.no_starter = config_bool(argc, argv, "--no-starter", "PIMD_NO_STARTER");
 	if (daemon_mkdirs(o.data, &err) < 0 || pim_store_open(&app.store, o.data, &err) < 0 ||
 	    pim_catalog_open(&app, &err) < 0 || pim_refresher_start(&app, &err) < 0 ||
 	    pim_imports_open(&app, &err) < 0 ||

@@ -53,6 +53,13 @@ check "pimd serves what was loaded offline" code_is 200
 mkdir -p "$TMP/fresh"
 "$CTL" import --offline --data "$TMP/fresh" --schemas "$ROOT/schemas" --profile shopify "$DATA/catalogs/shopify/jewelery.csv" >"$TMP/out" 2>&1
 check "offline first load into an empty directory seeds the starter schema" grep -q '^done: 26 rows, 26 created' "$TMP/out"
+# without the starter (PIMD_NO_STARTER, as pimd's --no-starter) the store
+# has none of the attributes the shopify profile maps to, nor a family:
+# the columns are reported up front and every row fails
+mkdir -p "$TMP/bare"
+PIMD_NO_STARTER=1 "$CTL" import --offline --data "$TMP/bare" --schemas "$ROOT/schemas" --profile shopify "$DATA/catalogs/shopify/jewelery.csv" >"$TMP/out" 2>&1
+check "offline first load with PIMD_NO_STARTER: nothing created" grep -q '^done: 26 rows, 0 created' "$TMP/out"
+check "the columns the starter would have taken are reported" grep -q "attribute 'name', which the schema does not have" "$TMP/out"
 
 # a schema change in an offline import (new options of an attribute the
 # family uses): pimctl finishes the refresh of the family's products itself
