@@ -74,7 +74,11 @@ measure() {
 		--data-binary '{"values":{"name":[{"locale":"en_US","channel":null,"data":"Edited meanwhile"}]}}' \
 		"$PIM/v1/products/BATCH-0000001" >"$WORK/$name.write"
 	wait "$edit"
-	while [ "$(queued)" != 0 ]; do sleep 0.1; done
+	local deadline=$((SECONDS + 600))
+	while [ "$(queued)" != 0 ]; do
+		[ $SECONDS -lt "$deadline" ] || { echo "$name: the refresh did not end within 600 s" >&2; exit 1; }
+		sleep 0.1
+	done
 	local done_s; done_s=$(awk -v a="$(now)" -v b="$t0" 'BEGIN { printf "%.3f", a - b }')
 	kill "$sampler" 2>/dev/null
 	kill "$PIMD_PID"; wait "$PIMD_PID" 2>/dev/null; PIMD_PID=

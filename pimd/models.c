@@ -375,28 +375,34 @@ static bool same_set(const json_t *a, const json_t *b)
 	return true;
 }
 
-/* Into patch: each association type the sub-model changed from oa to na,
- * for a variant whose type va still holds oa's links (or none); a type
- * the variant links differently is its own and stays. */
+/* Into pa: type k, which the sub-model changed from o to n (either NULL:
+ * added or dropped), for a variant that links mine; unless the variant
+ * links the type differently from o, which makes it its own. */
+static void assoc_type_patch(const char *k, json_t *o, json_t *n, json_t *mine, json_t *pa)
+{
+	if (mine && !(o && json_equal(mine, o)))
+		return; /* the variant's own */
+	if (n && !(mine && json_equal(mine, n)))
+		json_object_set_new(pa, k, json_deep_copy(n));
+	else if (!n && mine)
+		json_object_set_new(pa, k, json_null());
+}
+
+/* Into patch: each association type the sub-model changed, added or
+ * dropped from oa to na, for a variant whose types are va. */
 static void assoc_patch(json_t *oa, json_t *na, json_t *va, json_t *patch)
 {
-	json_t *pa = json_object(), *x;
+	json_t *pa = json_object(), *o, *n;
 	const char *k;
 
-	for (int pass = 0; pass < 2; pass++)
-		json_object_foreach(pass ? oa : na, k, x) {
-			json_t *o = json_object_get(oa, k), *n = json_object_get(na, k);
-			json_t *mine = json_object_get(va, k);
-
-			if ((pass && n) || (o && n && json_equal(o, n)))
-				continue; /* seen, or unchanged */
-			if (mine && !(o && json_equal(mine, o)))
-				continue; /* the variant's own */
-			if (n && !(mine && json_equal(mine, n)))
-				json_object_set_new(pa, k, json_deep_copy(n));
-			else if (!n && mine)
-				json_object_set_new(pa, k, json_null());
-		}
+	json_object_foreach(na, k, n) {
+		o = json_object_get(oa, k);
+		if (!(o && json_equal(o, n)))
+			assoc_type_patch(k, o, n, json_object_get(va, k), pa);
+	}
+	json_object_foreach(oa, k, o)
+		if (!json_object_get(na, k))
+			assoc_type_patch(k, o, NULL, json_object_get(va, k), pa);
 	if (json_object_size(pa))
 		json_object_set(patch, "associations", pa);
 	json_decref(pa);

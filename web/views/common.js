@@ -97,24 +97,22 @@ function scopeName(q) {
 // may be reading it).
 export function refreshNotice() {
   const box = h('p.notice', { role: 'status', hidden: true });
-  let shown = false;
   const check = async () => {
-    if (shown && !box.isConnected) return; // the page was left
+    if (!box.hidden && !box.isConnected) return; // the page was left
     let queued;
     try {
       queued = ((await pim('/v1/schema-refresh')) || {}).queued || [];
     } catch {
-      if (shown) setTimeout(check, REFRESH_POLL_MS); // a hiccup: ask again
+      if (!box.hidden) setTimeout(check, REFRESH_POLL_MS); // a hiccup: ask again
       return; // else an older pimd: no notice
     }
     if (queued.length) {
-      shown = true;
       box.hidden = false;
       box.dataset.state = 'refreshing';
       box.replaceChildren(`Completeness is being recomputed after a change of ${queued.map(scopeName).join(', ')}: `
         + 'the figures below may change.');
       setTimeout(check, REFRESH_POLL_MS);
-    } else if (shown) {
+    } else if (!box.hidden) {
       box.dataset.state = 'done';
       box.replaceChildren('Completeness is recomputed. ', h('button.link', {
         type: 'button',
