@@ -87,3 +87,19 @@ with zipfile.ZipFile(sys.argv[1], "w") as z:
   assert.match(await line.innerText(), /1 refused/);
   assert.match(await line.innerText(), /\.\.\/evil\.png/);
 });
+
+test('an archive with nothing refused says only how many were stored', async () => {
+  const { page } = b;
+  const zip = join(process.env.WEB_TMP, 'wt-clean.zip');
+  execFileSync('python3', ['-c', `
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w") as z:
+    z.write(sys.argv[2], "clean/one.webp")
+    z.write(sys.argv[3], "clean/two.png")
+`, zip, join(DATA, 'images', 'webp-lossless.webp'), join(DATA, 'images', 'png-palette_indexed.png')]);
+  await go(page, '#/assets');
+  await page.getByLabel(/Upload assets/).setInputFiles(zip);
+  const line = page.locator('.upload-log > li', { hasText: 'wt-clean.zip' });
+  await line.locator('.ok').waitFor();
+  assert.equal((await line.innerText()).trim(), 'wt-clean.zip 2 stored');
+});

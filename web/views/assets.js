@@ -104,8 +104,11 @@ function uploader(done) {
         if (archive) {
           const stored = b.stored || [];
           const refused = b.refused || [];
-          line.append(h('span.ok', `${stored.length} stored`), refused.length ? h('span.bad', `, ${refused.length} refused`) : null,
-            refused.length ? h('ul', refused.map((x) => h('li', h('code', x.entry), `: ${x.reason}`))) : null);
+          line.append(h('span.ok', `${stored.length} stored`));
+          if (refused.length) {
+            line.append(h('span.bad', `, ${refused.length} refused`),
+              h('ul', refused.map((x) => h('li', h('code', x.entry), `: ${x.reason}`))));
+          }
         } else {
           line.append(h('span.ok', r.status === 201 ? 'stored' : 'already stored'), ' ',
             h('a', { href: `#/assets/${encodeURIComponent(b.id)}` }, 'open'));
