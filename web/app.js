@@ -137,6 +137,13 @@ setUnauthorizedHandler((base) => {
   }
 });
 
+// "Skip to content" moves the focus to the page; followed as a link, its
+// #main would be taken for a route.
+document.querySelector('a.skip').addEventListener('click', (ev) => {
+  ev.preventDefault();
+  main.focus();
+});
+
 // An image damd cannot render (yet) leaves an empty frame, not a broken icon.
 document.addEventListener('error', (ev) => {
   if (ev.target instanceof HTMLImageElement) ev.target.classList.add('broken');

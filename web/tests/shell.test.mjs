@@ -2,7 +2,7 @@
 // by keyboard and labelled, and pimd tells the UI where damd is.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PIM, DAM, openBrowser, api } from './lib.mjs';
+import { PIM, DAM, openBrowser, signIn, drawn, api } from './lib.mjs';
 
 test('pimd tells the UI where damd is, its profiles and presets', async () => {
   const r = await api(PIM, 'GET', '/v1/ui-config');
@@ -25,6 +25,25 @@ test('the UI loads without script errors and asks for a token', async () => {
     for (const name of ['Products', 'Imports', 'Assets', 'Completeness']) {
       assert.equal(await b.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name }).count(), 1);
     }
+    assert.deepEqual(b.errors, []);
+  } finally {
+    await b.close();
+  }
+});
+
+test('"Skip to content" moves the focus to the page and stays on it', async () => {
+  const b = await openBrowser();
+  try {
+    await signIn(b.page);
+    await drawn(b.page, '#/products');
+    await b.page.reload();
+    await drawn(b.page, '#/products');
+    await b.page.keyboard.press('Tab');
+    assert.equal(await b.page.evaluate(() => document.activeElement.textContent), 'Skip to content');
+    await b.page.keyboard.press('Enter');
+    await b.page.waitForFunction(() => document.activeElement.id === 'main');
+    assert.equal(await b.page.evaluate(() => location.hash), '#/products');
+    assert.equal(await b.page.getByRole('heading', { name: 'Products' }).count(), 1);
     assert.deepEqual(b.errors, []);
   } finally {
     await b.close();
