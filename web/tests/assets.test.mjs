@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { PIM, go, DAM, DATA, openBrowser, signIn, seedSchema, put, mug, api, shot } from './lib.mjs';
+import { PIM, go, drawn, DAM, DATA, TOKEN, openBrowser, signIn, seedSchema, put, mug, api, shot } from './lib.mjs';
 
 const PNG = join(DATA, 'images', 'png-rgba.png');
 const JPG = join(DATA, 'images', 'maracujá.jpg');
@@ -102,4 +102,26 @@ with zipfile.ZipFile(sys.argv[1], "w") as z:
   const line = page.locator('.upload-log > li', { hasText: 'wt-clean.zip' });
   await line.locator('.ok').waitFor();
   assert.equal((await line.innerText()).trim(), 'wt-clean.zip 2 stored');
+});
+
+test('a refused asset store token is reported until a sign-in that damd accepts', async () => {
+  const o = await openBrowser();
+  try {
+    const { page } = o;
+    await page.goto(`${PIM}/`);
+    await page.getByLabel('Token', { exact: true }).fill(TOKEN);
+    await page.getByText('Asset store token (if different)').click();
+    await page.getByLabel('Asset store token', { exact: true }).fill('not-a-damd-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await drawn(page, '#/products');
+    await go(page, '#/assets');
+    assert.match(await page.locator('main').innerText(), /did not accept this token/);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(page);
+    await drawn(page, '#/products');
+    await go(page, '#/assets');
+    assert.doesNotMatch(await page.locator('main').innerText(), /did not accept|not reachable/);
+  } finally {
+    await o.close();
+  }
 });

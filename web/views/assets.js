@@ -38,6 +38,7 @@ export async function assetList(params) {
     more.disabled = true;
     try {
       const j = await dam(`/v1/assets${query({ ...f, limit: 48, cursor })}`);
+      sessionStorage.removeItem('hub.damWarning'); // damd answers: a warning from sign-in is stale
       for (const a of items(j)) grid.append(card(a));
       shown += items(j).length;
       cursor = j && j.next_cursor;
@@ -50,12 +51,13 @@ export async function assetList(params) {
   }
   more.addEventListener('click', load);
 
+  await load();
   const warning = sessionStorage.getItem('hub.damWarning');
-  return load().then(() => h('section',
+  return h('section',
     h('h1', 'Assets'),
     warning ? h('p.problem', warning) : null,
     uploader(() => { location.hash = '#/assets'; window.dispatchEvent(new HashChangeEvent('hashchange')); }),
-    filters, status, grid, more));
+    filters, status, grid, more);
 }
 
 function card(a) {
