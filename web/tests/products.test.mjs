@@ -9,6 +9,14 @@ before(async () => {
   await seedSchema();
   await put('/v1/products/WT-P1', mug('WT-P1', 'Blue enamel mug', '9.90'));
   await put('/v1/products/WT-P2', mug('WT-P2', 'Café crème cup', '14.00'));
+  // a family whose variants set only their size and price
+  await put('/v1/attributes/wt_size', { code: 'wt_size', type: 'text', localizable: false, scopable: false, labels: { en_US: 'Size' } });
+  await put('/v1/families/wt_mugv', {
+    code: 'wt_mugv', attributes: ['sku', 'wt_name', 'wt_price', 'wt_size'], label_attribute: 'wt_name',
+    variant_axes: ['wt_size'], variant_attributes: ['sku', 'wt_size', 'wt_price'],
+  });
+  await put('/v1/products/WT-V', { sku: 'WT-V', family: 'wt_mugv', values: { wt_name: [{ locale: 'en_US', channel: null, data: 'Striped mug' }] } });
+  await put('/v1/products/WT-V-L', { sku: 'WT-V-L', family: 'wt_mugv', parent: 'WT-V', values: { wt_size: [{ locale: null, channel: null, data: 'L' }] } });
   b = await openBrowser();
   await signIn(b.page);
   await b.page.getByRole('heading', { name: 'Products' }).waitFor();
@@ -106,6 +114,22 @@ test('the history lists versions and reverts to one', async () => {
   await page.getByRole('heading', { name: /^Blue enamel mug WT-P1$/ }).waitFor();
   const r = await api(PIM, 'GET', '/v1/products/WT-P1');
   assert.equal(r.body.values.wt_name.find((v) => v.locale === 'en_US').data, 'Blue enamel mug');
+});
+
+test('a variant shows what it inherits locked, with the way to its parent', async () => {
+  const { page } = b;
+  await go(page, '#/products/WT-V-L');
+  const name = page.getByLabel('Name (en_US)', { exact: true });
+  assert.equal(await name.inputValue(), 'Striped mug');
+  assert.ok(await name.isDisabled(), 'a variant of wt_mugv cannot set its name');
+  await page.locator('fieldset[data-attr="wt_name"]').getByRole('link', { name: 'WT-V' }).waitFor();
+  assert.ok(await page.getByLabel('Size (all)', { exact: true }).isEditable());
+  await page.getByLabel('Size (all)', { exact: true }).fill('XL');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByText('Saved WT-V-L').waitFor();
+  const r = await api(PIM, 'GET', '/v1/products/WT-V-L');
+  assert.equal(r.body.version, 2);
+  assert.deepEqual(r.body.values, { wt_size: [{ locale: null, channel: null, data: 'XL' }] });
 });
 
 test('a new product is created from its family form', async () => {

@@ -284,23 +284,30 @@ function editor(ctx, p, etag, isNew = false) {
       field('Categories', categories, 'Comma-separated category codes'),
       h('div.field.check', enabled, h('label', { for: enabled.id || (enabled.id = newId()) }, 'Enabled'))));
 
+  // A variant sets only its family's variant attributes: the others show
+  // the parent's values, locked, with the way to the parent.
+  const own = p.parent && fam && Array.isArray(fam.variant_attributes) ? fam.variant_attributes : null;
   const rows = [];
   const fieldsets = {};
   const attrBoxes = codes.map((code) => {
     const a = ctx.attrs[code] || { code, type: 'json' };
-    const existing = entries(p, code);
+    const stored = entries(p, code);
+    const locked = Boolean(own && !own.includes(code) && !stored.length);
+    const existing = locked ? entries(ctx.parent, code) : stored;
     const rs = scopesOf(a, ctx, existing).map((s) => {
       const at = existing.findIndex((e) => (e.locale ?? null) === s.locale && (e.channel ?? null) === s.channel);
       const r = valueRow(a, s, at >= 0 ? existing[at].data : undefined, ctx);
       r.order = at >= 0 ? at : Infinity;
       return r;
     });
-    rows.push([code, rs]);
+    rows.push([code, rs, locked]);
     const req = required[code];
     const miss = missing[code];
-    const box = h('fieldset.attr', { dataset: { attr: code } },
+    const box = h('fieldset.attr', { dataset: { attr: code }, disabled: locked, class: locked ? 'inherited' : null },
       h('legend', attrLabel(a), ' ', h('code.muted', code), ' ', h('span.type', a.type || 'json'),
         req ? h('span.req', { title: `required for ${req.join(', ')}` }, ` required: ${req.join(', ')}`) : null),
+      locked ? h('p.inherited-from', 'Inherited from ', h('a', { href: `#/products/${encodeURIComponent(p.parent)}` }, p.parent),
+        ': a variant of this family cannot set it; change it on the parent.') : null,
       miss ? h('p.missing', `Missing for ${miss.join(', ')}`) : null,
       rs.map((r) => r.el));
     fieldsets[code] = box;
@@ -340,7 +347,8 @@ function editor(ctx, p, etag, isNew = false) {
   function collect() {
     const map = [['/family', family], ['/parent', parent], ['/categories', categories], ['/enabled', enabled]];
     const values = {};
-    for (const [code, rs] of rows) {
+    for (const [code, rs, locked] of rows) {
+      if (locked) continue;
       const arr = [];
       map.push([`/values/${code}`, fieldsets[code].querySelector('input, textarea, select') || fieldsets[code]]);
       // stored entries keep their order (it is part of the document), new ones follow
