@@ -132,6 +132,18 @@ test('a variant shows what it inherits locked, with the way to its parent', asyn
   assert.deepEqual(r.body.values, { wt_size: [{ locale: null, channel: null, data: 'XL' }] });
 });
 
+test('the history shows changed values as text, not as JSON', async () => {
+  const { page } = b;
+  await put('/v1/products/WT-H1', mug('WT-H1', 'Tea mug', '8.00'));
+  await put('/v1/products/WT-H1', mug('WT-H1', 'Tea mug, blue', '8.50'));
+  await go(page, '#/products/WT-H1/history');
+  const v2 = page.locator('li[data-version="2"]');
+  const row = (path) => v2.locator('tr', { has: page.locator('code', { hasText: new RegExp(`^${path}$`) }) });
+  assert.equal(await row('/values/wt_name').locator('td.old').innerText(), 'en_US: Tea mug');
+  assert.equal(await row('/values/wt_name').locator('td.new').innerText(), 'en_US: Tea mug, blue');
+  assert.equal(await row('/values/wt_price').locator('td.new').innerText(), 'wt_web: 8.50 EUR');
+});
+
 test('a new product is created from its family form', async () => {
   const { page } = b;
   await go(page, `#/products/new`);

@@ -472,7 +472,7 @@ async function historyView(sku, product) {
   }
   list.sort((a, b) => (b.version || 0) - (a.version || 0));
   const msg = h('div');
-  const fmt = (v) => (v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
+  const fmt = (v) => changeText(v) || '—';
   return h('div.history', msg, list.length ? h('ol.timeline', list.map((e) => h('li', { dataset: { version: e.version } },
     h('div.entry-head', h('strong', `Version ${e.version}`), ' ', h('span.muted', `${fmtTime(e.at)}${e.by ? ` by ${e.by}` : ''}`),
       e.version !== product.version ? h('button.small', {
@@ -494,6 +494,23 @@ async function historyView(sku, product) {
     (e.changes || []).length ? h('table.changes', h('thead', h('tr', h('th', 'Field'), h('th', 'Before'), h('th', 'After'))),
       h('tbody', e.changes.map((c) => h('tr', h('td', h('code', c.path)), h('td.old', fmt(c.old)), h('td.new', fmt(c.new)))))) : null)))
     : h('p.muted', 'No history yet.'));
+}
+
+// A changed value as people read it: one line per scope ("en_US: Blue
+// mug"), amounts with their currency or unit, lists joined.
+function changeText(v) {
+  if (Array.isArray(v) && v.length && v.every((e) => e && typeof e === 'object' && 'data' in e)) {
+    return v.map((e) => (e.locale || e.channel ? `${scopeLabel(e)}: ` : '') + dataText(e.data)).join('\n');
+  }
+  return dataText(v);
+}
+
+function dataText(d) {
+  if (d === undefined || d === null) return '';
+  if (typeof d !== 'object') return String(d);
+  if (Array.isArray(d)) return d.map(dataText).join(', ');
+  if ('amount' in d) return `${d.amount} ${d.currency || d.unit || ''}`.trim();
+  return JSON.stringify(d);
 }
 
 // What a frontend gets: the channel projection for one channel and locale,
