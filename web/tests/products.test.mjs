@@ -144,6 +144,23 @@ test('the history shows changed values as text, not as JSON', async () => {
   assert.equal(await row('/values/wt_price').locator('td.new').innerText(), 'wt_web: 8.50 EUR');
 });
 
+test('a new product cannot take a SKU in use or one the schema refuses', async () => {
+  const { page } = b;
+  const before = await api(PIM, 'GET', '/v1/products/WT-P2');
+  await go(page, '#/products/new');
+  const sku = page.getByLabel('SKU');
+  await page.getByLabel('Family').selectOption('wt_mug');
+  for (const [code, why] of [['WT-P2', /already is a product WT-P2/], ['WT P/4', /cannot hold spaces/]]) {
+    await sku.fill(code);
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await page.locator('.field-error', { hasText: why }).waitFor();
+    assert.equal(await sku.getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.getByRole('button', { name: 'Create product' }).count(), 0);
+  }
+  const after = await api(PIM, 'GET', '/v1/products/WT-P2');
+  assert.equal(after.body.version, before.body.version);
+});
+
 test('a new product is created from its family form', async () => {
   const { page } = b;
   await go(page, `#/products/new`);

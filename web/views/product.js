@@ -71,17 +71,41 @@ function newProduct(ctx) {
     h('option', { value: '' }, 'Choose a family'),
     Object.keys(ctx.families).sort().map((c) => h('option', { value: c }, c)));
   const slot = h('div');
+  const next = h('button.primary', { type: 'submit' }, 'Continue');
+  // The SKU is checked here, while its field is shown: the product's
+  // schema refuses spaces and / ? # %, and a PUT over an existing SKU
+  // would replace that product.
+  const checkSku = async (code) => {
+    if (!/^[^\s/?#%]+$/.test(code)) return 'A SKU cannot hold spaces or any of / ? # %.';
+    try {
+      await pim(`/v1/products/${encodeURIComponent(code)}`);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) return null;
+      return e.message;
+    }
+    return `There already is a product ${code}.`;
+  };
   const form = h('form.stack', {
     on: {
-      submit: (ev) => {
+      submit: async (ev) => {
         ev.preventDefault();
-        if (!sku.value.trim() || !family.value) return;
-        const p = { sku: sku.value.trim(), family: family.value, enabled: true, categories: [], values: {} };
+        clearErrors(form);
+        const code = sku.value.trim();
+        if (!code || !family.value) return;
+        next.disabled = true;
+        const bad = await checkSku(code);
+        next.disabled = false;
+        if (bad) {
+          fieldError(sku, bad);
+          sku.focus();
+          return;
+        }
+        const p = { sku: code, family: family.value, enabled: true, categories: [], values: {} };
         slot.replaceChildren(editor(ctx, p, null, true));
         form.hidden = true;
       },
     },
-  }, field('SKU', sku), field('Family', family), h('button.primary', { type: 'submit' }, 'Continue'));
+  }, field('SKU', sku), field('Family', family), next);
   return h('section', h('p.crumbs', h('a', { href: '#/products' }, 'Products'), ' / new'),
     h('h1', 'New product'), form, slot);
 }
