@@ -1833,6 +1833,69 @@ json_t *pim_catalog_refresh_list(struct pim_app *app)
 	return list;
 }
 
+/* 1 when index db (ix_family, ix_cat) lists a product under code, 0 when
+ * not, or an error. */
+static int has_products(struct pim_batch *b, int db, const char *code, struct hub_err *err)
+{
+	char pre[PIM_MAX_KEY + 1];
+	size_t cl = strlen(code), kl;
+	struct pim_iter *it;
+	const void *k;
+	int rc;
+
+	if (cl >= sizeof(pre))
+		return 0;
+	rc = pending_apply(b, err);
+	if (rc == 0)
+		rc = pim_iter_open(b->txn, db, &it, err);
+	if (rc < 0)
+		return rc;
+	memcpy(pre, code, cl);
+	pre[cl] = 0;
+	rc = pim_iter_seek(it, pre, cl + 1, &k, &kl, NULL, NULL) == 0 && kl > cl &&
+	     !memcmp(k, pre, cl + 1);
+	pim_iter_close(it);
+	return rc;
+}
+
+/* An attribute's type and whether its values carry a locale or a channel
+ * decide the shape of every value products hold: changed under them, each
+ * of those products would fail every later write and drop out of its
+ * channels. So, as in Akeneo, they are fixed once a family that has the
+ * attribute has products; a new attribute is the way to change them. */
+static int attribute_change_check(struct pim_batch *b, const char *code, json_t *old,
+				  json_t *norm, struct hub_err *err)
+{
+	static const char *const fixed[] = {"type", "localizable", "scopable"};
+	const char *field = NULL, *fam;
+	json_t *fd;
+
+	for (size_t i = 0; !field && i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+		json_t *a = json_object_get(old, fixed[i]), *n = json_object_get(norm, fixed[i]);
+
+		if ((a || n) && !json_equal(a, n))
+			field = fixed[i];
+	}
+	if (!field)
+		return 0;
+	json_object_foreach(b->schema->docs[PK_FAMILIES], fam, fd) {
+		int rc;
+
+		if (!json_array_has_string(json_object_get(fd, "attributes"), code))
+			continue;
+		rc = has_products(b, PDB_IX_FAMILY, fam, err);
+		if (rc < 0)
+			return rc;
+		if (rc)
+			return hub_err_set(err, HUB_ECONFLICT,
+					   "attribute '%.100s' is used by family '%.100s', which has "
+					   "products: its '%s' cannot change (create a new attribute "
+					   "instead)",
+					   code, fam, field);
+	}
+	return 0;
+}
+
 static int schema_put_in(struct pim_batch *b, int kind, const char *code, json_t *doc,
 			 int *outcome, json_t **stored, json_t **problems, struct hub_err *err)
 {
@@ -1862,7 +1925,10 @@ static int schema_put_in(struct pim_batch *b, int kind, const char *code, json_t
 		*outcome = PIM_UNCHANGED;
 		rc = 0;
 	} else {
-		rc = put_json(b->txn, PDB_SCHEMA, key, kl, norm, err);
+		rc = kind == PK_ATTRIBUTES && old ? attribute_change_check(b, code, old, norm, err)
+						  : 0;
+		if (rc == 0)
+			rc = put_json(b->txn, PDB_SCHEMA, key, kl, norm, err);
 		if (rc == 0)
 			rc = schema_changed(b, kind, code, "schema.updated", old, err);
 		*outcome = old ? PIM_UPDATED : PIM_CREATED;
@@ -1930,24 +1996,10 @@ int pim_schema_delete(struct pim_app *app, int kind, const char *code, const cha
 		rc = hub_err_set(err, HUB_ECONFLICT, "%s '%.100s' is in use: %s", pim_kind_name(kind),
 				 code, msg);
 	} else if (kind == PK_FAMILIES || kind == PK_CATEGORIES) {
-		struct pim_iter *it;
-		const void *k;
-		size_t kln, cl = strlen(code);
-
-		rc = pending_apply(b, err);
-		if (rc == 0)
-			rc = pim_iter_open(b->txn, kind == PK_FAMILIES ? PDB_IX_FAMILY : PDB_IX_CAT, &it, err);
-		if (rc == 0) {
-			char pre[PIM_MAX_KEY + 1];
-
-			memcpy(pre, code, cl);
-			pre[cl] = 0;
-			if (pim_iter_seek(it, pre, cl + 1, &k, &kln, NULL, NULL) == 0 && kln > cl &&
-			    !memcmp(k, pre, cl + 1))
-				rc = hub_err_set(err, HUB_ECONFLICT, "%s '%.100s' still has products",
-						 kind == PK_FAMILIES ? "family" : "category", code);
-			pim_iter_close(it);
-		}
+		rc = has_products(b, kind == PK_FAMILIES ? PDB_IX_FAMILY : PDB_IX_CAT, code, err);
+		if (rc == 1)
+			rc = hub_err_set(err, HUB_ECONFLICT, "%s '%.100s' still has products",
+					 kind == PK_FAMILIES ? "family" : "category", code);
 	}
 	if (rc == 0)
 		rc = pim_del(b->txn, PDB_SCHEMA, key, kl, err);

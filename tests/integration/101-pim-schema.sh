@@ -66,6 +66,36 @@ reqj POST "$PIM/v1/tokens" '{"name":"ro","role":"reader"}'; reader=$(jqb .token)
 AS_TOKEN=$reader reqj PUT "$PIM/v1/locales/es_ES" '{}'; check "reader cannot write schema: 403" code_is 403
 AS_TOKEN=$reader req GET "$PIM/v1/locales"; check "reader reads schema" code_is 200
 AS_TOKEN= req GET "$PIM/v1/locales"; check "anonymous: 401" code_is 401
+reqj POST "$PIM/v1/tokens" '{"name":"merch","role":"merchandiser"}'; merch=$(jqb .token)
+AS_TOKEN=$merch reqj PUT "$PIM/v1/categories/merch_made" '{"parent":"master"}'
+check "merchandiser writes categories" code_is 201
+for kind in locales currencies channels attributes families association-types; do
+	AS_TOKEN=$merch reqj PUT "$PIM/v1/$kind/xx" '{}'
+	check "merchandiser cannot write $kind: 403" code_is 403
+	AS_TOKEN=$merch req DELETE "$PIM/v1/$kind/xx"
+	check "merchandiser cannot delete $kind: 403" code_is 403
+done
+
+# an attribute's type, locale and channel scoping are fixed once products use it
+reqj PUT "$PIM/v1/attributes/fabric" '{"type":"text","localizable":true}'; check "new attribute" code_is 201
+reqj PUT "$PIM/v1/attributes/fabric" '{"type":"textarea","localizable":true}'
+check "unused attribute: type may change" code_is 200
+reqj PUT "$PIM/v1/families/fabrics" '{"attributes":["sku","fabric"]}'; check "family with it" code_is 201
+reqj PUT "$PIM/v1/attributes/fabric" '{"type":"text","localizable":true}'
+check "family without products: type may change" code_is 200
+reqj PUT "$PIM/v1/products/FAB-1" '{"sku":"FAB-1","family":"fabrics","values":{"fabric":[{"locale":"en_US","data":"linen"}]}}'
+check "a product of that family" code_is 201
+reqj PUT "$PIM/v1/attributes/fabric" '{"type":"text"}'
+check "localizable dropped while in use: 409" code_is 409
+check "409 says why" bash -c "jq -r .detail '$TMP/body' | grep -q \"family 'fabrics', which has products: its 'localizable' cannot change\""
+reqj PUT "$PIM/v1/attributes/fabric" '{"type":"number","localizable":true}'
+check "type changed while in use: 409" code_is 409
+reqj PUT "$PIM/v1/attributes/fabric" '{"type":"text","localizable":true,"scopable":true}'
+check "scopable changed while in use: 409" code_is 409
+req GET "$PIM/v1/attributes/fabric"; check "the attribute is as it was" is "$(jqb '[.type,.localizable,.scopable]|join(",")')" "text,true,false"
+reqj PUT "$PIM/v1/attributes/fabric" '{"type":"text","localizable":true,"labels":{"en_US":"Fabric"}}'
+check "other fields still change while in use" code_is 200
+reqj PATCH "$PIM/v1/products/FAB-1" '{"enabled":false}'; check "the product still takes writes" code_is 200
 
 # the seed runs once: a restart keeps edits
 req GET "$PIM/v1/attributes/stock"; check "edit present before restart" code_is 200
