@@ -36,3 +36,31 @@ test('a token made in the UI works on both daemons until revoked', async () => {
   assert.equal(await status(PIM, '/v1/products?limit=1', pimSecret), 401);
   assert.deepEqual(b.errors, []);
 });
+
+test('a new token is listed at once; a name in use or with other characters is refused', async () => {
+  const { page } = b;
+  const console = [];
+  page.on('console', (m) => { if (m.type() === 'error') console.push(m.text()); });
+  await go(page, '#/tokens');
+  const name = page.getByLabel('Name');
+  await name.fill('wt-reader');
+  await page.getByLabel('Role').selectOption('reader');
+  await page.getByRole('button', { name: 'Make token' }).click();
+  await page.locator('code.secret[data-daemon="pimd"]').waitFor();
+  const secret = await page.locator('code.secret[data-daemon="pimd"]').innerText();
+  const row = page.locator('tr[data-token="wt-reader"]');
+  await row.waitFor();
+  assert.match(await row.innerText(), /reader\s+reader/);
+  // making it again would replace its secret; "admin" would replace the bootstrap token
+  for (const n of ['wt-reader', 'admin']) {
+    await name.fill(n);
+    await page.getByRole('button', { name: 'Make token' }).click();
+    await page.locator('.field-error', { hasText: `There already is a token named ${n}` }).waitFor();
+    assert.equal(await page.locator('code.secret').count(), 0);
+  }
+  assert.equal(await status(PIM, '/v1/products?limit=1', secret), 200);
+  assert.equal(await status(PIM, '/v1/tokens', process.env.TOKEN), 200);
+  await name.fill('wt reader');
+  assert.equal(await name.evaluate((el) => el.validity.patternMismatch), true);
+  assert.deepEqual(console, []);
+});
