@@ -9,6 +9,7 @@
 #include "log.h"
 #include "multipart.h"
 #include "probe.h"
+#include "reply.h"
 #include "store.h"
 #include "text.h"
 
@@ -753,15 +754,20 @@ static int parse_range(const char *h, uint64_t size, uint64_t *from, uint64_t *t
 }
 
 /* Content-Disposition naming the first filename: an ASCII fallback and
- * the exact name percent-encoded (RFC 6266, RFC 8187). */
+ * the exact name percent-encoded (RFC 6266, RFC 8187). Inline only for
+ * types a browser merely displays: a page or SVG opened from damd's origin
+ * would run its script there, so those are downloaded. */
 static void set_disposition(struct http_req *req, const json_t *rec)
 {
 	const char *name = json_string_value(json_array_get(json_object_get(rec, "filenames"), 0));
+	const char *how = dam_mime_passive(json_get_str(rec, "mime")) ? "inline" : "attachment";
 	char ascii[MAX_FILENAME + 1], enc[3 * MAX_FILENAME + 1], h[4 * MAX_FILENAME + 64];
 	size_t a = 0, e = 0;
 
-	if (!name || !*name)
+	if (!name || !*name) {
+		http_set_header(req, "Content-Disposition", how);
 		return;
+	}
 	for (const unsigned char *p = (const unsigned char *)name; *p && a < MAX_FILENAME; p++) {
 		ascii[a++] = *p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\' ? (char)*p : '_';
 		if (isalnum(*p) || strchr("!#$&+-.^_`|~", *p))
@@ -771,7 +777,7 @@ static void set_disposition(struct http_req *req, const json_t *rec)
 	}
 	ascii[a] = 0;
 	enc[e] = 0;
-	snprintf(h, sizeof(h), "inline; filename=\"%s\"; filename*=UTF-8''%s", ascii, enc);
+	snprintf(h, sizeof(h), "%s; filename=\"%s\"; filename*=UTF-8''%s", how, ascii, enc);
 	http_set_header(req, "Content-Disposition", h);
 }
 
@@ -803,6 +809,7 @@ static int handle_original(struct http_req *req)
 	snprintf(etag, sizeof(etag), "\"%s\"", hex);
 	http_set_header(req, "Cache-Control", "public, max-age=31536000, immutable");
 	http_set_header(req, "Accept-Ranges", "bytes");
+	dam_stored_headers(req);
 	if (http_not_modified(req, etag)) {
 		close(fd);
 		json_decref(rec);

@@ -13,6 +13,7 @@
 #include "log.h"
 #include "presets.h"
 #include "render_pool.h"
+#include "reply.h"
 #include "rendition.h"
 #include "sandbox.h"
 #include "sign.h"
@@ -188,6 +189,8 @@ static void set_reply_headers(struct http_shared *sh, const char *blob, bool var
 	http_shared_set_header(sh, "Cache-Control", IMMUTABLE);
 	if (vary)
 		http_shared_set_header(sh, "Vary", "Accept");
+	/* renditions are images, but they come from untrusted bytes too */
+	dam_stored_headers_shared(sh);
 }
 
 /* The reply for derived blob hex into *out (a reference the caller owns):
