@@ -53,6 +53,25 @@ test('a CSV import reports created rows and the failed line', async () => {
   assert.deepEqual(b.errors, []);
 });
 
+test('a dry run says what the import would do, here and in the recent list', async () => {
+  const { page } = b;
+  const feed = join(process.env.WEB_TMP, 'wt-dry.csv');
+  writeFileSync(feed, 'sku,family,wt_name-en_US\nWT-D1,wt_mug,Dry mug\n');
+  await page.getByRole('link', { name: 'Imports' }).click();
+  await drawn(page, '#/imports');
+  await page.getByLabel('Feed file').setInputFiles(feed);
+  await page.getByLabel(/Dry run/).check();
+  await page.getByRole('button', { name: 'Import' }).click();
+  const job = page.locator('.job');
+  await job.locator('.status.done').waitFor({ timeout: 30000 });
+  assert.equal(await job.locator('[data-count="created"] .num').innerText(), '1');
+  assert.equal(await job.locator('[data-count="created"] .label').textContent(), 'would be created');
+  assert.equal((await api(PIM, 'GET', '/v1/products/WT-D1')).status, 404);
+  await page.reload();
+  const id = await job.getAttribute('data-job');
+  await page.locator('.recent tr', { hasText: id }).getByText('dry run').waitFor();
+});
+
 test('an Akeneo product models file reports the sub-models it kept', async () => {
   const { page } = b;
   // the structure first, through the API, as a merchandiser would have done

@@ -104,7 +104,7 @@ async function recentJobs() {
     h('tbody', list.map((j) => h('tr',
       h('td', h('a', { href: `#/imports/${encodeURIComponent(j.id)}` }, j.id)),
       h('td', files[j.id] ? files[j.id].file : h('span.muted', '—')),
-      h('td', j.status ? h(`span.status.${j.status}`, j.status) : ''),
+      h('td', j.status ? h(`span.status.${j.status}`, j.status) : '', j.dry_run ? [' ', h('span.badge', 'dry run')] : null),
       h('td', j.format || ''), h('td', String(j.created ?? '')), h('td', String(j.updated ?? '')),
       h('td', String(j.failed ?? '')))))));
 }
@@ -127,7 +127,9 @@ function jobView(id, first) {
   const draw = (j) => {
     const total = j.bytes_total || 0;
     const pct = total ? Math.min(100, Math.round((100 * (j.bytes_done || 0)) / total)) : (FINAL.includes(j.status) ? 100 : 0);
-    const n = (k) => h('div.count', { dataset: { count: k } }, h('span.num', String(j[k] ?? 0)), h('span.label', k));
+    // a dry run changes nothing: its counts say what the import would do
+    const says = j.dry_run ? { created: 'would be created', updated: 'would be updated', failed: 'would fail' } : {};
+    const n = (k) => h('div.count', { dataset: { count: k } }, h('span.num', String(j[k] ?? 0)), h('span.label', says[k] || k));
     const errs = j.errors || [];
     box.replaceChildren(...[
       h('div.job-head', h('h2', `Import ${id}`), h(`span.status.${j.status || 'queued'}`, j.status || 'queued'),
