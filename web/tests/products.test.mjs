@@ -144,6 +144,15 @@ test('the history shows changed values as text, not as JSON', async () => {
   assert.equal(await row('/values/wt_price').locator('td.new').innerText(), 'wt_web: 8.50 EUR');
 });
 
+test('a very long name or SKU wraps instead of widening the page', async () => {
+  const { page } = b;
+  const sku = `WT-L${'X'.repeat(190)}`;
+  await put(`/v1/products/${sku}`, mug(sku, 'Überlanger'.repeat(25)));
+  await go(page, `#/products/${sku}`);
+  const wide = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  assert.ok(wide[0] <= wide[1], `the page is ${wide[0]}px wide in a ${wide[1]}px window`);
+});
+
 test('a new product cannot take a SKU in use or one the schema refuses', async () => {
   const { page } = b;
   const before = await api(PIM, 'GET', '/v1/products/WT-P2');
