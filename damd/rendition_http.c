@@ -92,10 +92,9 @@ struct rend_service {
 	struct rend_limits lim;
 	struct sandbox_limits sbx;
 	int wait_ms; /* how long a request waits for its render */
+	char cache_control[48]; /* --rendition-max-age */
 	_Atomic uint64_t served, not_modified, since_trim;
 };
-
-#define IMMUTABLE "public, max-age=31536000, immutable"
 
 /* Folds data into h, eight bytes at a time: every cached request hashes
  * the asset's record with it. Each step is a bijection of h, so inputs of
@@ -180,13 +179,14 @@ static struct open_entry *open_find(struct open_set *set, uint64_t key, const ch
 	return NULL;
 }
 
-static void set_reply_headers(struct http_shared *sh, const char *blob, bool vary)
+static void set_reply_headers(struct rend_service *rs, struct http_shared *sh, const char *blob,
+			      bool vary)
 {
 	char etag[68];
 
 	snprintf(etag, sizeof(etag), "\"%s\"", blob);
 	http_shared_set_header(sh, "ETag", etag);
-	http_shared_set_header(sh, "Cache-Control", IMMUTABLE);
+	http_shared_set_header(sh, "Cache-Control", rs->cache_control);
 	if (vary)
 		http_shared_set_header(sh, "Vary", "Accept");
 	/* renditions are images, but they come from untrusted bytes too */
@@ -232,7 +232,7 @@ static int open_get(struct rend_service *rs, const char *blob, const char *mime,
 	sh = http_shared_new_fd(mime, fd, (uint64_t)st.st_size); /* takes fd */
 	if (!sh)
 		return HUB_ENOMEM;
-	set_reply_headers(sh, blob, vary);
+	set_reply_headers(rs, sh, blob, vary);
 	*out = sh;
 	if (strlen(mime) >= sizeof(set->way[0].mime))
 		return 0;
@@ -420,13 +420,14 @@ static void rctx_free(void *p)
 	free(c);
 }
 
-static void set_cache_headers(struct http_req *req, const char *blob, bool vary)
+static void set_cache_headers(struct http_req *req, struct rend_service *rs, const char *blob,
+			      bool vary)
 {
 	char etag[80];
 
 	snprintf(etag, sizeof(etag), "\"%s\"", blob);
 	http_set_header(req, "ETag", etag);
-	http_set_header(req, "Cache-Control", IMMUTABLE);
+	http_set_header(req, "Cache-Control", rs->cache_control);
 	if (vary)
 		http_set_header(req, "Vary", "Accept");
 }
@@ -443,7 +444,7 @@ static int send_blob(struct http_req *req, struct rend_service *rs, const char *
 	if (rc)
 		return rc;
 	if (http_header(req, "If-None-Match")) {
-		set_cache_headers(req, blob, vary);
+		set_cache_headers(req, rs, blob, vary);
 		snprintf(etag, sizeof(etag), "\"%s\"", blob);
 		if (http_not_modified(req, etag)) {
 			http_shared_unref(sh);
@@ -751,7 +752,7 @@ int rend_service_start(struct dam_app *app, int argc, char **argv, struct hub_er
 {
 	struct rend_service *rs = calloc(1, sizeof(*rs));
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	long workers, queue, timeout_s, pixels, frames;
+	long workers, queue, timeout_s, pixels, frames, max_age;
 	int rc;
 
 	if (!rs)
@@ -767,13 +768,20 @@ int rend_service_start(struct dam_app *app, int argc, char **argv, struct hub_er
 			      ncpu > 0 ? ncpu : 2);
 	queue = config_long(argc, argv, "--render-queue", "DAMD_RENDER_QUEUE", 64);
 	timeout_s = config_long(argc, argv, "--render-timeout", "DAMD_RENDER_TIMEOUT", 20);
+	max_age = config_long(argc, argv, "--rendition-max-age", "DAMD_RENDITION_MAX_AGE", 3600);
 	if (pixels < 1 || frames < 1 || workers < 1 || workers > 64 || queue < 1 ||
-	    timeout_s < 1 || timeout_s > 600) {
+	    timeout_s < 1 || timeout_s > 600 || max_age < 0 || max_age > 31536000) {
 		free(rs);
 		return hub_err_set(err, HUB_EINVAL,
 				   "--max-pixels, --max-frames, --render-workers (1-64), "
-				   "--render-queue and --render-timeout (1-600 s) must be positive");
+				   "--render-queue and --render-timeout (1-600 s) must be positive, "
+				   "--rendition-max-age 0-31536000 s");
 	}
+	/* Never immutable: a rendition URL names an asset and a preset or
+	 * parameters, not bytes. A new focal point, an edited preset, Accept
+	 * or a delete changes what it answers; caches revalidate with the
+	 * ETag, which costs a 304. */
+	snprintf(rs->cache_control, sizeof(rs->cache_control), "public, max-age=%ld", max_age);
 	rs->lim.max_pixels = (uint64_t)pixels;
 	rs->lim.max_frames = (int)frames;
 	rs->lim.timeout_ms = (int)timeout_s * 1000;

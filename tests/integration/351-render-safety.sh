@@ -84,10 +84,15 @@ check "damd alive after the overflow" curl -fsS -m 5 -o /dev/null "$DAM/healthz"
 up "$DATA/images/exif-orientation/Landscape_1.jpg"; LAND=$ID
 req GET "$DAM/v1/renditions/$LAND/web-thumb"; req GET "$DAM/v1/renditions/$LAND/web-thumb"
 before=$(header etag)
+# its bytes are about to change under the same URL: never immutable
+check "a preset rendition: cached for a bounded time" is "$(header cache-control)" "public, max-age=3600"
 reqj PATCH "$DAM/v1/assets/$LAND/meta" '{"focal_point":{"x":0.05,"y":0.5}}'
 check "focal point set" code_is 200
 req GET "$DAM/v1/renditions/$LAND/web-thumb"
 check "the crop follows the focal point: a new rendition" bash -c "[ -n '$before' ] && [ '$before' != '$(header etag)' ]"
+check "the new one: cached for a bounded time too" is "$(header cache-control)" "public, max-age=3600"
+req GET "$DAM/v1/renditions/$LAND/web-thumb" -H "If-None-Match: $before"
+check "a cache revalidating the old crop gets the new one" code_is 200
 up "$DATA/images/png-rgba.png"; RGBA=$ID
 req GET "$DAM/v1/renditions/$RGBA/web-thumb"; check "rendition before delete" code_is 200
 req GET "$DAM/v1/renditions/$RGBA/web-thumb"; check "and again, from the cache" code_is 200
@@ -97,10 +102,13 @@ check "deleted asset: 404 or 410" bash -c "[ '$CODE' = 404 ] || [ '$CODE' = 410 
 
 # -- --max-pixels lowers the source limit --
 stop_all
-DAM_DATA=$TMP/dam2 start_damd --max-pixels 1000000
+DAM_DATA=$TMP/dam2 start_damd --max-pixels 1000000 --rendition-max-age 120
 up "$DATA/images/jpeg-progressive_telegram.jpg"
 req GET "$DAM/v1/renditions/$ID/web-thumb"
 check "1.3 MP source over --max-pixels 1000000: 422" code_is 422
 up "$DATA/images/png-rgba.png"
 req GET "$DAM/v1/renditions/$ID/web-thumb"
 check "a small source still renders" code_is 200
+check "--rendition-max-age sets the caching time" is "$(header cache-control)" "public, max-age=120"
+req GET "$DAM/v1/assets/$ID"
+check "an original, named by its bytes, stays immutable" is "$(header cache-control)" "public, max-age=31536000, immutable"
