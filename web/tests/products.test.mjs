@@ -99,6 +99,10 @@ test('a save over someone else\'s newer version is refused, not lost', async () 
   const r = await api(PIM, 'GET', '/v1/products/WT-P2');
   assert.equal(r.body.version, before);
   assert.equal(r.body.values.wt_name[0].data, 'Café crème cup (renamed elsewhere)');
+  // their version is one click away
+  await page.getByRole('button', { name: 'Show their version' }).click();
+  await page.getByRole('heading', { name: /renamed elsewhere/ }).waitFor();
+  assert.equal(await page.getByLabel('Name (en_US)').inputValue(), 'Café crème cup (renamed elsewhere)');
 });
 
 test('the history lists versions and reverts to one', async () => {

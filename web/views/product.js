@@ -408,7 +408,11 @@ function editor(ctx, p, etag, isNew = false) {
       save.disabled = false;
       if (!(e instanceof ApiError)) throw e;
       if (e.status === 412) {
-        summary.replaceChildren(problemBox(e.problem, 'Someone else changed this product since you opened it. Reload to see their version; nothing was saved.'));
+        const reload = h('button', { type: 'button', on: { click: () => window.dispatchEvent(new HashChangeEvent('hashchange')) } },
+          'Show their version');
+        summary.replaceChildren(problemBox(e.problem, 'Someone else changed this product since you opened it; nothing was saved.'),
+          h('p', reload, h('span.muted', ' (your changes on this page are dropped: make them again there)')));
+        reload.focus();
         return;
       }
       showErrors(e.problem, map);
