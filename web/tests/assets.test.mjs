@@ -62,6 +62,14 @@ test('alt text, tags and a SKU link are saved; the product gets the image', asyn
   assert.deepEqual(b.errors, []);
 });
 
+test('a saved title becomes the heading', async () => {
+  const { page } = b;
+  await go(page, `#/assets/${idOf(JPG)}`);
+  await page.getByLabel('Title').fill('Passion fruit, cut — 百香果');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Passion fruit, cut — 百香果' }).waitFor();
+});
+
 test('a filter by SKU finds the linked asset only', async () => {
   const { page } = b;
   await go(page, `#/assets?sku=WT-A1`);

@@ -124,6 +124,7 @@ export async function assetPage(id) {
           summary.replaceChildren(h('p.ok', `Added to the images of ${notes.map((n) => n.sku).join(', ')}`));
         }
         linked.replaceChildren(...linkedList(patch.skus));
+        heading.textContent = patch.title || name;
       },
     },
   }, summary,
@@ -151,6 +152,7 @@ export async function assetPage(id) {
     },
   }, 'Delete')));
 
+  const heading = h('h1', meta.title || name);
   const linked = h('ul.linked');
   linked.replaceChildren(...linkedList(meta.skus || []));
 
@@ -169,7 +171,7 @@ export async function assetPage(id) {
 
   return h('section',
     h('p.crumbs', h('a', { href: '#/assets' }, 'Assets'), ' / ', name),
-    h('h1', meta.title || name),
+    heading,
     h('div.asset-layout', h('div', preview, renditions, info), h('div', form, h('h2', 'Linked products'), linked)));
 }
 
