@@ -6,6 +6,7 @@
 #include "err.h"
 #include "json.h"
 #include "log.h"
+#include "reply.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -61,14 +62,14 @@ int dam_archive_body(struct http_req *req, const char *data, size_t len)
 		s = calloc(1, sizeof(*s));
 		if (!s) {
 			hub_err_set(&err, HUB_ENOMEM, "out of memory");
-			return http_fail(req, &err);
+			return dam_fail(req, &err);
 		}
 		s->fd = -1;
 		http_set_ctx(req, s, spool_free);
 		if (cl && strtoull(cl, NULL, 10) > app->max_upload) {
 			hub_err_set(&err, HUB_ETOOBIG, "the archive is over the %" PRIu64 "-byte limit",
 				    app->max_upload);
-			return http_fail(req, &err);
+			return dam_fail(req, &err);
 		}
 		/* tmp/ is emptied at start, so a crash leaves nothing behind */
 		snprintf(s->path, sizeof(s->path), "%s/tmp/archive.XXXXXX", app->data_dir);
@@ -76,14 +77,14 @@ int dam_archive_body(struct http_req *req, const char *data, size_t len)
 		if (s->fd < 0) {
 			s->path[0] = 0;
 			hub_err_set(&err, HUB_EIO, "cannot spool the archive: %s", strerror(errno));
-			return http_fail(req, &err);
+			return dam_fail(req, &err);
 		}
 	}
 	s->size += len;
 	if (s->size > app->max_upload) {
 		hub_err_set(&err, HUB_ETOOBIG, "the archive is over the %" PRIu64 "-byte limit",
 			    app->max_upload);
-		return http_fail(req, &err);
+		return dam_fail(req, &err);
 	}
 	while (len) {
 		ssize_t n = write(s->fd, data, len);
@@ -92,7 +93,7 @@ int dam_archive_body(struct http_req *req, const char *data, size_t len)
 			continue;
 		if (n < 0) {
 			hub_err_set(&err, HUB_EIO, "cannot spool the archive: %s", strerror(errno));
-			return http_fail(req, &err);
+			return dam_fail(req, &err);
 		}
 		data += n;
 		len -= (size_t)n;
@@ -182,10 +183,14 @@ static bool zip_document(const char *name, const unsigned char *h, size_t n)
 	return false;
 }
 
+/* msg may come from libarchive, which names the file it reads */
 static void refuse(json_t *refused, const char *entry, const char *reason, const char *msg)
 {
+	char pub[512];
+
+	dam_text_scrub(msg, NULL, pub, sizeof(pub));
 	json_array_append_new(refused, json_pack("{s:s,s:s,s:s}", "entry", entry, "reason",
-						 reason, "message", msg));
+						 reason, "message", pub));
 }
 
 /* ---- manifest.csv ---- */
@@ -687,17 +692,19 @@ int dam_archive_handle(struct http_req *req)
 					  NULL);
 	rc = dam_archive_ingest(http_app(req), s->path, &result, &created, &err);
 	if (rc == HUB_EINVALID && result) {
-		json_t *errors = json_pack("[{s:s,s:s,s:s}]", "path", "", "code", "corrupt",
-					   "message", err.msg);
+		char msg[sizeof(err.msg)];
+		json_t *errors;
 
-		http_reply_problem(req, 422, err.msg, errors);
+		dam_text_scrub(err.msg, ((struct dam_app *)http_app(req))->data_dir, msg, sizeof(msg));
+		errors = json_pack("[{s:s,s:s,s:s}]", "path", "", "code", "corrupt", "message", msg);
+		dam_reply_problem(req, 422, err.msg, errors);
 		json_decref(errors);
 		json_decref(result);
 		return 0;
 	}
 	if (rc < 0) {
 		json_decref(result);
-		return http_reply_err(req, &err);
+		return dam_reply_err(req, &err);
 	}
 	http_reply_json(req, created ? 201 : 200, result);
 	json_decref(result);

@@ -633,7 +633,7 @@ static int upload_body(struct http_req *req, const char *data, size_t len)
 		u = calloc(1, sizeof(*u));
 		if (!u) {
 			hub_err_set(&err, HUB_ENOMEM, "out of memory");
-			return http_fail(req, &err);
+			return dam_fail(req, &err);
 		}
 		u->app = http_app(req);
 		u->answers = json_array();
@@ -641,14 +641,14 @@ static int upload_body(struct http_req *req, const char *data, size_t len)
 		if (cl && strtoull(cl, NULL, 10) > u->app->max_upload) {
 			hub_err_set(&err, HUB_ETOOBIG, "the upload is over the %" PRIu64 "-byte limit",
 				    u->app->max_upload);
-			return http_fail(req, &err);
+			return dam_fail(req, &err);
 		}
 		if (ct && !strncasecmp(ct, "multipart/form-data", 19))
 			rc = multipart_new(req, &part_cb, u, &u->mp, &err);
 		else
 			rc = cas_writer_new(u->app->cas, &u->w, &err);
 		if (rc < 0)
-			return http_fail(req, &err);
+			return dam_fail(req, &err);
 	}
 	if (u->mp) {
 		rc = multipart_feed(u->mp, data, len, &err);
@@ -657,7 +657,7 @@ static int upload_body(struct http_req *req, const char *data, size_t len)
 		if (rc == 0)
 			rc = cas_writer_write(u->w, data, len, &err);
 	}
-	return rc < 0 ? http_fail(req, &err) : 0;
+	return rc < 0 ? dam_fail(req, &err) : 0;
 }
 
 /* POST /v1/assets */
@@ -673,7 +673,7 @@ static int handle_upload(struct http_req *req)
 	if (u->mp) {
 		rc = multipart_finish(u->mp, &err);
 		if (rc < 0)
-			return http_reply_err(req, &err);
+			return dam_reply_err(req, &err);
 		if (json_array_size(u->answers) == 0)
 			return http_reply_problem(req, 400, "the form holds no file", NULL);
 		if (json_array_size(u->answers) == 1) {
@@ -687,7 +687,7 @@ static int handle_upload(struct http_req *req)
 				      &err);
 		u->w = NULL;
 		if (rc < 0)
-			return http_reply_err(req, &err);
+			return dam_reply_err(req, &err);
 	}
 	if (json_get_str(a, "id")) {
 		char loc[96];
@@ -794,7 +794,7 @@ static int handle_original(struct http_req *req)
 	int fd, r;
 
 	if (dam_asset_get(app, http_param(req, "id"), &rec, &err) < 0)
-		return http_reply_err(req, &err);
+		return dam_reply_err(req, &err);
 	dam_asset_hex(json_get_str(rec, "id"), hex, NULL);
 	cas_path(app->cas, hex, path, sizeof(path), NULL);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -803,7 +803,7 @@ static int handle_original(struct http_req *req)
 			close(fd);
 		json_decref(rec);
 		hub_err_set(&err, HUB_EIO, "the blob of asset sha256:%s is missing", hex);
-		return http_reply_err(req, &err);
+		return dam_reply_err(req, &err);
 	}
 	size = (uint64_t)st.st_size;
 	snprintf(etag, sizeof(etag), "\"%s\"", hex);
@@ -854,7 +854,7 @@ static int handle_meta_get(struct http_req *req)
 	json_t *rec = NULL, *p;
 
 	if (dam_asset_get(http_app(req), http_param(req, "id"), &rec, &err) < 0)
-		return http_reply_err(req, &err);
+		return dam_reply_err(req, &err);
 	p = public_record(rec);
 	http_set_header(req, "Cache-Control", "no-cache");
 	http_reply_json(req, 200, p);
@@ -1167,7 +1167,7 @@ static int handle_meta_patch(struct http_req *req)
 		return http_reply_problem(req, 400, "a JSON merge patch body is required", NULL);
 	patch = json_parse(body, len, &err);
 	if (!patch)
-		return http_reply_err(req, &err);
+		return dam_reply_err(req, &err);
 	rc = dam_asset_patch(http_app(req), http_param(req, "id"), patch, &rec, &errors, &err);
 	json_decref(patch);
 	if (rc == HUB_EINVALID) {
@@ -1176,7 +1176,7 @@ static int handle_meta_patch(struct http_req *req)
 		return 0;
 	}
 	if (rc < 0)
-		return http_reply_err(req, &err);
+		return dam_reply_err(req, &err);
 	p = public_record(rec);
 	http_reply_json(req, 200, p);
 	json_decref(p);
@@ -1242,10 +1242,10 @@ static int handle_delete(struct http_req *req)
 	char hex[65], key[72];
 
 	if (dam_asset_hex(http_param(req, "id"), hex, &err) < 0)
-		return http_reply_err(req, &err);
+		return dam_reply_err(req, &err);
 	make_id(hex, key);
 	if (asset_delete(http_app(req), key, false, &err) < 0)
-		return http_reply_err(req, &err);
+		return dam_reply_err(req, &err);
 	return http_reply_empty(req, 204);
 }
 
@@ -1449,7 +1449,7 @@ static int handle_list(struct http_req *req)
 	rc = dam_kv_scan(ls.app->store, db, prefix, plen, cursor ? ckey : NULL, clen, list_one, &ls,
 			 &ls.err);
 	if (rc < 0) {
-		rc = http_reply_err(req, &ls.err);
+		rc = dam_reply_err(req, &ls.err);
 		goto out;
 	}
 	j = json_pack("{s:O}", "items", ls.items);

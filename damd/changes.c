@@ -4,6 +4,7 @@
 #include "err.h"
 #include "hash.h"
 #include "json.h"
+#include "reply.h"
 #include "store.h"
 
 #include <limits.h>
@@ -167,7 +168,7 @@ static int handle_changes(struct http_req *req)
 			 &err);
 	if (rc < 0) {
 		json_decref(c.items);
-		return http_reply_err(req, &err);
+		return dam_reply_err(req, &err);
 	}
 	if (json_array_size(c.items) == 0 && wait > 0) {
 		int64_t now = mono_ms();

@@ -499,9 +499,9 @@ static int answer_job(struct http_req *req, struct rctx *c)
 	if (j->rc == HUB_EBUSY)
 		return reply_busy(req, j->err.msg);
 	if (j->rc == HUB_ETIMEOUT) /* the source is at fault, not the server */
-		return http_reply_problem(req, 422, j->err.msg, NULL);
+		return dam_reply_problem(req, 422, j->err.msg, NULL);
 	if (j->rc < 0)
-		return http_reply_err(req, &j->err);
+		return dam_reply_err(req, &j->err);
 	if (send_blob(req, c->rs, j->blob, j->out_mime, c->vary))
 		return http_reply_problem(req, 500, "the rendition was stored but cannot be read",
 					  NULL);
@@ -559,7 +559,7 @@ static int h_rendition(struct http_req *req)
 
 	if (parse_id(id, hex) < 0) {
 		hub_err_set(&err, HUB_ENOTFOUND, "no asset '%s'", id ? id : "");
-		return http_reply_err(req, &err);
+		return dam_reply_err(req, &err);
 	}
 	snprintf(idn, sizeof(idn), "sha256:%s", hex);
 	accept_parse(http_header(req, "Accept"), &acc);
@@ -569,7 +569,7 @@ static int h_rendition(struct http_req *req)
 		preset = presets_find(rs->presets, preset_name);
 		if (!preset) {
 			hub_err_set(&err, HUB_ENOTFOUND, "no rendition preset '%s'", preset_name);
-			return http_reply_err(req, &err);
+			return dam_reply_err(req, &err);
 		}
 		tag = hash_bytes(0xcbf29ce484222325ULL, preset->name, strlen(preset->name) + 1);
 	} else {
@@ -578,16 +578,16 @@ static int h_rendition(struct http_req *req)
 		if (adhoc_parse(&a, http_query(req, "w"), http_query(req, "h"),
 				http_query(req, "fit"), http_query(req, "fmt"), http_query(req, "q"),
 				http_query(req, "dpr"), &err) < 0)
-			return http_reply_err(req, &err);
+			return dam_reply_err(req, &err);
 		if (adhoc_canonical(&a, canon, sizeof(canon)) < 0) {
 			hub_err_set(&err, HUB_EINVAL, "the parameters are too long");
-			return http_reply_err(req, &err);
+			return dam_reply_err(req, &err);
 		}
 		if (sig ? !sign_check(rs->keys, idn, canon, sig) : !app->allow_unsigned) {
 			hub_err_set(&err, HUB_EFORBIDDEN,
 				    sig ? "the signature does not match the parameters"
 					: "ad-hoc rendition parameters must be signed (sig=)");
-			return http_reply_err(req, &err);
+			return dam_reply_err(req, &err);
 		}
 		tag = hash_bytes(0x84222325cbf29ce4ULL, canon, strlen(canon) + 1);
 	}
@@ -609,7 +609,7 @@ static int h_rendition(struct http_req *req)
 
 	rc = dam_asset_get(app, idn, &meta, &err);
 	if (rc < 0)
-		return http_reply_err(req, &err);
+		return dam_reply_err(req, &err);
 	mime = json_get_str(meta, "mime");
 	if (rend_kind_of(mime) == REND_KIND_NONE) {
 		hub_err_set(&err, HUB_EINVALID, "asset '%s' is %s, not an image damd renders", id,
@@ -666,7 +666,7 @@ static int h_rendition(struct http_req *req)
 	if (rc == HUB_EBUSY)
 		return reply_busy(req, err.msg);
 	if (rc < 0)
-		return http_reply_err(req, &err);
+		return dam_reply_err(req, &err);
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		render_job_put(job);
@@ -684,7 +684,7 @@ static int h_rendition(struct http_req *req)
 	return reply_busy(req, "the server is stopping");
 fail:
 	json_decref(meta);
-	return http_reply_err(req, &err);
+	return dam_reply_err(req, &err);
 }
 
 const struct http_route rend_routes[] = {

@@ -1,8 +1,12 @@
 /* damd's additions to common/http's replies (reply.h). */
 #include "fmacros.h"
 #include "reply.h"
+#include "app.h"
+#include "err.h"
 #include "http.h"
+#include "log.h"
 
+#include <stdio.h>
 #include <string.h>
 
 bool dam_mime_passive(const char *mime)
@@ -26,4 +30,92 @@ void dam_stored_headers_shared(struct http_shared *sh)
 {
 	http_shared_set_header(sh, "X-Content-Type-Options", "nosniff");
 	http_shared_set_header(sh, "Content-Security-Policy", DAM_STORED_CSP);
+}
+
+/* Where a path may start: not inside a word, so "image/webp" is no path. */
+static bool path_boundary(const char *text, const char *p)
+{
+	return p == text || strchr(" '\"(=[<,", p[-1]);
+}
+
+/* Length of the path at p, 0 when none starts there. */
+static size_t path_len(const char *p, const char *data_dir)
+{
+	size_t dl = data_dir ? strlen(data_dir) : 0;
+
+	if (!(p[0] == '/' && p[1] && p[1] != ' ') &&
+	    !(dl && data_dir[0] != '/' && !strncmp(p, data_dir, dl) && p[dl] == '/'))
+		return 0;
+	return strcspn(p, " \t\n'\"),;:");
+}
+
+bool dam_text_scrub(const char *text, const char *data_dir, char *out, size_t outlen)
+{
+	const char *p = text;
+	size_t o = 0, n;
+	bool changed = false;
+
+	if (!outlen)
+		return false;
+	while (*p && o + 1 < outlen) {
+		n = path_boundary(text, p) ? path_len(p, data_dir) : 0;
+		if (!n) {
+			out[o++] = *p++;
+			continue;
+		}
+		changed = true;
+		/* 'path' or "path": the quotes go with it */
+		if (p > text && (p[-1] == '\'' || p[-1] == '"') && p[n] == p[-1]) {
+			o--;
+			n++;
+		}
+		if (p[n] == ':' && p[n + 1] == ' ' &&
+		    (o == 0 || (o >= 2 && out[o - 2] == ':' && out[o - 1] == ' '))) {
+			p += n + 2; /* a label: "x: PATH: why" reads "x: why" */
+			continue;
+		}
+		p += n;
+		o += (size_t)snprintf(out + o, outlen - o, "the file");
+		if (o >= outlen)
+			o = outlen - 1;
+	}
+	out[o] = 0;
+	return changed;
+}
+
+/* err's text as a client may see it, into pub; logs the full text when
+ * they differ. */
+static void public_err(struct http_req *req, const struct hub_err *err, struct hub_err *pub)
+{
+	struct dam_app *app = http_app(req);
+
+	pub->code = err->code;
+	if (dam_text_scrub(err->msg, app ? app->data_dir : NULL, pub->msg, sizeof(pub->msg)))
+		hub_log(LOG_WARN, "request path=%s error=\"%s\"", http_path(req), err->msg);
+}
+
+int dam_reply_err(struct http_req *req, const struct hub_err *err)
+{
+	struct hub_err pub;
+
+	public_err(req, err, &pub);
+	return http_reply_err(req, &pub);
+}
+
+int dam_reply_problem(struct http_req *req, int status, const char *detail,
+		      const json_t *errors)
+{
+	struct hub_err in = {0}, pub;
+
+	snprintf(in.msg, sizeof(in.msg), "%s", detail ? detail : "");
+	public_err(req, &in, &pub);
+	return http_reply_problem(req, status, pub.msg, errors);
+}
+
+int dam_fail(struct http_req *req, const struct hub_err *err)
+{
+	struct hub_err pub;
+
+	public_err(req, err, &pub);
+	return http_fail(req, &pub);
 }

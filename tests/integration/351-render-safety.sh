@@ -32,6 +32,12 @@ up "$DATA/hostile/images/bomb_16384x16384.png"
 req GET "$DAM/v1/renditions/$ID/web-thumb"
 check "pixel bomb: 422" code_is 422
 check "the problem says megapixels" bash -c "jq -r .detail '$TMP/body' | grep -q megapixels"
+# no internal path in any answer: libvips names the file it fails on
+up "$DATA/hostile/images/bomb_17000x17000.avif"
+req GET "$DAM/v1/renditions/$ID/web-thumb"
+check "avif bomb: 422" code_is 422
+check "its problem names no path ($(jqb .detail))" bash -c "! grep -qE '$TMP|/blobs/|/tmp/' '$TMP/body'"
+check "the log has the full text" grep -q "/blobs/${ID:7:2}/${ID:9:2}/${ID#sha256:}" "$TMP/damd.log"
 up "$DATA/hostile/images/bomb_giant.svg"
 req GET "$DAM/v1/renditions/$ID/web-thumb"
 check "giant svg: 422" code_is 422
