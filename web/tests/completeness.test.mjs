@@ -11,6 +11,7 @@ before(async () => {
   const incomplete = mug('WT-C2', 'Mug without a price');
   delete incomplete.values.wt_price;
   await put('/v1/products/WT-C2', incomplete);
+  await put('/v1/products/WT-CV', { sku: 'WT-CV', family: 'wt_mug', parent: 'WT-C2', values: {} });
   b = await openBrowser();
   await signIn(b.page);
   await b.page.getByRole('heading', { name: 'Products' }).waitFor();
@@ -33,6 +34,9 @@ test('the table counts complete products and lists what is missing', async () =>
   await detail.getByRole('link', { name: 'WT-C2' }).waitFor();
   assert.match(await detail.innerText(), /wt_price/);
   assert.equal(await detail.getByRole('link', { name: 'WT-C1' }).count(), 0);
+  // a variant goes by its parent's name
+  const variant = detail.locator('tr', { has: page.getByRole('link', { name: 'WT-CV' }) });
+  assert.equal(await variant.locator('td').nth(1).innerText(), 'Mug without a price');
   await shot(page, 'completeness');
   await detail.getByRole('link', { name: 'WT-C2' }).click();
   await page.locator('fieldset[data-attr="wt_price"] .missing').waitFor();

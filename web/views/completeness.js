@@ -19,6 +19,12 @@ export async function completenessPage(params) {
   for (const c of channels) for (const l of c.locales || []) keys.add(`${c.code}/${l}`);
   for (const p of products) for (const k of Object.keys(p.completeness || {})) keys.add(k);
   const at = params.get('at') || '';
+  const bySku = new Map(products.map((p) => [p.sku, p]));
+  // a variant without a name of its own goes by its parent's
+  const nameOf = (p) => {
+    const parent = p.parent && bySku.get(p.parent);
+    return labelOf(p, fams[p.family]) || (parent ? labelOf(parent, fams[parent.family]) : '');
+  };
 
   const stats = [...keys].sort().map((k) => {
     let complete = 0;
@@ -55,7 +61,7 @@ export async function completenessPage(params) {
       todo.length ? h('table.list', h('thead', h('tr', h('th', 'SKU'), h('th', 'Name'), h('th', 'Ratio'), h('th', 'Missing'))),
         h('tbody', todo.map((p) => h('tr',
           h('td', h('a', { href: `#/products/${encodeURIComponent(p.sku)}` }, p.sku)),
-          h('td', labelOf(p, fams[p.family])),
+          h('td', nameOf(p)),
           h('td', `${ratio(p.completeness[at])}%`),
           h('td', (p.completeness[at].missing || []).join(', '))))))
         : h('p', 'Every product is complete here.'));
