@@ -7,14 +7,17 @@
 
 #include "buf.h"
 #include "err.h"
+#include "json.h"
 #include "values.h"
 #include "xml.h"
 #include "gtin.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 enum bme_tx { TX_NONE, TX_NEW, TX_UPDATE_PRODUCTS, TX_UPDATE_PRICES };
 
@@ -28,7 +31,8 @@ struct bme {
 	char currency[8];
 	char mime_root[512];
 	json_t *groups;  /* group id → {"parent","name"} */
-	json_t *art_cats; /* article id → [category codes] (BMEcat 1.2 maps) */
+	json_t *art_cats; /* article id → [group ids] (BMEcat 1.2 maps) */
+	json_t *art_done; /* article ids whose maps went with the article */
 	long maps_line;
 };
 
@@ -373,7 +377,7 @@ static int article(struct bme *b, json_t *a, long line)
 		op = IMP_PATCH;
 	if (mode && !strcmp(mode, "delete")) {
 		json_object_set_new(doc, "enabled", json_false());
-		op = IMP_PATCH;
+		op = IMP_DISABLE;
 		goto emit;
 	}
 	json_array_foreach(json_object_get(a, "children"), i, c) {
@@ -430,6 +434,20 @@ static int article(struct bme *b, json_t *a, long line)
 			}
 		}
 	}
+	/* the article's groups from the file's ARTICLE_TO_CATALOGGROUP_MAPs
+	 * (read beforehand): one row and one version per article */
+	json_array_foreach(json_object_get(b->art_cats, sku), i, c) {
+		char *code;
+
+		if (!b->sink->schema_doc || emit_group(b, json_string_value(c), 0, line) < 0)
+			continue;
+		code = cat_code(json_string_value(c));
+		if (!json_array_has_string(cats, code))
+			json_array_append_new(cats, json_string(code));
+		free(code);
+	}
+	if (json_object_get(b->art_cats, sku))
+		json_object_set_new(b->art_done, sku, json_true());
 	if (json_array_size(cats))
 		json_object_set(doc, "categories", cats);
 emit:
@@ -486,34 +504,68 @@ static bool bme_progress(void *cls, uint64_t bytes)
 	return b->sink->progress ? b->sink->progress(b->sink->cls, bytes) : false;
 }
 
+/* The first pass reads only the groups and maps: it may be cancelled but
+ * reports no bytes, the second pass does. */
+static bool bme_scan_progress(void *cls, uint64_t bytes)
+{
+	struct bme *b = cls;
+
+	(void)bytes;
+	return b->sink->progress ? b->sink->progress(b->sink->cls, 0) : false;
+}
+
 int bmecat_read(int fd, struct map *m, const struct imp_opts *o, const struct imp_sink *sink,
 		struct hub_err *err)
 {
-	static const char *const items[] = {"HEADER", "ARTICLE", "PRODUCT", "CATALOG_GROUP_SYSTEM",
-					    "ARTICLE_TO_CATALOGGROUP_MAP", NULL};
+	static const char *const scan_items[] = {"CATALOG_GROUP_SYSTEM",
+						 "ARTICLE_TO_CATALOGGROUP_MAP", NULL};
+	static const char *const items[] = {"HEADER", "ARTICLE", "PRODUCT", NULL};
 	static const char *const marks[] = {"T_NEW_CATALOG", "T_UPDATE_PRODUCTS", "T_UPDATE_PRICES",
 					    NULL};
 	struct bme b = {.m = m, .o = o, .sink = sink, .err = err};
+	struct xml_spec scan = {.items = scan_items,
+				.on_root = on_root,
+				.on_item = on_item,
+				.progress = bme_scan_progress,
+				.cls = &b,
+				.fault = o->fault};
 	struct xml_spec spec = {.items = items,
 				.marks = marks,
 				.on_root = on_root,
 				.on_item = on_item,
 				.on_mark = on_mark,
 				.progress = bme_progress,
-				.cls = &b};
+				.cls = &b,
+				.fault = o->fault};
 	const char *k;
 	json_t *v;
 	int rc;
 
 	b.groups = json_object();
 	b.art_cats = json_object();
+	b.art_done = json_object();
+	/* BMEcat 1.2 maps articles to groups after the articles: the maps are
+	 * read first, so that an article is written once with its categories
+	 * (and a malformed file fails before anything is written) */
+	rc = xml_each(fd, &scan, err);
+	if (rc < 0)
+		goto out;
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		rc = hub_err_set(err, HUB_EIO, "cannot rewind the file: %s", strerror(errno));
+		goto out;
+	}
 	rc = xml_each(fd, &spec, err);
 	if (rc < 0)
 		goto out;
-	/* BMEcat 1.2 maps articles to groups after the articles */
+	/* maps of articles the file does not hold: their categories alone */
 	json_object_foreach(b.art_cats, k, v) {
 		json_t *patch, *codes = json_array(), *g;
 		size_t i;
+
+		if (json_object_get(b.art_done, k)) {
+			json_decref(codes);
+			continue;
+		}
 
 		json_array_foreach(v, i, g) {
 			char *code;
@@ -534,5 +586,6 @@ int bmecat_read(int fd, struct map *m, const struct imp_opts *o, const struct im
 out:
 	json_decref(b.groups);
 	json_decref(b.art_cats);
+	json_decref(b.art_done);
 	return rc;
 }

@@ -9,7 +9,8 @@
 struct hub_err;
 
 /* Google Merchant RSS 2.0 / Atom items through the mapper. */
-int gmc_xml_read(int fd, struct map *m, const struct imp_sink *sink, struct hub_err *err);
+int gmc_xml_read(int fd, struct map *m, const struct imp_opts *o, const struct imp_sink *sink,
+		 struct hub_err *err);
 /* BMEcat 1.2 and 2005 articles/products. */
 int bmecat_read(int fd, struct map *m, const struct imp_opts *o, const struct imp_sink *sink,
 		struct hub_err *err);

@@ -101,7 +101,8 @@ static bool gmc_progress(void *cls, uint64_t bytes)
 	return g->sink->progress ? g->sink->progress(g->sink->cls, bytes) : false;
 }
 
-int gmc_xml_read(int fd, struct map *m, const struct imp_sink *sink, struct hub_err *err)
+int gmc_xml_read(int fd, struct map *m, const struct imp_opts *o, const struct imp_sink *sink,
+		 struct hub_err *err)
 {
 	static const char *const items[] = {"item", "entry", NULL};
 	struct gmc g = {m, sink, err, false};
@@ -109,7 +110,8 @@ int gmc_xml_read(int fd, struct map *m, const struct imp_sink *sink, struct hub_
 				.on_root = on_root,
 				.on_item = on_item,
 				.progress = gmc_progress,
-				.cls = &g};
+				.cls = &g,
+				.fault = o->fault};
 	int rc;
 
 	rc = xml_each(fd, &spec, err);

@@ -17,8 +17,10 @@ struct hub_err;
 enum imp_format { IMP_CSV, IMP_GMC_XML, IMP_GMC_TSV, IMP_BMECAT, IMP_JSONL, IMP_FORMAT_NONE };
 
 /* How a document is to be written: replaced whole, or merged as an
- * RFC 7396 patch into the stored product (update feeds, partial CSVs). */
-enum imp_op { IMP_PUT, IMP_PATCH };
+ * RFC 7396 patch into the stored product (update feeds, partial CSVs), or
+ * merged into a product that must exist already (a feed's delete, which
+ * disables: there is nothing to disable when the product is missing). */
+enum imp_op { IMP_PUT, IMP_PATCH, IMP_DISABLE };
 
 /* Where parsed documents and row problems go. Strings are borrowed for the
  * call. doc may return a negative HUB_E* code to stop the import. */
@@ -55,8 +57,27 @@ struct imp_opts {
 	enum imp_format format;
 	json_t *schema;
 	json_t *profile;            /* NULL: the format's own column names */
-	const char *default_locale; /* NULL: the schema's first locale */
+	/* The locale of localizable values a row does not place (the import
+	 * request's): it wins over the profile's "locale"; NULL: the
+	 * profile's, else imp_catalog_locale(schema). */
+	const char *locale;
+	struct imp_fault *fault; /* NULL, or where a malformed file went wrong */
 };
+
+/* The position imp_run's error names when the file itself is malformed
+ * (not UTF-8, broken XML, not the format): line from 1 (0: unknown) and
+ * byte offset from 0 (-1: unknown). */
+struct imp_fault {
+	long line;
+	long long byte;
+};
+
+/* The catalog's default locale, for imports that name none: the first
+ * locale of channel "web" in the channel's own order; else en_US when the
+ * catalog has it; else the first locale of the channel whose code sorts
+ * first; else the first locale code in sort order; NULL for a catalog
+ * without locales. Borrowed from schema. */
+const char *imp_catalog_locale(const json_t *schema);
 
 /* Parses the whole stream read from fd (a spooled upload or a file) and
  * calls the sink for each row. Returns 0 when the file was read to its end
@@ -87,7 +108,7 @@ int imp_profile_load(const char *dir, const char *name, json_t **out, struct hub
 json_t *imp_variant_attrs(const json_t *family, const char *sku_attr);
 
 /* Checks the whole fd is UTF-8, naming the line and byte of the first bad
- * sequence; rewinds fd. */
-int imp_check_utf8(int fd, struct hub_err *err);
+ * sequence (also in *where unless NULL); rewinds fd. */
+int imp_check_utf8(int fd, struct imp_fault *where, struct hub_err *err);
 
 #endif

@@ -164,6 +164,46 @@ const char *map_locale(const struct map *m)
 	return m->locale;
 }
 
+/* The first code of arr that the catalog has (any when locales is NULL). */
+static const char *first_locale(const json_t *arr, const json_t *locales)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v)
+		if (json_is_string(v) && (!locales || json_array_has_string(locales, json_string_value(v))))
+			return json_string_value(v);
+	return NULL;
+}
+
+const char *imp_catalog_locale(const json_t *schema)
+{
+	const json_t *locales = json_object_get(schema, "locales");
+	const json_t *channels = json_object_get(schema, "channels");
+	const char *k, *best = NULL, *l;
+	json_t *ch;
+	size_t i;
+	json_t *v;
+
+	/* not the order the schema snapshot lists them in (key order): a
+	 * catalog's default must not depend on how codes sort */
+	l = first_locale(json_object_get(json_object_get(channels, "web"), "locales"), locales);
+	if (l)
+		return l;
+	if (json_array_has_string(locales, "en_US"))
+		return "en_US";
+	json_object_foreach((json_t *)channels, k, ch)
+		if (first_locale(json_object_get(ch, "locales"), locales) && (!best || strcmp(k, best) < 0))
+			best = k;
+	if (best)
+		return first_locale(json_object_get(json_object_get(channels, best), "locales"), locales);
+	l = NULL;
+	json_array_foreach(locales, i, v)
+		if (json_is_string(v) && (!l || strcmp(json_string_value(v), l) < 0))
+			l = json_string_value(v);
+	return l;
+}
+
 int map_new(struct map **out, const struct imp_opts *o, const struct imp_sink *sink,
 	    struct hub_err *err)
 {
@@ -185,11 +225,11 @@ int map_new(struct map **out, const struct imp_opts *o, const struct imp_sink *s
 	m->by_name = json_object();
 	m->seen_groups = json_object();
 	m->child_parent = json_object();
-	m->locale = json_string_value(json_object_get(o->profile, "locale"));
+	m->locale = o->locale;
 	if (!m->locale)
-		m->locale = o->default_locale;
+		m->locale = json_string_value(json_object_get(o->profile, "locale"));
 	if (!m->locale)
-		m->locale = json_string_value(json_array_get(json_object_get(o->schema, "locales"), 0));
+		m->locale = imp_catalog_locale(o->schema);
 	if (!m->locale)
 		m->locale = "en_US";
 	m->family = json_string_value(json_object_get(o->profile, "family"));

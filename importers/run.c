@@ -96,7 +96,7 @@ int imp_profile_load(const char *dir, const char *name, json_t **out, struct hub
 	return 0;
 }
 
-int imp_check_utf8(int fd, struct hub_err *err)
+int imp_check_utf8(int fd, struct imp_fault *where, struct hub_err *err)
 {
 	static char buf[RUN_CHUNK + 4];
 	size_t carry = 0;
@@ -136,6 +136,10 @@ int imp_check_utf8(int fd, struct hub_err *err)
 					 "line %ld, byte %llu: the file is not UTF-8 (save it as "
 					 "UTF-8 and import it again)",
 					 line, (unsigned long long)(off + bad));
+			if (where) {
+				where->line = line;
+				where->byte = (long long)(off + bad);
+			}
 			break;
 		}
 		for (size_t i = 0; i < ok_len; i++)
@@ -145,11 +149,16 @@ int imp_check_utf8(int fd, struct hub_err *err)
 		carry = len - ok_len;
 		memmove(buf, buf + ok_len, carry);
 		if (n == 0) {
-			if (carry)
+			if (carry) {
 				rc = hub_err_set(err, HUB_EINVAL,
 						 "line %ld, byte %llu: the file ends inside a UTF-8 "
 						 "character",
 						 line, (unsigned long long)off);
+				if (where) {
+					where->line = line;
+					where->byte = (long long)off;
+				}
+			}
 			break;
 		}
 	}
@@ -323,7 +332,7 @@ int imp_run(int fd, const struct imp_opts *o, const struct imp_sink *sink, struc
 	if (o->format >= IMP_FORMAT_NONE)
 		return hub_err_set(err, HUB_EINVAL, "unknown format");
 	if (o->format == IMP_CSV || o->format == IMP_GMC_TSV || o->format == IMP_JSONL) {
-		rc = imp_check_utf8(fd, err);
+		rc = imp_check_utf8(fd, o->fault, err);
 		if (rc < 0)
 			return rc;
 	}
@@ -336,7 +345,7 @@ int imp_run(int fd, const struct imp_opts *o, const struct imp_sink *sink, struc
 		rc = tabular(fd, o, m, sink, err);
 		break;
 	case IMP_GMC_XML:
-		rc = gmc_xml_read(fd, m, sink, err);
+		rc = gmc_xml_read(fd, m, o, sink, err);
 		break;
 	case IMP_BMECAT:
 		rc = bmecat_read(fd, m, o, sink, err);

@@ -2,8 +2,10 @@
 #include "xml.h"
 
 #include "err.h"
+#include "imp.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include <libxml/xmlreader.h>
@@ -21,7 +23,7 @@ struct xml_io {
 
 struct xml_state {
 	char msg[400];
-	int line;
+	int code, line, col;
 	bool failed;
 };
 
@@ -58,14 +60,86 @@ static void on_error(void *arg, xmlErrorPtr e)
 	struct xml_state *st = arg;
 	size_t n;
 
-	if (!e || e->level < XML_ERR_ERROR || st->failed)
+	if (!e || e->level < XML_ERR_ERROR)
 		return;
+	/* the last error wins, as with xmlGetLastError: an entity's text is
+	 * parsed in a context of its own, whose error (at the entity's line 1)
+	 * comes before the document's */
 	st->failed = true;
+	st->code = e->code;
 	st->line = e->line;
+	st->col = e->int2;
 	snprintf(st->msg, sizeof(st->msg), "%s", e->message ? e->message : "malformed XML");
 	n = strlen(st->msg);
 	while (n && (st->msg[n - 1] == '\n' || st->msg[n - 1] == ' '))
 		st->msg[--n] = '\0';
+}
+
+/* The byte offset of line (from 1) and column (characters, from 1) in fd,
+ * read again from its start: only done once, when the file is refused.
+ * -1 when fd cannot be read there. */
+static long long offset_of(int fd, long line, int col)
+{
+	char buf[65536];
+	long long off = 0;
+	long at = 1;
+	ssize_t n;
+
+	if (line < 1)
+		return -1;
+	while ((n = pread(fd, buf, sizeof(buf), (off_t)off)) > 0) {
+		for (ssize_t i = 0; i < n; i++) {
+			if (at == line) {
+				if (col <= 1 || buf[i] == '\n')
+					return off + i;
+				/* a character's continuation bytes do not count */
+				if (((unsigned char)buf[i] & 0xC0) != 0x80 && --col <= 1) {
+					while (i + 1 < n && ((unsigned char)buf[i + 1] & 0xC0) == 0x80)
+						i++;
+					return off + i + 1;
+				}
+			} else if (buf[i] == '\n') {
+				at++;
+			}
+		}
+		off += n;
+	}
+	return at == line ? off : -1;
+}
+
+/* What a merchandiser makes of libxml2's error: its message, or plainer
+ * words for the ones whose own are misleading. */
+static void describe(int fd, const struct xml_state *st, long long byte, char *out, size_t len)
+{
+	if (st->code == XML_ERR_ENTITY_LOOP) {
+		snprintf(out, len, "the document declares entities (<!ENTITY>) that expand into "
+				   "each other, which feeds may not use");
+	} else if (st->code == XML_ERR_DOCUMENT_END) {
+		/* libxml2's reader says "Extra content" also when the file just
+		 * stops inside an element: tell the two apart */
+		char rest[256];
+		ssize_t n = byte >= 0 ? pread(fd, rest, sizeof(rest), (off_t)byte) : -1;
+		bool at_end = n >= 0;
+
+		for (ssize_t i = 0; i < n; i++)
+			if (!rest[i] || !strchr(" \t\r\n", rest[i]))
+				at_end = false;
+		snprintf(out, len, at_end ? "the file ends inside an element that is never closed "
+					    "(is the file cut short?)"
+					  : "there is more after the end of the document's root element");
+	} else if (st->code == XML_ERR_DOCUMENT_EMPTY) {
+		snprintf(out, len, "the file holds no XML element");
+	} else {
+		snprintf(out, len, "malformed XML: %s", st->msg[0] ? st->msg : "the document is incomplete");
+	}
+}
+
+static void set_fault(const struct xml_spec *spec, long line, long long byte)
+{
+	if (spec->fault) {
+		spec->fault->line = line;
+		spec->fault->byte = byte;
+	}
 }
 
 static const char *local(const xmlChar *name)
@@ -149,7 +223,7 @@ static bool declares_entities(xmlTextReaderPtr r)
 int xml_each(int fd, const struct xml_spec *spec, struct hub_err *err)
 {
 	struct xml_io io = {.fd = fd, .spec = spec};
-	struct xml_state st = {{0}, 0, false};
+	struct xml_state st = {.failed = false};
 	xmlTextReaderPtr r;
 	bool root_seen = false;
 	int rc = 0, ret;
@@ -172,10 +246,14 @@ int xml_each(int fd, const struct xml_spec *spec, struct hub_err *err)
 		}
 		/* refuse before any entity could be expanded */
 		if (declares_entities(r)) {
+			long at = xmlTextReaderGetParserLineNumber(r);
+			long long byte = offset_of(fd, at, 1);
+
+			set_fault(spec, at, byte);
 			rc = hub_err_set(err, HUB_EINVAL,
-					 "line %d: the document declares entities (<!ENTITY>), which "
-					 "feeds may not use",
-					 xmlTextReaderGetParserLineNumber(r));
+					 "line %ld, byte %lld: the document declares entities (<!ENTITY>), "
+					 "which feeds may not use",
+					 at, byte);
 			goto out;
 		}
 		if (type == XML_READER_TYPE_DOCUMENT_TYPE) {
@@ -191,8 +269,10 @@ int xml_each(int fd, const struct xml_spec *spec, struct hub_err *err)
 
 				rc = spec->on_root(spec->cls, e, line);
 				json_decref(e);
-				if (rc < 0)
+				if (rc < 0) {
+					set_fault(spec, line, offset_of(fd, line, 1));
 					goto out;
+				}
 			}
 		}
 		if (listed(spec->items, name)) {
@@ -227,11 +307,16 @@ int xml_each(int fd, const struct xml_spec *spec, struct hub_err *err)
 	} else if (io.read_errno) {
 		rc = hub_err_set(err, HUB_EIO, "cannot read the file: %s", strerror(io.read_errno));
 	} else if (st.failed || ret < 0) {
-		long off = xmlTextReaderByteConsumed(r);
+		long at = st.line ? st.line : xmlTextReaderGetParserLineNumber(r);
+		long long byte = offset_of(fd, at, st.line ? st.col : 1);
+		char what[500];
 
-		rc = hub_err_set(err, HUB_EINVAL, "line %d, byte %ld: malformed XML: %s",
-				 st.line ? st.line : xmlTextReaderGetParserLineNumber(r),
-				 off > 0 ? off : 0, st.msg[0] ? st.msg : "the document is incomplete");
+		describe(fd, &st, byte, what, sizeof(what));
+		set_fault(spec, at, byte);
+		if (byte >= 0)
+			rc = hub_err_set(err, HUB_EINVAL, "line %ld, byte %lld: %s", at, byte, what);
+		else
+			rc = hub_err_set(err, HUB_EINVAL, "line %ld: %s", at, what);
 	} else if (!root_seen) {
 		rc = hub_err_set(err, HUB_EINVAL,
 				 io.bytes ? "the file holds no XML element" : "the file is empty");

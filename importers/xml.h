@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 struct hub_err;
+struct imp_fault;
 
 /* An element: {"name":local name, "attrs":{…}, "text":direct text,
  * "children":[elements]} (borrowed for the call). */
@@ -26,10 +27,13 @@ struct xml_spec {
 	xml_elem_fn on_mark;
 	bool (*progress)(void *cls, uint64_t bytes); /* true: cancel */
 	void *cls;
+	struct imp_fault *fault; /* NULL, or where malformed XML went wrong */
 };
 
 /* Reads fd to its end. A callback's negative return stops and is
- * returned; malformed XML is HUB_EINVAL with the line and byte offset. */
+ * returned; malformed XML is HUB_EINVAL with the line and byte offset
+ * libxml2 reported the error at (also in spec->fault), and so is an
+ * on_root refusal (at the root's line). */
 int xml_each(int fd, const struct xml_spec *spec, struct hub_err *err);
 
 /* Helpers over the element trees. */

@@ -1,7 +1,7 @@
 /* pimctl: the operator's command line for pimd.
  *
  *   pimctl import [--url URL] [--token T] [--format F] [--profile P]
- *                 [--mode upsert|create|update] [--dry-run] FILE
+ *                 [--mode upsert|create|update] [--locale L] [--dry-run] FILE
  *   pimctl import --offline --data DIR [--schemas DIR] [...] FILE
  *   pimctl check [same options] FILE            (an import with --dry-run)
  *   pimctl export [--url URL|--offline --data DIR] [--format csv|jsonl]
@@ -52,7 +52,8 @@ static int usage(void)
 {
 	fprintf(stderr,
 		"usage: pimctl import [--url URL] [--token T] [--format csv|gmc-xml|gmc-tsv|bmecat|jsonl]\n"
-		"                     [--profile P] [--mode upsert|create|update] [--dry-run] FILE\n"
+		"                     [--profile P] [--mode upsert|create|update] [--locale L]\n"
+		"                     [--dry-run] FILE\n"
 		"       pimctl import --offline --data DIR [--schemas DIR] [...] FILE\n"
 		"       pimctl check [options as import] FILE\n"
 		"       pimctl export [--url URL | --offline --data DIR] [--format csv|jsonl]\n"
@@ -358,10 +359,11 @@ static int import_online(const struct opts *o, const char *file)
 			fclose(f);
 		return 1;
 	}
-	snprintf(path, sizeof(path), "/v1/imports?format=%s%s%s&mode=%s%s",
+	snprintf(path, sizeof(path), "/v1/imports?format=%s%s%s&mode=%s%s%s%s",
 		 guess_format(file, o->format), o->profile ? "&profile=" : "",
 		 o->profile ? o->profile : "", o->mode ? o->mode : "upsert",
-		 o->dry_run ? "&dry_run=true" : "");
+		 o->dry_run ? "&dry_run=true" : "", o->locale ? "&locale=" : "",
+		 o->locale ? o->locale : "");
 	clock_gettime(CLOCK_MONOTONIC, &up.t0);
 	status = http(o, "POST", path, f, (curl_off_t)st.st_size, NULL, "application/octet-stream",
 		      &r, NULL, &up);
@@ -492,7 +494,7 @@ static int import_offline(const struct opts *o, const char *file)
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rc = pim_import_file(&off.app, fd, guess_format(file, o->format), o->profile, o->mode,
-			     o->dry_run, "pimctl", rep, tty ? offline_progress : NULL, &t0, &err);
+			     o->locale, o->dry_run, "pimctl", rep, tty ? offline_progress : NULL, &t0, &err);
 	close(fd);
 	if (tty)
 		fprintf(stderr, "\n");

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -30,6 +31,7 @@
 #define IMPORT_MAX_BODY ((size_t)64 << 30) /* 64 GiB: bounded by the disk */
 #define IMPORT_MAX_ERRORS 1000             /* error entries kept per report */
 #define IMPORT_KEEP_JOBS 200               /* finished jobs kept in memory */
+#define IMPORT_MAX_LOCALE 31               /* bytes of a locale code */
 
 enum job_status { J_QUEUED, J_RUNNING, J_DONE, J_FAILED, J_CANCELLED };
 static const char *const status_names[] = {"queued", "running", "done", "failed", "cancelled"};
@@ -57,6 +59,7 @@ struct job {
 	enum pim_mode mode;
 	bool dry_run;
 	bool sniff; /* no format given: told by the file's first bytes */
+	char locale[IMPORT_MAX_LOCALE + 1]; /* the request's locale=, or empty */
 	char by[128];
 	char spool[4096];
 	char fail_msg[512];
@@ -105,6 +108,11 @@ struct run {
 	void *progress_cls;
 	json_t *report; /* offline: refreshed for progress */
 	void (*report_fill)(struct run *r);
+	/* after each commit of a batch (NULL: nothing to do), so that a job's
+	 * report can say how far it got should pimd die */
+	void (*committed)(void *cls);
+	void *committed_cls;
+	struct imp_fault fault; /* where a malformed file went wrong */
 };
 
 static double since(const struct timespec *t0)
@@ -171,7 +179,22 @@ static int batch_close(struct run *r, bool last)
 		return r->fatal;
 	}
 	r->b = NULL;
+	if (r->committed)
+		r->committed(r->committed_cls);
 	return 0;
+}
+
+/* The report's entry for a file that could not be read to its end, at
+ * the line and byte the reader named (line 0 and no byte when it named
+ * none). A new reference. */
+static json_t *file_error(const struct imp_fault *f, const char *msg)
+{
+	json_t *e = json_pack("{s:I,s:n,s:s,s:s}", "line", (json_int_t)f->line, "field", "code",
+			      "malformed_file", "message", msg);
+
+	if (f->byte >= 0)
+		json_object_set_new(e, "byte", json_integer(f->byte));
+	return e;
 }
 
 static void row_problems(struct run *r, long line, json_t *problems)
@@ -337,9 +360,14 @@ static int on_doc(void *cls, json_t *doc, enum imp_op op, long line)
 	if (op == IMP_PATCH) {
 		merge_values(r, sku, doc);
 		rc = pim_batch_patch(r->b, sku, doc, r->mode, &outcome, &problems, &e);
-	}
-	else
+	} else if (op == IMP_DISABLE) {
+		/* never creates: a product that is missing has nothing to disable */
+		rc = pim_batch_patch(r->b, sku, doc,
+				     r->mode == PIM_MODE_CREATE ? PIM_MODE_CREATE : PIM_MODE_UPDATE,
+				     &outcome, &problems, &e);
+	} else {
 		rc = pim_batch_put(r->b, doc, r->mode, &outcome, &problems, &e);
+	}
 	if (rc == 0 && r->parent_family && !r->dry_run && sku && r->parent_kind) {
 		/* remember which sub-model the variant came from, so that a change
 		 * of the sub-model reaches it (on_model) */
@@ -379,6 +407,12 @@ static int on_doc(void *cls, json_t *doc, enum imp_op op, long line)
 				 "product '%.200s' exists already (mode create adds new products only)",
 				 sku ? sku : "");
 			add_error(r, line, "sku", "exists", msg);
+		} else if (rc == HUB_ENOTFOUND && op == IMP_DISABLE) {
+			snprintf(msg, sizeof(msg),
+				 "there is no product '%.200s' to delete (a feed's delete disables "
+				 "an existing product)",
+				 sku ? sku : "");
+			add_error(r, line, "sku", "not_found", msg);
 		} else if (rc == HUB_ENOTFOUND) {
 			snprintf(msg, sizeof(msg),
 				 "there is no product '%.200s' to update (mode update changes existing "
@@ -716,13 +750,15 @@ json_t *pim_import_schema(struct pim_app *app)
 
 /* Parses fd into the catalog; the counters land in r->c. */
 static int run_import(struct run *r, int fd, enum imp_format f, json_t *profile,
-		      struct hub_err *err)
+		      const char *locale, struct hub_err *err)
 {
 	struct imp_sink sink = {on_doc, on_row_failed, on_note, on_schema_doc, on_progress, r,
 				on_model};
-	struct imp_opts o = {f, NULL, profile, NULL};
+	struct imp_opts o = {f, NULL, profile, locale && *locale ? locale : NULL, NULL};
 	int rc;
 
+	r->fault = (struct imp_fault){0, -1};
+	o.fault = &r->fault;
 	o.schema = pim_import_schema(r->app);
 	r->parent_family = json_is_true(json_object_get(profile, "variant_family_from_parent"));
 	clock_gettime(CLOCK_MONOTONIC, &r->t0);
@@ -768,6 +804,41 @@ static int parse_mode(const char *s, enum pim_mode *out)
 	return -1;
 }
 
+/* A boolean query parameter: true/false, 1/0, yes/no in any case; absent
+ * or empty is false. Anything else is refused, so that a typo never turns
+ * a dry run into a real import. */
+static int parse_bool(const char *name, const char *s, bool *out, struct hub_err *err)
+{
+	static const char *const yes[] = {"true", "1", "yes"}, *const no[] = {"false", "0", "no"};
+
+	*out = false;
+	if (!s || !*s)
+		return 0;
+	for (int i = 0; i < 3; i++) {
+		if (!strcasecmp(s, yes[i])) {
+			*out = true;
+			return 0;
+		}
+		if (!strcasecmp(s, no[i]))
+			return 0;
+	}
+	return hub_err_set(err, HUB_EINVAL, "%s '%.40s' is not a boolean (true, false, 1, 0, yes, no)",
+			   name, s);
+}
+
+/* A locale the job's rows default to must be one of the catalog's. */
+static int check_locale(struct pim_app *app, const char *code, struct hub_err *err)
+{
+	json_t *d = strlen(code) <= IMPORT_MAX_LOCALE ? pim_schema_get(app, "locales", code)
+							   : NULL;
+
+	if (!d)
+		return hub_err_set(err, HUB_EINVAL, "locale '%.40s' is not a locale of the catalog",
+				   code);
+	json_decref(d);
+	return 0;
+}
+
 static void counts_to_json(const struct counts *c, json_t *rep, bool with_errors)
 {
 	double secs = c->seconds > 0 ? c->seconds : 0;
@@ -804,7 +875,7 @@ static void offline_fill(struct run *r)
 }
 
 int pim_import_file(struct pim_app *app, int fd, const char *format, const char *profile,
-		    const char *mode, bool dry_run, const char *by, json_t *report,
+		    const char *mode, const char *locale, bool dry_run, const char *by, json_t *report,
 		    void (*progress)(void *cls, const json_t *report), void *cls,
 		    struct hub_err *err)
 {
@@ -825,6 +896,8 @@ int pim_import_file(struct pim_app *app, int fd, const char *format, const char 
 		mode = "upsert";
 	if (parse_mode(mode, &r.mode) < 0)
 		return hub_err_set(err, HUB_EINVAL, "unknown mode '%s' (upsert, create, update)", mode);
+	if (locale && *locale && (rc = check_locale(app, locale, err)) < 0)
+		return rc;
 	snprintf(pdir, sizeof(pdir), "%s/profiles", app->schemas_dir ? app->schemas_dir : "schemas");
 	if (profile && (rc = imp_profile_load(pdir, profile, &prof, err)) < 0)
 		return rc;
@@ -843,10 +916,14 @@ int pim_import_file(struct pim_app *app, int fd, const char *format, const char 
 	json_object_set_new(report, "profile", profile ? json_string(profile) : json_null());
 	json_object_set_new(report, "mode", json_string(mode));
 	json_object_set_new(report, "dry_run", json_boolean(dry_run));
+	if (locale && *locale)
+		json_object_set_new(report, "locale", json_string(locale));
 	json_object_set_new(report, "status", json_string("running"));
-	rc = run_import(&r, fd, f, prof, err);
-	if (rc < 0)
-		add_error(&r, 0, NULL, "malformed_file", err->msg);
+	rc = run_import(&r, fd, f, prof, locale, err);
+	if (rc < 0) {
+		c.nerrors++;
+		json_array_append_new(c.errors, file_error(&r.fault, err->msg));
+	}
 	json_object_set_new(report, "status", json_string(rc < 0 ? "failed" : "done"));
 	counts_to_json(&c, report, true);
 	json_decref(c.errors);
@@ -864,6 +941,8 @@ static json_t *job_report_locked(struct job *j, bool with_errors)
 	rep = json_pack("{s:s,s:s,s:s,s:s?,s:s,s:b}", "id", j->id, "status", status_names[j->status],
 			"format", j->format, "profile", j->profile[0] ? j->profile : NULL, "mode",
 			mode_names[j->mode], "dry_run", j->dry_run);
+	if (j->locale[0])
+		json_object_set_new(rep, "locale", json_string(j->locale));
 	if (j->status == J_RUNNING)
 		j->c.seconds = since(&j->t0);
 	counts_to_json(&j->c, rep, with_errors);
@@ -924,9 +1003,25 @@ static void jobs_trim(struct pim_imports *im)
 	}
 }
 
+struct job_ref {
+	struct pim_imports *im;
+	struct job *j;
+};
+
+/* After each committed batch: the running job's report goes to disk, so
+ * that after a crash the next start reports how far it got (a few writes
+ * a second at full speed, none per row). */
+static void job_committed(void *cls)
+{
+	struct job_ref *ref = cls;
+
+	job_persist(ref->im, ref->j);
+}
+
 static void job_run(struct pim_imports *im, struct job *j)
 {
-	struct run r = {0};
+	struct job_ref ref = {im, j};
+	struct run r = {.fault = {0, -1}};
 	struct hub_err err = {0};
 	enum imp_format f = imp_format_parse(j->format);
 	int fd, rc;
@@ -943,9 +1038,11 @@ static void job_run(struct pim_imports *im, struct job *j)
 	r.c = &j->c;
 	r.lock = &im->lock;
 	r.cancel = &j->cancel;
+	r.committed = job_committed;
+	r.committed_cls = &ref;
 	hub_log(LOG_INFO, "import start id=%s format=%s bytes=%llu", j->id, j->format,
 		(unsigned long long)j->c.bytes_total);
-	rc = run_import(&r, fd, f, j->profile_doc, &err);
+	rc = run_import(&r, fd, f, j->profile_doc, j->locale, &err);
 	close(fd);
 done:
 	pthread_mutex_lock(&im->lock);
@@ -958,9 +1055,7 @@ done:
 		snprintf(j->fail_msg, sizeof(j->fail_msg), "%s", err.msg);
 		j->c.nerrors++;
 		if (json_array_size(j->c.errors) < IMPORT_MAX_ERRORS + 1)
-			json_array_append_new(j->c.errors,
-					      json_pack("{s:I,s:n,s:s,s:s}", "line", (json_int_t)0, "field",
-							"code", "malformed_file", "message", err.msg));
+			json_array_append_new(j->c.errors, file_error(&r.fault, err.msg));
 	} else {
 		j->status = J_DONE;
 	}
@@ -970,8 +1065,10 @@ done:
 		"seconds=%.2f",
 		j->id, status_names[j->status], j->c.rows, j->c.created, j->c.updated, j->c.unchanged,
 		j->c.failed, j->c.seconds);
-	unlink(j->spool);
+	/* the final report first: a spool file left beside a report that
+	 * still says running means the job was interrupted */
 	job_persist(im, j);
+	unlink(j->spool);
 }
 
 static void *worker(void *arg)
@@ -1030,12 +1127,29 @@ static void load_reports(struct pim_imports *im)
 			unlink(path);
 			snprintf(id, sizeof(id), "%.*s", (int)(n - 7), e->d_name);
 			snprintf(path, sizeof(path), "%s/%s.json", im->dir, id);
-			if (access(path, F_OK) == 0)
+			/* a running job's report holds the figures of its last
+			 * committed batch: they are kept */
+			rep = json_load_file(path, 0, NULL);
+			if (rep && strcmp(json_get_str(rep, "status") ? json_get_str(rep, "status") : "",
+					  "running")) {
+				json_decref(rep);
 				continue;
-			rep = json_pack("{s:s,s:s,s:s,s:[{s:i,s:n,s:s,s:s}]}", "id", id, "status", "failed",
-					"error", "pimd stopped before the import finished", "errors",
-					"line", 0, "field", "code", "interrupted", "message",
-					"pimd stopped before the import finished");
+			}
+			if (!rep)
+				rep = json_pack("{s:s}", "id", id);
+			if (!json_is_array(json_object_get(rep, "errors")))
+				json_object_set_new(rep, "errors", json_array());
+			json_object_set_new(rep, "status", json_string("failed"));
+			json_object_set_new(rep, "error",
+					    json_string("pimd stopped before the import finished"));
+			json_array_append_new(json_object_get(rep, "errors"),
+					      json_pack("{s:i,s:n,s:s,s:s}", "line", 0, "field", "code",
+							"interrupted", "message",
+							"pimd stopped before the import finished"));
+			if (json_is_integer(json_object_get(rep, "errors_total")))
+				json_object_set_new(rep, "errors_total",
+						    json_integer(json_integer_value(json_object_get(
+									 rep, "errors_total")) + 1));
 			json_dump_file(rep, path, JSON_COMPACT);
 			json_decref(rep);
 		}
@@ -1160,6 +1274,7 @@ static int job_new(struct http_req *req, struct pim_imports *im, struct job **ou
 	const char *profile = http_query(req, "profile");
 	const char *mode = http_query(req, "mode");
 	const char *dry = http_query(req, "dry_run");
+	const char *locale = http_query(req, "locale");
 	const char *inline_prof = http_header(req, "X-Import-Profile");
 	enum imp_format f;
 	struct job *j;
@@ -1186,12 +1301,24 @@ static int job_new(struct http_req *req, struct pim_imports *im, struct job **ou
 				 mode);
 		goto fail;
 	}
-	j->dry_run = dry && (!strcmp(dry, "true") || !strcmp(dry, "1") || !strcmp(dry, "yes"));
+	if (parse_bool("dry_run", dry, &j->dry_run, err) < 0) {
+		rc = err->code;
+		goto fail;
+	}
+	if (locale && *locale) {
+		rc = check_locale(im->app, locale, err);
+		if (rc < 0)
+			goto fail;
+		snprintf(j->locale, sizeof(j->locale), "%s", locale);
+	}
 	if (inline_prof && *inline_prof) {
-		j->profile_doc = json_parse(inline_prof, strlen(inline_prof), err);
+		struct hub_err pe = {0};
+
+		/* json_parse's message is kept whole; it is not prefixed twice */
+		j->profile_doc = json_parse(inline_prof, strlen(inline_prof), &pe);
 		if (!j->profile_doc || !json_is_object(j->profile_doc)) {
-			rc = hub_err_set(err, HUB_EINVAL, "X-Import-Profile is not a JSON object: %s",
-					 err->msg);
+			rc = hub_err_set(err, HUB_EINVAL, "X-Import-Profile is not a JSON object%s%s",
+					 j->profile_doc ? "" : ": ", j->profile_doc ? "" : pe.msg);
 			goto fail;
 		}
 		snprintf(j->profile, sizeof(j->profile), "%s",

@@ -40,9 +40,12 @@ json_t *pim_import_schema(struct pim_app *app);
 
 /* Runs one import synchronously in the calling thread (pimctl --offline
  * and check): fills report as GET /v1/imports/{id} shows it. fd is read
- * from its start. Returns 0 or the file's error (also in the report). */
+ * from its start. locale (NULL: none) is the locale of localizable values
+ * a row does not place, ahead of the profile's and the catalog default;
+ * HUB_EINVAL when the catalog lacks it. Returns 0 or the file's error (also
+ * in the report). */
 int pim_import_file(struct pim_app *app, int fd, const char *format, const char *profile,
-		    const char *mode, bool dry_run, const char *by, json_t *report,
+		    const char *mode, const char *locale, bool dry_run, const char *by, json_t *report,
 		    void (*progress)(void *cls, const json_t *report), void *cls,
 		    struct hub_err *err);
 

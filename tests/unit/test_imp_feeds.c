@@ -22,17 +22,24 @@ struct res {
 	json_t *models; /* [{"op","line","doc"}] (Akeneo sub-models) */
 	int rc;
 	struct hub_err err;
+	struct imp_fault fault; /* where a malformed file went wrong */
 };
 
 static json_t *g_schema;
 static const char *g_data;
 static bool g_models; /* the sink takes Akeneo sub-models */
+static const char *g_locale; /* the import's locale (imp_opts.locale) */
+
+static const char *op_name(enum imp_op op)
+{
+	return op == IMP_PUT ? "put" : op == IMP_PATCH ? "patch" : "disable";
+}
 
 static int s_doc(void *cls, json_t *doc, enum imp_op op, long line)
 {
 	struct res *r = cls;
 
-	json_array_append_new(r->docs, json_pack("{s:s,s:i,s:O}", "op", op == IMP_PUT ? "put" : "patch",
+	json_array_append_new(r->docs, json_pack("{s:s,s:i,s:O}", "op", op_name(op),
 						 "line", (json_int_t)line, "doc", doc));
 	return 0;
 }
@@ -65,7 +72,7 @@ static int s_model(void *cls, json_t *doc, enum imp_op op, long line)
 {
 	struct res *r = cls;
 
-	json_array_append_new(r->models, json_pack("{s:s,s:i,s:O}", "op", op == IMP_PUT ? "put" : "patch",
+	json_array_append_new(r->models, json_pack("{s:s,s:i,s:O}", "op", op_name(op),
 						   "line", (json_int_t)line, "doc", doc));
 	return 0;
 }
@@ -82,9 +89,10 @@ static void res_free(struct res *r)
 static void run_fd(struct res *r, int fd, enum imp_format f, const char *profile)
 {
 	struct imp_sink sink = {s_doc, s_failed, s_note, s_schema, NULL, r, g_models ? s_model : NULL};
-	struct imp_opts o = {f, g_schema, NULL, NULL};
+	struct imp_opts o = {f, g_schema, NULL, g_locale, &r->fault};
 
 	memset(r, 0, sizeof(*r));
+	r->fault.byte = -1;
 	r->docs = json_array();
 	r->failed = json_array();
 	r->notes = json_array();
@@ -284,6 +292,13 @@ static void test_hostile_csv(void)
 	run_file(&r, "hostile/csv/invalid-byte-sequence.csv", IMP_CSV, NULL);
 	ok(r.rc == HUB_EINVAL && strstr(r.err.msg, "not UTF-8") && strstr(r.err.msg, "line 1,"),
 	   "invalid-byte-sequence.csv: not UTF-8 with line and byte (%s)", r.err.msg);
+	ok(r.fault.line == 1 && r.fault.byte == 33, "the bad byte's position is given apart (%ld, %lld)",
+	   r.fault.line, r.fault.byte);
+	res_free(&r);
+	run_text(&r, "sku,name-en_US\nA,ok\nB,ok\nC,caf\xe9\n", IMP_CSV, NULL);
+	ok(r.rc == HUB_EINVAL && r.fault.line == 4 && r.fault.byte == 30 &&
+		   strstr(r.err.msg, "line 4, byte 30:"),
+	   "a bad byte on line 4: line and byte (%s)", r.err.msg);
 	res_free(&r);
 	run_text(&r, "", IMP_CSV, NULL);
 	ok(r.rc == HUB_EINVAL && strstr(r.err.msg, "empty"), "an empty file is an error (%s)", r.err.msg);
@@ -309,9 +324,26 @@ static void test_hostile_xml(void)
 	}
 	run_file(&r, "hostile/xml/xmlbomb.xml", IMP_GMC_XML, NULL);
 	ok(strstr(r.err.msg, "entit") != NULL, "the bomb is refused for its entities");
+	/* libxml2 reports the loop where the document uses the entity (line
+	 * 7), not at line 1 of the entity's own text */
+	ok(r.fault.line == 7 && r.fault.byte == 175 && strstr(r.err.msg, "line 7, byte 175:"),
+	   "the bomb: the line libxml2 reports (%s)", r.err.msg);
 	res_free(&r);
 	run_file(&r, "hostile/xml/unclosed-element.xml", IMP_GMC_XML, NULL);
 	ok(strstr(r.err.msg, "line") && strstr(r.err.msg, "byte"), "broken XML names line and byte");
+	ok(r.fault.line == 1 && r.fault.byte == 3 && strstr(r.err.msg, "never closed") &&
+		   !strstr(r.err.msg, "Extra content"),
+	   "a file cut inside an element says so (%s)", r.err.msg);
+	res_free(&r);
+	run_text(&r, "<rss>\n<channel>\n<item><title>caf\xc3\xa9</title>\n<item>\n</channel>\n</rss>\n",
+		 IMP_GMC_XML, NULL);
+	ok(r.rc == HUB_EINVAL && r.fault.line == 5 && r.fault.byte == 60 &&
+		   strstr(r.err.msg, "line 5, byte 60: malformed XML: Opening and ending tag mismatch"),
+	   "a tag mismatch: libxml2's line and column as a byte offset (%s)", r.err.msg);
+	res_free(&r);
+	run_text(&r, "<rss><channel></channel></rss>\n<rss/>\n", IMP_GMC_XML, NULL);
+	ok(r.rc == HUB_EINVAL && r.fault.line == 2 && strstr(r.err.msg, "more after the end"),
+	   "content after the root element (%s)", r.err.msg);
 	res_free(&r);
 }
 
@@ -478,10 +510,16 @@ static void test_bmecat(void)
 
 	run_file(&r, "catalogs/bmecat/olivere_bmecat12_update_products.xml", IMP_BMECAT, NULL);
 	ok(r.rc == 0 && json_array_size(r.docs) == 2, "T_UPDATE_PRODUCTS: %s", r.err.msg);
+	d = json_array_get(r.docs, 1);
+	ok(streq(json_string_value(json_object_get(d, "op")), "disable") &&
+		   json_is_false(json_object_get(json_object_get(d, "doc"), "enabled")),
+	   "mode=\"delete\" disables, never creates");
 	res_free(&r);
 
 	run_file(&r, "catalogs/bmecat/kstools_crossbase_bmecat12.xml", IMP_BMECAT, NULL);
 	ok(r.rc == 0, "KS Tools (DTD internal subset without entities): %s", r.err.msg);
+	ok(json_array_size(r.docs) == 1,
+	   "its one article is one document, categories included (%zu)", json_array_size(r.docs));
 	ok(json_array_size(r.schema_docs) > 1 && json_array_size(r.schema_docs) < 50,
 	   "the catalog groups its article uses become categories, parents first (%zu of 1660)",
 	   json_array_size(r.schema_docs));
@@ -582,6 +620,45 @@ static void test_akeneo_models(void)
 	   "a products file's rows with a parent stay products");
 	res_free(&r);
 	g_models = false;
+}
+
+/* Values a row does not place take the import's locale, else the
+ * profile's, else the catalog default: never the first code in sort
+ * order (de_DE). */
+static void test_locale(void)
+{
+	json_t *s = json_deep_copy(g_schema), *saved = g_schema, *web;
+	struct res r;
+
+	json_object_set_new(s, "locales", json_pack("[s,s,s]", "de_DE", "en_US", "fr_FR"));
+	ok(streq(imp_catalog_locale(s), "en_US"), "the catalog default is web's first locale");
+	web = json_object_get(json_object_get(s, "channels"), "web");
+	json_object_set_new(web, "locales", json_pack("[s,s]", "fr_FR", "en_US"));
+	ok(streq(imp_catalog_locale(s), "fr_FR"), "in the channel's own order");
+	json_object_del(json_object_get(s, "channels"), "web");
+	ok(streq(imp_catalog_locale(s), "en_US"), "no web channel: en_US when the catalog has it");
+	json_object_set_new(s, "locales", json_pack("[s,s]", "fr_FR", "de_DE"));
+	ok(streq(imp_catalog_locale(s), "fr_FR"),
+	   "else the first locale of the first channel by code (app: fr_FR)");
+	json_decref(s);
+	s = json_deep_copy(g_schema);
+	json_object_set_new(s, "locales", json_pack("[s,s,s]", "de_DE", "en_US", "fr_FR"));
+	g_schema = s;
+	run_file(&r, "catalogs/google-merchant/lake-erie-clothing_google_feed.tsv", IMP_GMC_TSV, NULL);
+	ok(r.rc == 0 && sval(doc_of(&r, "2d50ecb4-8320-40e2-ab5c-17883fe08b4c"), "name", "en_US"),
+	   "a Merchant feed without a locale: names in en_US");
+	res_free(&r);
+	g_locale = "fr_FR";
+	run_file(&r, "catalogs/google-merchant/lake-erie-clothing_google_feed.tsv", IMP_GMC_TSV, NULL);
+	ok(r.rc == 0 && sval(doc_of(&r, "2d50ecb4-8320-40e2-ab5c-17883fe08b4c"), "name", "fr_FR"),
+	   "the import's locale wins");
+	res_free(&r);
+	run_text(&r, "sku;name\nL-1;Nom\n", IMP_CSV, NULL);
+	ok(r.rc == 0 && sval(doc_of(&r, "L-1"), "name", "fr_FR"), "a CSV's bare column too");
+	res_free(&r);
+	g_locale = NULL;
+	g_schema = saved;
+	json_decref(s);
 }
 
 /* The starter schema of schemas/starter in libimp's shape. */
@@ -691,6 +768,7 @@ int main(void)
 	test_shopify();
 	test_magento();
 	test_bmecat();
+	test_locale();
 	test_jsonl();
 	test_akeneo_models();
 	json_decref(g_schema);
