@@ -5,9 +5,11 @@
 #include "hash.h"
 #include "json.h"
 #include "log.h"
+#include "text.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <strings.h>
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -883,6 +885,22 @@ int http_query_long(struct http_req *req, const char *name, long def, long min, 
 	return 0;
 }
 
+int http_query_bool(struct http_req *req, const char *name, int def)
+{
+	static const char *const yes[] = {"true", "yes", "1"}, *const no[] = {"false", "no", "0"};
+	const char *v = http_filter(req, name);
+
+	if (!v)
+		return def;
+	for (size_t i = 0; i < 3; i++) {
+		if (!strcasecmp(v, yes[i]))
+			return 1;
+		if (!strcasecmp(v, no[i]))
+			return 0;
+	}
+	return -1;
+}
+
 /* ---- long-poll ---- */
 
 struct http_waitq *http_waitq_new(void)
@@ -1030,6 +1048,19 @@ static void authenticate(struct http_req *req)
 		req->role = auth_check(req->srv->opt.auth, h + 7, req->user, sizeof(req->user));
 }
 
+/* libmicrohttpd's URL decoding, except that %00 decodes to 0xFF: a NUL
+ * would cut the path short ("/v1/products/A%00B" read as product A),
+ * while a byte that is never UTF-8 is refused with the other malformed
+ * paths (req_begin) and by whatever checks a query value. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void)cls;
+	(void)conn;
+	for (char *p = s; (p = strstr(p, "%00")); p += 3)
+		memcpy(p, "%FF", 3);
+	return MHD_http_unescape(s);
+}
+
 /* Decides what happens to a new request before its body: route, auth, size.
  * Returns false when it has already been answered. */
 static bool req_begin(struct http_req *req, const char *url)
@@ -1045,6 +1076,10 @@ static bool req_begin(struct http_req *req, const char *url)
 		return false;
 	}
 	memcpy(req->path, url, n + 1);
+	if (!text_utf8_valid(url, n)) {
+		http_reply_problem(req, 400, "the path is not UTF-8 (or holds %00)", NULL);
+		return false;
+	}
 	if (!strcmp(req->method, "OPTIONS")) {
 		/* CORS preflight: the web UI on pimd's origin calls damd too */
 		http_set_header(req, "Access-Control-Allow-Methods",
@@ -1314,6 +1349,7 @@ int http_server_start(struct http_server **out, const struct http_options *opt,
 				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)s->opt.threads,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				  MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned int)4000,
 				  MHD_OPTION_END);

@@ -6,11 +6,16 @@
 json_t *json_parse(const char *data, size_t len, struct hub_err *err)
 {
 	json_error_t je;
-	json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
+	/* no JSON_ALLOW_NUL: C strings would end at a \u0000 ("A\u0000B" read
+	 * as sku "A"), so such a document is refused where the NUL is */
+	json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je);
 
 	if (!j)
 		hub_err_set(err, HUB_EINVAL, "invalid JSON at line %d, column %d (byte %d): %s",
-			    je.line, je.column, je.position, je.text);
+			    je.line, je.column, je.position,
+			    json_error_code(&je) == json_error_null_character
+				    ? "a string holds \\u0000, which is not allowed"
+				    : je.text);
 	return j;
 }
 

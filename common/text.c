@@ -4,6 +4,22 @@
 #include <stdlib.h>
 #include <utf8proc.h>
 
+bool text_utf8_valid(const char *s, size_t len)
+{
+	const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+	utf8proc_int32_t c;
+
+	while (len) {
+		utf8proc_ssize_t n = utf8proc_iterate(p, (utf8proc_ssize_t)len, &c);
+
+		if (n <= 0 || c == 0)
+			return false;
+		p += n;
+		len -= (size_t)n;
+	}
+	return true;
+}
+
 char *text_fold(const char *s, size_t len)
 {
 	utf8proc_uint8_t *out = NULL;

@@ -3,12 +3,16 @@
 #ifndef HUB_TEXT_H
 #define HUB_TEXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Folds text for search: NFKD, marks stripped, case folded ("Café" →
  * "cafe"). Returns a malloc'd string (the caller frees) or NULL for input
  * that is not UTF-8. */
 char *text_fold(const char *s, size_t len);
+
+/* True when s holds len bytes of UTF-8 (no NUL). */
+bool text_utf8_valid(const char *s, size_t len);
 
 /* Calls fn for each word (a run of letters and digits) of already folded
  * text, at most TEXT_WORD_MAX bytes each (longer ones are cut). */

@@ -4,6 +4,7 @@
 #include "cache.h"
 #include "catalog_int.h"
 #include "err.h"
+#include "hash.h"
 #include "json.h"
 #include "log.h"
 #include "models.h"
@@ -54,12 +55,31 @@ static json_t *body_json(struct http_req *req)
 	return j;
 }
 
+#define PRODUCT_ETAG_LEN 48
+
+/* A product's ETag: its version and a digest of its completeness, which a
+ * schema edit or an asset event changes without a new version, so a cache
+ * holding the older body is not told it is current. If-Match compares the
+ * version alone (catalog.c, if_match_has). */
+static void product_etag(json_t *doc, char etag[PRODUCT_ETAG_LEN])
+{
+	char *comp = json_dumps(json_object_get(doc, "completeness"),
+				JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	uint8_t d[HASH_SHA256_LEN];
+	char hex[2 * 4 + 1];
+
+	hash_sha256(comp ? comp : "", comp ? strlen(comp) : 0, d);
+	hash_hex(d, 4, hex);
+	free(comp);
+	snprintf(etag, PRODUCT_ETAG_LEN, "\"%lld.%s\"",
+		 (long long)json_integer_value(json_object_get(doc, "version")), hex);
+}
+
 static int reply_product(struct http_req *req, int status, json_t *doc)
 {
-	char etag[32];
+	char etag[PRODUCT_ETAG_LEN];
 
-	snprintf(etag, sizeof(etag), "\"%lld\"",
-		 (long long)json_integer_value(json_object_get(doc, "version")));
+	product_etag(doc, etag);
 	http_set_header(req, "ETag", etag);
 	return http_reply_json(req, status, doc);
 }
@@ -75,13 +95,6 @@ static int parse_mode(const char *m, enum pim_mode *out)
 	else
 		return -1;
 	return 0;
-}
-
-static bool query_true(struct http_req *req, const char *name)
-{
-	const char *v = http_query(req, name);
-
-	return v && (!strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "yes"));
 }
 
 /* ---- schema ---- */
@@ -160,7 +173,7 @@ static int handle_product_get(struct http_req *req)
 	struct hub_err err = {0};
 	struct pim_txn *t;
 	json_t *doc;
-	char etag[32];
+	char etag[PRODUCT_ETAG_LEN];
 	int rc;
 
 	if (pim_txn_begin(app->store, false, &t, &err) < 0)
@@ -169,8 +182,7 @@ static int handle_product_get(struct http_req *req)
 	pim_txn_abort(t);
 	if (!doc)
 		return http_reply_problem(req, 404, "no such product", NULL);
-	snprintf(etag, sizeof(etag), "\"%lld\"",
-		 (long long)json_integer_value(json_object_get(doc, "version")));
+	product_etag(doc, etag);
 	http_set_header(req, "Cache-Control", "no-cache");
 	if (http_not_modified(req, etag)) {
 		json_decref(doc);
@@ -224,6 +236,10 @@ static int product_write(struct http_req *req, enum write_kind kind)
 {
 	struct pim_app *app = http_app(req);
 	const char *sku = http_param(req, "sku"), *if_match = http_header(req, "If-Match");
+	const char *inm = http_header(req, "If-None-Match");
+	/* "If-None-Match: *" makes a PUT a create: 412 when the product exists
+	 * (RFC 9110), where a create-mode write says 409 */
+	bool create_only = kind == W_PUT && inm && !strcmp(inm, "*");
 	struct hub_err err = {0};
 	struct pim_batch *b = NULL;
 	json_t *body = body_json(req), *stored = NULL, *problems = NULL;
@@ -235,8 +251,10 @@ static int product_write(struct http_req *req, enum write_kind kind)
 	if (rc < 0)
 		goto out;
 	if (kind == W_PUT) {
-		rc = pim_batch_write(b, sku, body, PIM_MODE_UPSERT, if_match, &outcome, &stored,
-				     &problems, &err);
+		rc = pim_batch_write(b, sku, body, create_only ? PIM_MODE_CREATE : PIM_MODE_UPSERT,
+				     if_match, &outcome, &stored, &problems, &err);
+		if (rc == HUB_ECONFLICT && create_only)
+			rc = err.code = HUB_EPRECOND;
 	} else if (kind == W_PATCH) {
 		rc = pim_batch_merge(b, sku, body, PIM_MODE_UPDATE, if_match, &outcome, &stored,
 				     &problems, &err);
@@ -342,7 +360,7 @@ static int handle_product_list(struct http_req *req)
 	struct hub_err err = {0};
 	struct pim_txn *t = NULL;
 	char after[PIM_MAX_KEY + 1];
-	const char *en = http_query(req, "enabled"), *us = http_query(req, "updated_since");
+	const char *us = http_query(req, "updated_since");
 	struct buf out = BUF_INIT;
 	json_t *skus = NULL, *v;
 	long limit;
@@ -356,7 +374,11 @@ static int handle_product_list(struct http_req *req)
 	f.category = http_query(req, "category");
 	f.complete = http_query(req, "complete");
 	f.q = http_filter(req, "q");
-	f.enabled = !en ? -1 : (!strcmp(en, "true") || !strcmp(en, "1")) ? 1 : 0;
+	f.enabled = http_query_bool(req, "enabled", -2);
+	if (f.enabled == -1)
+		return http_reply_problem(req, 400, "enabled is true or false", NULL);
+	if (f.enabled == -2)
+		f.enabled = -1; /* either */
 	f.updated_since = -1;
 	if (us) {
 		char *end;
@@ -691,6 +713,8 @@ static int batch_body(struct http_req *req, const char *data, size_t len)
 	struct hub_err err = {0};
 
 	if (!c) {
+		int dry;
+
 		c = calloc(1, sizeof(*c));
 		if (!c)
 			return http_fail(req, &(struct hub_err){HUB_ENOMEM, "out of memory"});
@@ -702,7 +726,12 @@ static int batch_body(struct http_req *req, const char *data, size_t len)
 			hub_err_set(&err, HUB_EINVAL, "mode is upsert, create or update");
 			return http_fail(req, &err);
 		}
-		c->dry_run = query_true(req, "dry_run");
+		dry = http_query_bool(req, "dry_run", 0);
+		if (dry < 0) {
+			hub_err_set(&err, HUB_EINVAL, "dry_run is true or false");
+			return http_fail(req, &err);
+		}
+		c->dry_run = dry;
 	}
 	if (buf_add(&c->pend, data, len) < 0)
 		return http_fail(req, &(struct hub_err){HUB_ENOMEM, "out of memory"});

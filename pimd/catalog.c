@@ -1245,21 +1245,42 @@ out:
 	return rc;
 }
 
+/* If-Match is "*" or a list of entity tags compared strongly (RFC 9110),
+ * so W/"6" never matches. A product's tag is "<version>.<digest of its
+ * completeness>" (or the bare "<version>" older clients hold): the version
+ * alone decides, since an edit made while completeness was another is
+ * still an edit of that version. */
+static bool if_match_has(const char *list, long long version)
+{
+	for (const char *p = list; *p;) {
+		char *end;
+		long long v;
+
+		p += strspn(p, " \t,");
+		if (*p == '*')
+			return true;
+		if (*p == '"' && p[1] >= '0' && p[1] <= '9') {
+			v = strtoll(p + 1, &end, 10);
+			if (v == version && (*end == '"' || *end == '.'))
+				return true;
+		}
+		p += strcspn(p, ",");
+	}
+	return false;
+}
+
 static int if_match_check(json_t *old, const char *if_match, struct hub_err *err)
 {
-	char want[32];
+	long long version;
 
 	if (!if_match)
 		return 0;
 	if (!old)
 		return hub_err_set(err, HUB_EPRECOND, "If-Match given for a product that does not exist");
-	if (!strcmp(if_match, "*"))
-		return 0;
-	snprintf(want, sizeof(want), "\"%lld\"",
-		 (long long)json_integer_value(json_object_get(old, "version")));
-	if (!strstr(if_match, want))
-		return hub_err_set(err, HUB_EPRECOND, "the product is at version %s, not %s", want,
-				   if_match);
+	version = json_integer_value(json_object_get(old, "version"));
+	if (!if_match_has(if_match, version))
+		return hub_err_set(err, HUB_EPRECOND, "the product is at version %lld, not %.100s",
+				   version, if_match);
 	return 0;
 }
 

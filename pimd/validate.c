@@ -4,12 +4,12 @@
 #include "store.h"
 #include "util.h"
 #include "gtin.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <utf8proc.h>
 
 #define PATH_MAX_LEN 512
 
@@ -29,7 +29,7 @@ int pim_sku_ok(const char *sku)
 	for (const unsigned char *p = (const unsigned char *)sku; *p; p++)
 		if (*p <= ' ' || *p == '/' || *p == 0x7f || *p == '?' || *p == '#' || *p == '%')
 			return 0;
-	return utf8proc_iterate((const utf8proc_uint8_t *)sku, -1, &(utf8proc_int32_t){0}) > 0;
+	return text_utf8_valid(sku, n);
 }
 
 json_t *pim_product_load(struct pim_txn *t, const char *sku)

@@ -20,12 +20,13 @@ reqj PUT "$PIM/v1/families/home" "$(curl -s -H "Authorization: Bearer $TOKEN" "$
 
 reqj PUT "$PIM/v1/products/MUG-1" "$(v MUG-1)"; check "PUT creates: 201" code_is 201
 check "version 1" is "$(jqb .version)" 1
-check "ETag is the version" is "$(header etag)" '"1"'
+check "ETag is the version and a completeness digest" bash -c "[[ '$(header etag)' =~ ^\\\"1\\.[0-9a-f]{8}\\\"$ ]]"
+etag1=$(header etag)
 check "server adds created/updated" is "$(jqb '(.created|length>0) and (.updated|length>0)')" true
 check "completeness per channel/locale" is "$(jqb '.completeness["web/en_US"].ratio')" 100
 req GET "$PIM/v1/products/MUG-1"; check "GET: 200" code_is 200
 check "GET returns the stored values" is "$(jqb '.values.price[0].data[0].amount')" 12.50
-req GET "$PIM/v1/products/MUG-1" -H 'If-None-Match: "1"'; check "GET with current ETag: 304" code_is 304
+req GET "$PIM/v1/products/MUG-1" -H "If-None-Match: $etag1"; check "GET with current ETag: 304" code_is 304
 reqj PUT "$PIM/v1/products/MUG-1" "$(v MUG-1)"; check "same document again: 200" code_is 200
 check "unchanged document keeps its version" is "$(jqb .version)" 1
 reqj PUT "$PIM/v1/products/MUG-1" "$(v MUG-1 '.values.name[0].data="Big stoneware mug"')"
@@ -42,6 +43,33 @@ reqj PATCH "$PIM/v1/products/MUG-1" '{"values":{"description":null}}' -H 'If-Mat
 check "PATCH with current If-Match: 200" code_is 200
 check "merge patch null removes the value" is "$(jqb '.values|has("description")')" false
 check "PATCH keeps other values" is "$(jqb '.values.name|length')" 2
+req GET "$PIM/v1/products/MUG-1"; etag3=$(header etag)
+reqj PATCH "$PIM/v1/products/MUG-1" '{"enabled":true}' -H "If-Match: W/${etag3}"
+check "weak If-Match never matches: 412" code_is 412
+reqj PATCH "$PIM/v1/products/MUG-1" '{"enabled":true}' -H "If-Match: \"7\", $etag3"
+check "If-Match list with the GET's ETag: 200" code_is 200
+reqj PATCH "$PIM/v1/products/MUG-1" '{"enabled":true}' -H "If-Match: \"$(jqb .version)\""
+check "If-Match with the bare version: 200" code_is 200
+reqj PUT "$PIM/v1/products/MUG-1" "$(v MUG-1)" -H 'If-None-Match: *'
+check "If-None-Match: * on an existing product: 412" code_is 412
+reqj PUT "$PIM/v1/products/MUG-NEW" "$(v MUG-NEW 'del(.values.gtin)')" -H 'If-None-Match: *'
+check "If-None-Match: * creates a new one: 201" code_is 201
+# completeness changes without a new version: the ETag must change with it
+req GET "$PIM/v1/products/MUG-1"; before=$(header etag); ver=$(jqb .version)
+reqj PUT "$PIM/v1/families/home" "$(curl -s -H "Authorization: Bearer $TOKEN" "$PIM/v1/families/home" | jq -c '.requirements.web += ["stock"]')"
+check "a requirement added" code_is 200
+req GET "$PIM/v1/products/MUG-1" -H "If-None-Match: $before"
+check "completeness changed: 200, not 304" code_is 200
+check "same version" is "$(jqb .version)" "$ver"
+check "new ETag" bash -c "[ '$(header etag)' != '$before' ]"
+reqj PUT "$PIM/v1/families/home" "$(curl -s -H "Authorization: Bearer $TOKEN" "$PIM/v1/families/home" | jq -c '.requirements.web -= ["stock"]')"
+# a NUL cannot cut a sku short
+reqj PUT "$PIM/v1/products/MUG-1%00X" "$(v MUG-1)"; check "%00 in the path: 400" code_is 400
+req GET "$PIM/v1/products/MUG-1%00X"; check "GET with %00: 400" code_is 400
+req GET "$PIM/v1/products/MUG%FF1"; check "path not UTF-8: 400" code_is 400
+reqj PUT "$PIM/v1/products/MUG-1" "$(v MUG-1 | jq -c '.values.name[0].data="a\u0000b"')"
+check "\\u0000 in a document: 400" code_is 400
+check "400 says where" bash -c "jq -r .detail '$TMP/body' | grep -q 'byte.*u0000'"
 reqj PATCH "$PIM/v1/products/NOPE" '{"enabled":false}'; check "PATCH of a missing product: 404" code_is 404
 
 # bad SKU CODE JQ DESCRIPTION: one rule, one bad document

@@ -42,6 +42,8 @@ expect "category=home" "i%2==0" "category subtree (home ⊃ kitchen ⊃ tablewar
 expect "category=apparel" "i%2==1" "category subtree (apparel ⊃ men ⊃ men_tshirts)"
 expect "enabled=false" "i%5==0" "enabled=false"
 expect "enabled=true" "i%5!=0" "enabled=true"
+expect "enabled=FALSE" "i%5==0" "enabled=FALSE (any case)"
+req GET "$PIM/v1/products?enabled=maybe"; check "enabled=maybe: 400, not a filter on disabled" code_is 400
 expect "complete=web/en_US" "i%3!=0" "complete=web/en_US"
 expect "complete=web/fr_FR" "0" "nothing complete in fr_FR (no French names)"
 expect "family=home&enabled=true&complete=web/en_US" "i%2==0 && i%5!=0 && i%3!=0" "family + enabled + complete"

@@ -51,6 +51,9 @@ printf '%s\n' '{"sku":"DRY-1","family":"home","values":{}}' '{"sku":"DRY-2","fam
 post "?dry_run=true" "$TMP/b4.ndjson"
 check "dry run reports outcomes" is "$(st 1 .outcome),$(st 2 '.status|tostring')" created,422
 req GET "$PIM/v1/products/DRY-1"; check "dry run wrote nothing" code_is 404
+post "?dry_run=ture" "$TMP/b4.ndjson"; check "misspelt dry_run: 400, not a real run" code_is 400
+post "?dry_run=TRUE" "$TMP/b4.ndjson"; check "dry_run=TRUE is a dry run" is "$(st 1 .outcome)" created
+req GET "$PIM/v1/products/DRY-1"; check "dry_run=TRUE wrote nothing" code_is 404
 
 # bigger than several transactions (250 lines each), no trailing newline
 python3 -c '

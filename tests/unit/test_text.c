@@ -59,6 +59,13 @@ int main(void)
 	ok(fold_is("Ærø", "ærø"), "letters without a decomposition stay");
 	ok(text_fold("\xff\xfe", 2) == NULL, "invalid UTF-8 refused");
 
+	ok(text_utf8_valid("Café ☕", strlen("Café ☕")), "UTF-8 text is valid");
+	ok(text_utf8_valid("", 0), "nothing is valid");
+	ok(!text_utf8_valid("A\xffB", 3), "a byte never in UTF-8 is not");
+	ok(!text_utf8_valid("\xc3", 1), "a cut sequence is not");
+	ok(!text_utf8_valid("A\0B", 3), "a NUL is not");
+	ok(!text_utf8_valid("\xed\xa0\x80", 3), "a surrogate is not");
+
 	ok(words_are("Café crème mug, 350 ml!", "cafe|creme|mug|350|ml"), "words split on punctuation");
 	ok(words_are("TS-001-RED-M", "ts|001|red|m"), "a sku splits into words");
 	ok(words_are("  ", ""), "no words in blanks");
