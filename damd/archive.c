@@ -706,7 +706,7 @@ int dam_archive_handle(struct http_req *req)
 		json_decref(result);
 		return dam_reply_err(req, &err);
 	}
-	http_reply_json(req, created ? 201 : 200, result);
+	dam_reply_json(req, created ? 201 : 200, result);
 	json_decref(result);
 	return 0;
 }

@@ -695,7 +695,7 @@ static int handle_upload(struct http_req *req)
 		snprintf(loc, sizeof(loc), "/v1/assets/%s", json_get_str(a, "id"));
 		http_set_header(req, "Location", loc);
 	}
-	http_reply_json(req, created ? 201 : 200, a);
+	dam_reply_json(req, created ? 201 : 200, a);
 	json_decref(a);
 	return 0;
 }
@@ -857,7 +857,7 @@ static int handle_meta_get(struct http_req *req)
 		return dam_reply_err(req, &err);
 	p = public_record(rec);
 	http_set_header(req, "Cache-Control", "no-cache");
-	http_reply_json(req, 200, p);
+	dam_reply_json(req, 200, p);
 	json_decref(p);
 	json_decref(rec);
 	return 0;
@@ -1178,7 +1178,7 @@ static int handle_meta_patch(struct http_req *req)
 	if (rc < 0)
 		return dam_reply_err(req, &err);
 	p = public_record(rec);
-	http_reply_json(req, 200, p);
+	dam_reply_json(req, 200, p);
 	json_decref(p);
 	json_decref(rec);
 	return 0;
@@ -1464,7 +1464,7 @@ static int handle_list(struct http_req *req)
 		json_object_set_new(j, "next_cursor", json_null());
 	}
 	http_set_header(req, "Cache-Control", "no-cache");
-	rc = http_reply_json(req, 200, j);
+	rc = dam_reply_json(req, 200, j);
 	json_decref(j);
 out:
 	json_decref(ls.items);

@@ -192,7 +192,7 @@ static int handle_changes(struct http_req *req)
 	j = json_pack("{s:o,s:I,s:s}", "items", c.items, "next_since", (json_int_t)c.last,
 		      "feed_id", app->feed_id);
 	http_set_header(req, "Cache-Control", "no-store");
-	http_reply_json(req, 200, j);
+	dam_reply_json(req, 200, j);
 	json_decref(j);
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include "log.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 bool dam_mime_passive(const char *mime)
@@ -30,6 +31,52 @@ void dam_stored_headers_shared(struct http_shared *sh)
 {
 	http_shared_set_header(sh, "X-Content-Type-Options", "nosniff");
 	http_shared_set_header(sh, "Content-Security-Policy", DAM_STORED_CSP);
+}
+
+/* True when every real in j reads back the same from "%.<prec>g". */
+static bool reals_exact(const json_t *j, int prec)
+{
+	char s[40];
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	switch (json_typeof(j)) {
+	case JSON_REAL:
+		snprintf(s, sizeof(s), "%.*g", prec, json_real_value(j));
+		return strtod(s, NULL) == json_real_value(j);
+	case JSON_OBJECT:
+		json_object_foreach((json_t *)j, k, v)
+			if (!reals_exact(v, prec))
+				return false;
+		return true;
+	case JSON_ARRAY:
+		json_array_foreach(j, i, v)
+			if (!reals_exact(v, prec))
+				return false;
+		return true;
+	default:
+		return true;
+	}
+}
+
+int dam_reply_json(struct http_req *req, int status, const json_t *j)
+{
+	size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY;
+	int prec = 15;
+	char *s;
+
+	/* jansson writes every real with 17 digits, which shows 0.3 as
+	 * 0.29999999999999999. Up to 15 digits, a decimal read as a double
+	 * prints back as itself (DBL_DIG), so 15 gives each real that came
+	 * from such a decimal as it was written; a real that needs more gets
+	 * 16 or 17 digits, for the whole document, so nothing is ever lost. */
+	while (prec < 17 && !reals_exact(j, prec))
+		prec++;
+	s = json_dumps(j, flags | JSON_REAL_PRECISION(prec));
+	if (!s)
+		return http_reply_problem(req, 500, "out of memory", NULL);
+	return http_reply_owned(req, status, "application/json", s, strlen(s));
 }
 
 /* Where a path may start: not inside a word, so "image/webp" is no path. */

@@ -1,5 +1,6 @@
 /* What damd adds to common/http's replies: the headers of every answer
- * that sends stored bytes, and error texts without file paths. */
+ * that sends stored bytes, JSON with short reals, and error texts without
+ * file paths. */
 #ifndef DAM_REPLY_H
 #define DAM_REPLY_H
 
@@ -25,6 +26,10 @@ bool dam_mime_passive(const char *mime);
  * shared reply sh. */
 void dam_stored_headers(struct http_req *req);
 void dam_stored_headers_shared(struct http_shared *sh);
+
+/* http_reply_json, with each real written as the shortest text that
+ * reads back as the same double (0.3, not 0.29999999999999999). */
+int dam_reply_json(struct http_req *req, int status, const json_t *j);
 
 /* Copies text into out (outlen bytes, always terminated) without file
  * paths: libvips, libarchive and the C library name the file they fail on,

@@ -33,6 +33,16 @@ check "unknown rights field refused" is "$(jqb '[.errors[].path]|index("/rights/
 check "non-string tag refused" is "$(jqb '[.errors[].path]|index("/tags/0")!=null')" true
 check "read-only field refused" is "$(jqb '[.errors[]|select(.path=="/size")|.code][0]')" read_only
 req GET "$DAM/v1/assets/$a/meta"; check "a refused patch changes nothing" is "$(jqb '.focal_point.x')" 0.5
+# reals come back as they were written, not as their 17-digit expansion
+reqj PATCH "$DAM/v1/assets/$a/meta" '{"focal_point":{"x":0.3,"y":0.1}}'
+check "patch answer: the focal point as written" bash -c "grep -q '\"focal_point\":{\"x\":0.3,\"y\":0.1}' '$TMP/body'"
+req GET "$DAM/v1/assets/$a/meta"
+check "meta: the focal point as written" bash -c "grep -q '\"focal_point\":{\"x\":0.3,\"y\":0.1}' '$TMP/body'"
+req GET "$DAM/v1/assets?sku=TS-001"
+check "listing: the focal point as written" bash -c "grep -q '\"focal_point\":{\"x\":0.3,\"y\":0.1}' '$TMP/body'"
+reqj PATCH "$DAM/v1/assets/$a/meta" '{"focal_point":{"x":0.30000000000000004,"y":1e-7}}'
+check "a real that needs 17 digits keeps them" is "$(jqb '.focal_point.x == 0.30000000000000004 and .focal_point.y == 1e-7')" true
+reqj PATCH "$DAM/v1/assets/$a/meta" '{"focal_point":{"x":0.5,"y":0.25}}'
 reqj PATCH "$DAM/v1/assets/$a/meta" '{"title":'; check "broken JSON: 400" code_is 400
 reqj PATCH "$DAM/v1/assets/$a/meta" '[1]'; check "non-object patch: 422" code_is 422
 reqj PATCH "$DAM/v1/assets/sha256:$(printf '%064d' 0)/meta" '{}'; check "patch of an unknown asset: 404" code_is 404
