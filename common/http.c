@@ -205,13 +205,18 @@ static bool method_matches(const char *route_method, const char *method)
 	       (!strcmp(method, "HEAD") && !strcmp(route_method, "GET"));
 }
 
-/* Finds the route; *path_known tells a 405 from a 404. */
-static struct route_entry *route_find(struct http_req *req, bool *path_known)
+/* Finds the route; *path_known tells a 405 from a 404, and allow (len
+ * bytes, may be NULL) receives the methods the path takes, for a 405's
+ * Allow header. */
+static struct route_entry *route_find(struct http_req *req, bool *path_known, char *allow,
+				      size_t len)
 {
 	const char *seg[MAX_SEGMENTS + 1];
 	int nseg;
 
 	*path_known = false;
+	if (allow)
+		*allow = 0;
 	memcpy(req->segbuf, req->path, strlen(req->path) + 1);
 	nseg = split_path(req->segbuf, seg, MAX_SEGMENTS);
 	if (nseg < 0)
@@ -224,8 +229,15 @@ static struct route_entry *route_find(struct http_req *req, bool *path_known)
 		if (method_matches(e->r.method, req->method))
 			return e;
 		/* a catch-all such as the UI's "/{path*}" does not make every path known */
-		if (!(e->rest && e->nseg == 1))
+		if (!(e->rest && e->nseg == 1)) {
 			*path_known = true;
+			if (allow && !strstr(allow, e->r.method)) {
+				size_t used = strlen(allow);
+
+				snprintf(allow + used, len - used, "%s%s%s", used ? ", " : "",
+					 e->r.method, strcmp(e->r.method, "GET") ? "" : ", HEAD");
+			}
+		}
 	}
 	req->nparams = 0;
 	return NULL;
@@ -1068,6 +1080,7 @@ static bool req_begin(struct http_req *req, const char *url)
 	struct http_server *s = req->srv;
 	bool path_known;
 	const char *cl;
+	char allow[128];
 	size_t limit, n = strlen(url);
 
 	if (n >= sizeof(req->path)) {
@@ -1090,8 +1103,10 @@ static bool req_begin(struct http_req *req, const char *url)
 		http_reply_empty(req, 204);
 		return false;
 	}
-	req->route = route_find(req, &path_known);
+	req->route = route_find(req, &path_known, allow, sizeof(allow));
 	if (!req->route) {
+		if (path_known)
+			http_set_header(req, "Allow", allow);
 		http_reply_problem(req, path_known ? 405 : 404,
 				   path_known ? "method not allowed on this path" : "no such resource",
 				   NULL);

@@ -201,6 +201,12 @@ int main(void)
 	ok(strstr(r, "\"rest\":\"a/b/c.txt\""), "a rest parameter takes the slashes: %s", r);
 	ok(!strcmp(sh(CURL CODE "%s/v1/nothing", base), "404"), "unknown path is 404");
 	ok(!strcmp(sh(CURL CODE "-X DELETE %s/v1/products/X", base), "405"), "known path, wrong method is 405");
+	r = sh(CURL "-D - -o /dev/null -X DELETE %s/v1/products/X | grep -i '^allow:' | tr -d '\r'", base);
+	ok(!strcmp(r, "Allow: GET, HEAD, PUT"), "a 405 says what the path allows: %s", r);
+	ok(!strcmp(sh(CURL CODE "%s/v1/products/X%%00Y", base), "400"), "%%00 in a path is 400, not X");
+	ok(!strcmp(sh(CURL CODE "%s/v1/products/X%%FFY", base), "400"), "a path that is not UTF-8 is 400");
+	r = sh(CURL "'%s/v1/products/Caf%%C3%%A9'", base);
+	ok(strstr(r, "\"sku\":\"Café\"") != NULL, "a UTF-8 path is decoded: %s", r);
 	ok(!strcmp(sh(CURL CODE "-I %s/v1/products/X", base), "200"), "HEAD answers where GET does");
 	r = sh(CURL "-D - -o /dev/null %s/v1/nothing | grep -i '^content-type' | tr -d '\\r'", base);
 	ok(strstr(r, "application/problem+json") != NULL, "errors are problem+json: %s", r);
