@@ -72,6 +72,34 @@ test('a dry run says what the import would do, here and in the recent list', asy
   await page.locator('.recent tr', { hasText: id }).getByText('dry run').waitFor();
 });
 
+test('a structure file reports what it wrote; a long problem list says it is cut', async () => {
+  const { page } = b;
+  await page.getByRole('link', { name: 'Imports' }).click();
+  await drawn(page, '#/imports');
+  await page.getByLabel('Feed file').setInputFiles(join(AKENEO, 'families.csv'));
+  await page.getByLabel('Profile').fill('akeneo');
+  await page.getByRole('button', { name: 'Import' }).click();
+  let job = page.locator('.job');
+  await job.locator('.status.done').waitFor({ timeout: 30000 });
+  const first = await job.getAttribute('data-job');
+  const written = (await api(PIM, 'GET', `/v1/imports/${first}`)).body.schema_written;
+  assert.ok(written > 0);
+  assert.equal(await job.locator('[data-count="schema_written"] .num').innerText(), String(written));
+  // pimd lists the first 1000 problems of a job
+  const feed = join(process.env.WEB_TMP, 'wt-bad-gtins.csv');
+  const lines = ['sku,family,wt_name-en_US,wt_gtin'];
+  for (let i = 0; i < 1005; i++) lines.push(`WT-G${i},wt_mug,Mug ${i},4006381333932`);
+  writeFileSync(feed, `${lines.join('\n')}\n`);
+  await page.getByLabel('Feed file').setInputFiles(feed);
+  await page.getByLabel('Profile').fill('');
+  await page.getByRole('button', { name: 'Import' }).click();
+  job = page.locator(`.job:not([data-job="${first}"])`);
+  await job.locator('.status.done').waitFor({ timeout: 30000 });
+  const rep = (await api(PIM, 'GET', `/v1/imports/${await job.getAttribute('data-job')}`)).body;
+  assert.equal(await job.locator('h3').innerText(), `Problems (${rep.errors_total}; the first ${rep.errors.length} are listed)`);
+  assert.ok(rep.errors_total > rep.errors.length);
+});
+
 test('an Akeneo product models file reports the sub-models it kept', async () => {
   const { page } = b;
   // the structure first, through the API, as a merchandiser would have done

@@ -128,9 +128,12 @@ function jobView(id, first) {
     const total = j.bytes_total || 0;
     const pct = total ? Math.min(100, Math.round((100 * (j.bytes_done || 0)) / total)) : (FINAL.includes(j.status) ? 100 : 0);
     // a dry run changes nothing: its counts say what the import would do
-    const says = j.dry_run ? { created: 'would be created', updated: 'would be updated', failed: 'would fail' } : {};
+    const says = { schema_written: 'structure records written',
+      ...(j.dry_run ? { created: 'would be created', updated: 'would be updated', failed: 'would fail' } : {}) };
     const n = (k) => h('div.count', { dataset: { count: k } }, h('span.num', String(j[k] ?? 0)), h('span.label', says[k] || k));
     const errs = j.errors || [];
+    // pimd keeps the first problems of a job and counts them all
+    const problems = Math.max(j.errors_total || 0, errs.length);
     box.replaceChildren(...[
       h('div.job-head', h('h2', `Import ${id}`), h(`span.status.${j.status || 'queued'}`, j.status || 'queued'),
         j.dry_run ? h('span.badge', 'dry run') : null,
@@ -151,10 +154,13 @@ function jobView(id, first) {
         j.rows_per_second ? ` · ${Math.round(j.rows_per_second)} rows/s` : ''),
       h('progress', { max: 100, value: pct, 'aria-label': 'Import progress' }),
       h('p.muted', total ? `${fmtBytes(j.bytes_done || 0)} of ${fmtBytes(total)}` : ''),
-      h('div.counts', n('rows'), n('created'), n('updated'), n('unchanged'), n('failed')),
+      h('div.counts', n('rows'), n('created'), n('updated'), n('unchanged'), n('failed'),
+        j.schema_written ? n('schema_written') : null),
       modelCounts(j.models),
       j.detail || j.error ? h('p.problem', j.detail || j.error) : null,
-      errs.length ? h('div', h('h3', `Problems (${errs.length})`), h('table.list.errors',
+      errs.length ? h('div', h('h3', problems > errs.length
+        ? `Problems (${problems}; the first ${errs.length} are listed)` : `Problems (${problems})`),
+        h('table.list.errors',
         h('thead', h('tr', h('th', 'Line'), h('th', 'Field'), h('th', 'Code'), h('th', 'Message'))),
         h('tbody', errs.map((e) => h('tr', h('td', String(e.line ?? '')), h('td', e.field || e.path || ''),
           h('td', h('code', e.code || '')), h('td', e.message || '')))))) : null].filter(Boolean));
