@@ -323,8 +323,8 @@ static int handle_product_delete(struct http_req *req)
 
 /* Reads ?limit= (1..max, default 50) and ?cursor=; on a bad value the
  * problem is already queued and -1 returned. */
-static int read_page(struct http_req *req, long max, long *limit, char *after, size_t len,
-		     bool *has)
+static int read_page(struct http_req *req, char listing, long max, long *limit, char *after,
+		     size_t len, bool *has)
 {
 	const char *c = http_query(req, "cursor");
 
@@ -333,7 +333,7 @@ static int read_page(struct http_req *req, long max, long *limit, char *after, s
 		return -1;
 	if (!c || !*c)
 		return 0;
-	if (pim_cursor_read(c, after, len) < 0) {
+	if (pim_cursor_read(listing, c, after, len) < 0) {
 		http_reply_problem(req, 400, "cursor is not one this server gave out", NULL);
 		return -1;
 	}
@@ -341,12 +341,13 @@ static int read_page(struct http_req *req, long max, long *limit, char *after, s
 	return 0;
 }
 
-static void set_next_cursor(json_t *out, json_t *skus, int more)
+static void set_next_cursor(json_t *out, char listing, json_t *skus, int more)
 {
 	char cur[PIM_MAX_KEY * 2];
 
 	if (more && json_array_size(skus)) {
-		pim_cursor_make(json_string_value(json_array_get(skus, json_array_size(skus) - 1)), cur);
+		pim_cursor_make(listing,
+				json_string_value(json_array_get(skus, json_array_size(skus) - 1)), cur);
 		json_object_set_new(out, "next_cursor", json_string(cur));
 	} else {
 		json_object_set_new(out, "next_cursor", json_null());
@@ -368,7 +369,7 @@ static int handle_product_list(struct http_req *req)
 	int more = 0, rc;
 	size_t i;
 
-	if (read_page(req, 1000, &limit, after, sizeof(after), &has_after) < 0)
+	if (read_page(req, 'p', 1000, &limit, after, sizeof(after), &has_after) < 0)
 		return 0;
 	f.family = http_query(req, "family");
 	f.category = http_query(req, "category");
@@ -417,7 +418,8 @@ static int handle_product_list(struct http_req *req)
 	if (more && json_array_size(skus)) {
 		char cur[PIM_MAX_KEY * 2];
 
-		pim_cursor_make(json_string_value(json_array_get(skus, json_array_size(skus) - 1)), cur);
+		pim_cursor_make('p', json_string_value(json_array_get(skus, json_array_size(skus) - 1)),
+				cur);
 		buf_addf(&out, "\"%s\"}", cur);
 	} else {
 		buf_adds(&out, "null}");
@@ -450,7 +452,7 @@ static int handle_history(struct http_req *req)
 	json_t *items, *out;
 	int rc, more = 0;
 
-	if (read_page(req, 1000, &limit, after, sizeof(after), &has_after) < 0)
+	if (read_page(req, 'h', 1000, &limit, after, sizeof(after), &has_after) < 0)
 		return 0;
 	if (has_after)
 		from = (uint32_t)strtoul(after, NULL, 10) + 1;
@@ -499,7 +501,7 @@ static int handle_history(struct http_req *req)
 		char num[16];
 
 		snprintf(num, sizeof(num), "%u", last);
-		pim_cursor_make(num, cur);
+		pim_cursor_make('h', num, cur);
 		json_object_set_new(out, "next_cursor", json_string(cur));
 	} else {
 		json_object_set_new(out, "next_cursor", json_null());
@@ -864,7 +866,7 @@ static int handle_channel_list(struct http_req *req)
 	int more = 0, rc;
 	size_t i;
 
-	if (read_page(req, 200, &limit, after, sizeof(after), &has_after) < 0)
+	if (read_page(req, 'c', 200, &limit, after, sizeof(after), &has_after) < 0)
 		return 0;
 	s = pim_catalog_schema(app);
 	chdoc = pim_schema_doc(s, PK_CHANNELS, channel);
@@ -911,7 +913,7 @@ static int handle_channel_list(struct http_req *req)
 		}
 	}
 	out = json_pack("{s:o}", "items", items);
-	set_next_cursor(out, skus, more);
+	set_next_cursor(out, 'c', skus, more);
 	http_set_header(req, "Cache-Control", "public, no-cache");
 	rc = http_reply_json(req, 200, out);
 	json_decref(out);

@@ -1,5 +1,6 @@
 #include "search.h"
 #include "err.h"
+#include "hash.h"
 #include "store.h"
 #include "text.h"
 #include "util.h"
@@ -17,18 +18,40 @@ struct source {
 	struct pim_iter *it;
 };
 
-void pim_cursor_make(const char *sku, char *out)
+/* A cursor is the base64url of the listing's letter, the key its page
+ * ended at, and 4 bytes of a SHA-256 of both: so garbage, a cut cursor or
+ * one from another listing is refused (400) instead of starting a page
+ * somewhere. Not a secret: it only says where the next page starts. */
+#define CURSOR_CHECK 4
+
+void pim_cursor_make(char listing, const char *key, char *out)
 {
-	pim_b64url_encode(sku, strlen(sku), out);
+	char raw[1 + PIM_MAX_KEY + CURSOR_CHECK];
+	size_t kl = strnlen(key, PIM_MAX_KEY);
+	uint8_t d[HASH_SHA256_LEN];
+
+	raw[0] = listing;
+	memcpy(raw + 1, key, kl);
+	hash_sha256(raw, 1 + kl, d);
+	memcpy(raw + 1 + kl, d, CURSOR_CHECK);
+	pim_b64url_encode(raw, 1 + kl + CURSOR_CHECK, out);
 }
 
-int pim_cursor_read(const char *cursor, char *out, size_t max)
+int pim_cursor_read(char listing, const char *cursor, char *out, size_t max)
 {
-	long n = pim_b64url_decode(cursor, out, max - 1);
+	char raw[1 + PIM_MAX_KEY + CURSOR_CHECK];
+	long n = pim_b64url_decode(cursor, raw, sizeof(raw));
+	uint8_t d[HASH_SHA256_LEN];
+	size_t kl;
 
-	if (n <= 0 || memchr(out, 0, (size_t)n))
+	if (n < 2 + CURSOR_CHECK || raw[0] != listing)
 		return -1;
-	out[n] = 0;
+	kl = (size_t)n - 1 - CURSOR_CHECK;
+	hash_sha256(raw, 1 + kl, d);
+	if (kl >= max || memcmp(raw + 1 + kl, d, CURSOR_CHECK) || memchr(raw + 1, 0, kl))
+		return -1;
+	memcpy(out, raw + 1, kl);
+	out[kl] = 0;
 	return 0;
 }
 

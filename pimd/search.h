@@ -27,9 +27,11 @@ struct pim_filter {
 int pim_search(struct pim_txn *t, const struct pim_filter *f, json_t *skus, int *more,
 	       struct hub_err *err);
 
-/* Cursor text for the sku a page ended at (out: 4*len/3+4 bytes), and
- * back (into out of max bytes; -1 when it is not a cursor). */
-void pim_cursor_make(const char *sku, char *out);
-int pim_cursor_read(const char *cursor, char *out, size_t max);
+/* Cursor text of listing 'p' (products), 'c' (a channel's) or 'h'
+ * (history) for the key a page ended at (out: (strlen(key) + 5) * 4 / 3 + 4
+ * bytes), and back into out of max bytes: -1 for a cursor of another
+ * listing or not made here. */
+void pim_cursor_make(char listing, const char *key, char *out);
+int pim_cursor_read(char listing, const char *cursor, char *out, size_t max);
 
 #endif

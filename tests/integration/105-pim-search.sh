@@ -77,6 +77,13 @@ check "4 pages of 7" is "$pages" 4
 check "pages cover everything once, in order" is "${all%,}" "$(skus_where 1)"
 req GET "$PIM/v1/products?limit=7"; check "next_cursor is opaque (not the sku)" bash -c "[ '$(jqb .next_cursor)' != S-06 ]"
 req GET "$PIM/v1/products?limit=25"; check "last page: next_cursor null" is "$(jqb .next_cursor)" null
+req GET "$PIM/v1/products?limit=7&cursor=garbage"; check "a made-up cursor: 400, not an empty page" code_is 400
+req GET "$PIM/v1/products?limit=7&cursor=$(printf S-06 | base64 | tr '+/' '-_' | tr -d '=')"
+check "the base64 of a sku is not a cursor: 400" code_is 400
+reqj PATCH "$PIM/v1/products/S-01" '{"categories":[]}'; reqj PATCH "$PIM/v1/products/S-01" '{"categories":[]}'
+req GET "$PIM/v1/products/S-01/history?limit=1"; hcur=$(jqb .next_cursor)
+check "a history cursor" bash -c "[ '$hcur' != null ]"
+req GET "$PIM/v1/products?limit=7&cursor=$hcur"; check "a history cursor on the product list: 400" code_is 400
 # a page through a filtered listing
 req GET "$PIM/v1/products?family=home&limit=5"; c1=$(jqb .next_cursor); p1=$(jqb '[.items[].sku]|join(",")')
 req GET "$PIM/v1/products?family=home&limit=5&cursor=$c1"; p2=$(jqb '[.items[].sku]|join(",")')

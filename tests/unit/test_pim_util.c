@@ -59,22 +59,36 @@ int main(void)
 	long n;
 
 	/* cursors */
-	pim_cursor_make("TS-001-RED-M", enc);
+	pim_cursor_make('p', "TS-001-RED-M", enc);
 	ok(strchr(enc, '=') == NULL && strchr(enc, '+') == NULL && strchr(enc, '/') == NULL,
 	   "cursor is base64url without padding: %s", enc);
-	ok(pim_cursor_read(enc, dec, sizeof(dec)) == 0 && !strcmp(dec, "TS-001-RED-M"),
+	ok(pim_cursor_read('p', enc, dec, sizeof(dec)) == 0 && !strcmp(dec, "TS-001-RED-M"),
 	   "cursor round-trips");
+	ok(pim_cursor_read('h', enc, dec, sizeof(dec)) < 0, "another listing's cursor refused");
+	ok(pim_cursor_read('p', enc, dec, 12) < 0, "a key longer than the buffer refused");
 	for (int len = 1; len <= 7; len++) {
 		char in[8] = "abcdefg";
 
 		in[len] = 0;
-		pim_cursor_make(in, enc);
-		ok(pim_cursor_read(enc, dec, sizeof(dec)) == 0 && !strcmp(dec, in),
+		pim_cursor_make('c', in, enc);
+		ok(pim_cursor_read('c', enc, dec, sizeof(dec)) == 0 && !strcmp(dec, in),
 		   "cursor round-trips %d bytes", len);
 	}
-	ok(pim_cursor_read("!!", dec, sizeof(dec)) < 0, "bad cursor characters refused");
-	ok(pim_cursor_read("", dec, sizeof(dec)) < 0, "empty cursor refused");
-	ok(pim_cursor_read("AA", dec, sizeof(dec)) < 0, "a cursor decoding to a NUL refused");
+	{
+		char raw[16] = "pTS-1", forged[32];
+
+		pim_b64url_encode(raw, 5, forged); /* a bare sku, as cursors once were */
+		ok(pim_cursor_read('p', forged, dec, sizeof(dec)) < 0, "a cursor not made here refused");
+		pim_cursor_make('p', "TS-1", enc);
+		enc[strlen(enc) - 2] = enc[strlen(enc) - 2] == 'A' ? 'B' : 'A';
+		ok(pim_cursor_read('p', enc, dec, sizeof(dec)) < 0, "a changed cursor refused");
+		pim_cursor_make('p', "TS-1", enc);
+		enc[strlen(enc) - 1] = 0;
+		ok(pim_cursor_read('p', enc, dec, sizeof(dec)) < 0, "a cut cursor refused");
+	}
+	ok(pim_cursor_read('p', "!!", dec, sizeof(dec)) < 0, "bad cursor characters refused");
+	ok(pim_cursor_read('p', "", dec, sizeof(dec)) < 0, "empty cursor refused");
+	ok(pim_cursor_read('p', "garbage", dec, sizeof(dec)) < 0, "garbage refused");
 	n = pim_b64url_decode("YWJj", dec, 2);
 	ok(n < 0, "decode stops at its buffer's end");
 
