@@ -174,6 +174,21 @@ test('a new product cannot take a SKU in use or one the schema refuses', async (
   assert.equal(after.body.version, before.body.version);
 });
 
+test('a new product never replaces one made while its form was open', async () => {
+  const { page } = b;
+  await go(page, '#/products/new');
+  await page.getByLabel('SKU').fill('WT-P5');
+  await page.getByLabel('Family').selectOption('wt_mug');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByLabel('Name (en_US)').fill('Mug typed here');
+  await put('/v1/products/WT-P5', mug('WT-P5', 'Mug made elsewhere'));
+  await page.getByRole('button', { name: 'Create product' }).click();
+  await page.getByText('Someone else made a product WT-P5 meanwhile').waitFor();
+  const r = await api(PIM, 'GET', '/v1/products/WT-P5');
+  assert.equal(r.body.version, 1);
+  assert.equal(r.body.values.wt_name[0].data, 'Mug made elsewhere');
+});
+
 test('a new product is created from its family form', async () => {
   const { page } = b;
   await go(page, `#/products/new`);

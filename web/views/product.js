@@ -282,7 +282,8 @@ function valueRow(a, scope, current, ctx) {
   };
 }
 
-// The edit form of product p. etag (may be null) is sent as If-Match.
+// The edit form of product p. etag (may be null) is sent as If-Match; a
+// new product's PUT sends If-None-Match: *.
 function editor(ctx, p, etag, isNew = false) {
   const fam = ctx.families[p.family];
   const famAttrs = fam && Array.isArray(fam.attributes) ? fam.attributes : [];
@@ -398,7 +399,8 @@ function editor(ctx, p, etag, isNew = false) {
     save.disabled = true;
     try {
       const headers = {};
-      if (etag && !isNew) headers['If-Match'] = etag;
+      if (isNew) headers['If-None-Match'] = '*'; // a create, never over a product made meanwhile
+      else if (etag) headers['If-Match'] = etag;
       await pim(`/v1/products/${encodeURIComponent(p.sku)}`, { method: 'PUT', json: doc, headers });
       clearSchemaCache();
       toast(isNew ? `Created ${p.sku}` : `Saved ${p.sku}`);
@@ -407,6 +409,11 @@ function editor(ctx, p, etag, isNew = false) {
     } catch (e) {
       save.disabled = false;
       if (!(e instanceof ApiError)) throw e;
+      if (e.status === 412 && isNew) {
+        summary.replaceChildren(problemBox(e.problem, `Someone else made a product ${p.sku} meanwhile; nothing was saved.`),
+          h('p', h('a', { href: `#/products/${encodeURIComponent(p.sku)}` }, `Open ${p.sku}`)));
+        return;
+      }
       if (e.status === 412) {
         const reload = h('button', { type: 'button', on: { click: () => window.dispatchEvent(new HashChangeEvent('hashchange')) } },
           'Show their version');
