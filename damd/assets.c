@@ -108,7 +108,8 @@ static bool rec_deleted(const json_t *rec)
 	return json_is_true(json_object_get(rec, "deleted"));
 }
 
-int dam_asset_get(struct dam_app *app, const char *id, json_t **meta, struct hub_err *err)
+/* The record of id, deleted or not, into *meta (the caller's). */
+static int asset_load(struct dam_app *app, const char *id, json_t **meta, struct hub_err *err)
 {
 	char hex[65], key[72], *val = NULL;
 	size_t len;
@@ -127,9 +128,21 @@ int dam_asset_get(struct dam_app *app, const char *id, json_t **meta, struct hub
 	free(val);
 	if (!rec)
 		return HUB_EIO;
+	*meta = rec;
+	return 0;
+}
+
+int dam_asset_get(struct dam_app *app, const char *id, json_t **meta, struct hub_err *err)
+{
+	json_t *rec = NULL;
+	int rc = asset_load(app, id, &rec, err);
+
+	if (rc < 0)
+		return rc;
 	if (rec_deleted(rec)) {
+		rc = hub_err_set(err, HUB_EGONE, "asset %s was deleted", json_get_str(rec, "id"));
 		json_decref(rec);
-		return hub_err_set(err, HUB_EGONE, "asset %s was deleted", key);
+		return rc;
 	}
 	*meta = rec;
 	return 0;
@@ -847,13 +860,15 @@ static json_t *public_record(const json_t *rec)
 	return p;
 }
 
-/* GET /v1/assets/{id}/meta */
+/* GET /v1/assets/{id}/meta: a deleted asset's record too, with
+ * deleted_at, until the collector removes it, so that designers see what
+ * went and when (the bytes themselves answer 410). */
 static int handle_meta_get(struct http_req *req)
 {
 	struct hub_err err = {0};
 	json_t *rec = NULL, *p;
 
-	if (dam_asset_get(http_app(req), http_param(req, "id"), &rec, &err) < 0)
+	if (asset_load(http_app(req), http_param(req, "id"), &rec, &err) < 0)
 		return dam_reply_err(req, &err);
 	p = public_record(rec);
 	http_set_header(req, "Cache-Control", "no-cache");

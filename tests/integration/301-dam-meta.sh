@@ -120,7 +120,11 @@ req DELETE "$DAM/v1/assets/$d"; check "delete: 204" code_is 204
 wait $poller
 check "long-poll woke with the delete" is "$(jq -r '.items[0].type + " " + .items[0].id' "$TMP/poll")" "asset.deleted $d"
 req GET "$DAM/v1/assets/$d"; check "deleted original: 410" code_is 410
-req GET "$DAM/v1/assets/$d/meta"; check "deleted meta: 410" code_is 410
+# until the collector removes it, the record tells what went and when
+req GET "$DAM/v1/assets/$d/meta"; check "deleted meta: 200" code_is 200
+check "the record says it was deleted, and when" is "$(jqb '[.deleted, (.deleted_at|test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T.*Z$"))]|map(tostring)|join(",")')" "true,true"
+check "with its metadata, without internal fields" is "$(jqb '[.id == "'"$d"'", (.filenames|length) > 0, has("deleted_epoch")]|map(tostring)|join(",")')" "true,true,false"
+reqj PATCH "$DAM/v1/assets/$d/meta" '{"title":"x"}'; check "a deleted asset is not edited: 410" code_is 410
 req DELETE "$DAM/v1/assets/$d"; check "delete again: 410" code_is 410
 req GET "$DAM/v1/assets"; check "deleted asset not listed" is "$(jqb '.items|length')" 3
 req GET "$DAM/v1/assets?mime=image/jpeg"; check "deleted asset left the index" is "$(jqb '.items|length')" 0

@@ -17,6 +17,7 @@ check "blobs on disk" test -f "$(blob "$a")"
 req DELETE "$DAM/v1/assets/$a"; check "delete" code_is 204
 check "collector removes the deleted blob" eventually test ! -e "$(blob "$a")"
 check "collected record is gone: 404" eventually bash -c "[ \$(curl -s -o /dev/null -w '%{http_code}' '$DAM/v1/assets/$a') = 404 ]"
+req GET "$DAM/v1/assets/$a/meta"; check "and so is its metadata: 404" code_is 404
 check "live blobs kept" test -f "$(blob "$b")"
 up "$DATA/images/png-rgba.png" a-again.png; check "collected bytes upload again as new" code_is 201
 check "and are stored again" test -f "$(blob "$a")"
@@ -52,7 +53,9 @@ check "corrupt blob out of blobs/" test ! -e "$(blob "$b")"
 "$BIN/damd" --fsck --data "$DAM_DATA" >"$TMP/fsck3" 2>&1; rc=$?
 check "after repair: fsck exits 0" is "$rc" 0
 start_damd
-req GET "$DAM/v1/assets/$b/meta"; check "repaired asset reads as deleted" code_is 410
+req GET "$DAM/v1/assets/$b/meta"; check "repaired asset's record: 200" code_is 200
+check "it reads as deleted and missing" is "$(jqb '[.deleted, .missing]|map(tostring)|join(",")')" "true,true"
+req GET "$DAM/v1/assets/$b"; check "its bytes: 410" code_is 410
 req GET "$DAM/v1/assets/$a"; check "healthy asset still served" code_is 200
 up "$DATA/images/gif-cogs.gif" b.gif; check "lost bytes can be uploaded again" code_is 201
 check "and are whole again" cmp -s "$(blob "$b")" "$DATA/images/gif-cogs.gif"
