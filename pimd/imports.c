@@ -9,6 +9,7 @@
 #include "log.h"
 #include "models.h"
 #include "schema.h"
+#include "search.h"
 #include "validate.h"
 
 #include "../importers/imp.h"
@@ -1517,70 +1518,97 @@ static int imports_get(struct http_req *req)
 	return 0;
 }
 
-static int cmp_id_desc(const void *a, const void *b)
+static int cmp_str_desc(const void *a, const void *b)
 {
-	return -strcmp(json_get_str(*(json_t *const *)a, "id"), json_get_str(*(json_t *const *)b, "id"));
+	return -strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Every job in memory and on disk, newest first, without the error lists. */
+/* A job's report without its error list: from memory while the job is
+ * there, else from its file. */
+static json_t *summary_of(struct pim_imports *im, const char *id)
+{
+	char path[4400];
+	struct job *j;
+	json_t *rep = NULL;
+
+	pthread_mutex_lock(&im->lock);
+	for (j = im->jobs; j && !rep; j = j->next)
+		if (!strcmp(j->id, id))
+			rep = job_report_locked(j, false);
+	pthread_mutex_unlock(&im->lock);
+	if (rep)
+		return rep;
+	snprintf(path, sizeof(path), "%s/%s.json", im->dir, id);
+	rep = json_load_file(path, 0, NULL);
+	json_object_del(rep, "errors");
+	return rep;
+}
+
+/* Jobs newest first (ids sort by start time), limit a page, each without
+ * its error list; the cursor is the last id of a page. Only the page's
+ * reports are read. */
 static int imports_list(struct http_req *req)
 {
 	struct pim_app *app = http_app(req);
 	struct pim_imports *im = app->imports;
-	json_t *items = json_array(), *seen = json_object(), *out;
-	long limit = 100;
+	json_t *ids = json_object(), *out = json_array(), *page;
+	const char *cursor = http_query(req, "cursor"), *k, **arr;
+	char after[64] = "", cur[128];
+	long limit;
+	size_t n = 0, i;
 	struct job *j;
+	json_t *v;
 	DIR *d;
 	struct dirent *e;
-	size_t n;
-	json_t **arr;
 
 	if (http_query_long(req, "limit", 100, 1, 1000, &limit) < 0)
 		return 0;
+	if (cursor && *cursor && pim_cursor_read('i', cursor, after, sizeof(after)) < 0)
+		return http_reply_problem(req, 400, "cursor is not one this server gave out", NULL);
 	pthread_mutex_lock(&im->lock);
-	for (j = im->jobs; j; j = j->next) {
-		json_object_set_new(seen, j->id, json_true());
-		json_array_append_new(items, job_report_locked(j, false));
-	}
+	for (j = im->jobs; j; j = j->next)
+		json_object_set_new(ids, j->id, json_true());
 	pthread_mutex_unlock(&im->lock);
 	d = opendir(im->dir);
 	while (d && (e = readdir(d))) {
 		size_t len = strlen(e->d_name);
-		char id[64], path[4400];
-		json_t *rep;
+		char id[64];
 
-		if (len < 6 || strcmp(e->d_name + len - 5, ".json"))
+		if (len < 6 || len - 5 >= sizeof(id) || strcmp(e->d_name + len - 5, ".json"))
 			continue;
 		snprintf(id, sizeof(id), "%.*s", (int)(len - 5), e->d_name);
-		if (json_object_get(seen, id) || !id_ok(id))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", im->dir, e->d_name);
-		rep = json_load_file(path, 0, NULL);
-		if (rep) {
-			json_object_del(rep, "errors");
-			json_array_append_new(items, rep);
-		}
+		if (id_ok(id))
+			json_object_set_new(ids, id, json_true());
 	}
 	if (d)
 		closedir(d);
-	n = json_array_size(items);
-	arr = malloc((n ? n : 1) * sizeof(*arr));
-	for (size_t i = 0; arr && i < n; i++)
-		arr[i] = json_incref(json_array_get(items, i));
-	if (arr)
-		qsort(arr, n, sizeof(*arr), cmp_id_desc);
-	out = json_array();
-	for (size_t i = 0; arr && i < n; i++) {
-		if ((long)i < limit)
-			json_array_append(out, arr[i]);
-		json_decref(arr[i]);
+	arr = malloc((json_object_size(ids) + 1) * sizeof(*arr));
+	if (!arr) {
+		json_decref(ids);
+		json_decref(out);
+		return http_reply_err(req, &(struct hub_err){HUB_ENOMEM, "out of memory"});
+	}
+	json_object_foreach(ids, k, v)
+		if (!*after || strcmp(k, after) < 0)
+			arr[n++] = k;
+	qsort(arr, n, sizeof(*arr), cmp_str_desc);
+	for (i = 0; i < n && (long)json_array_size(out) < limit; i++) {
+		json_t *rep = summary_of(im, arr[i]);
+
+		if (rep)
+			json_array_append_new(out, rep);
+	}
+	page = json_pack("{s:o}", "items", out);
+	if (i < n) {
+		pim_cursor_make('i', arr[i - 1], cur);
+		json_object_set_new(page, "next_cursor", json_string(cur));
+	} else {
+		json_object_set_new(page, "next_cursor", json_null());
 	}
 	free(arr);
-	json_decref(items);
-	json_decref(seen);
-	items = json_pack("{s:o,s:n}", "items", out, "next_cursor");
-	http_reply_json(req, 200, items);
-	json_decref(items);
+	json_decref(ids);
+	http_reply_json(req, 200, page);
+	json_decref(page);
 	return 0;
 }
 

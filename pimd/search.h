@@ -27,8 +27,8 @@ struct pim_filter {
 int pim_search(struct pim_txn *t, const struct pim_filter *f, json_t *skus, int *more,
 	       struct hub_err *err);
 
-/* Cursor text of listing 'p' (products), 'c' (a channel's) or 'h'
- * (history) for the key a page ended at (out: (strlen(key) + 5) * 4 / 3 + 4
+/* Cursor text of listing 'p' (products), 'c' (a channel's), 'h' (history) or
+ * 'i' (import jobs) for the key a page ended at (out: (strlen(key) + 5) * 4 / 3 + 4
  * bytes), and back into out of max bytes: -1 for a cursor of another
  * listing or not made here. */
 void pim_cursor_make(char listing, const char *key, char *out);
