@@ -100,6 +100,22 @@ test('a structure file reports what it wrote; a long problem list says it is cut
   assert.ok(rep.errors_total > rep.errors.length);
 });
 
+test('a feed in another language puts its values in the locale chosen', async () => {
+  const { page } = b;
+  const feed = join(process.env.WEB_TMP, 'wt-fr.csv');
+  writeFileSync(feed, 'sku,family,wt_name\nWT-FR1,wt_mug,Tasse à café\n');
+  await page.getByRole('link', { name: 'Imports' }).click();
+  await drawn(page, '#/imports');
+  await page.getByLabel('Feed file').setInputFiles(feed);
+  await page.getByLabel('Language of the feed').selectOption('fr_FR');
+  await page.getByRole('button', { name: 'Import' }).click();
+  const job = page.locator('.job');
+  await job.locator('.status.done').waitFor({ timeout: 30000 });
+  assert.match(await job.innerText(), /fr_FR/);
+  const p = await api(PIM, 'GET', '/v1/products/WT-FR1');
+  assert.deepEqual(p.body.values.wt_name, [{ locale: 'fr_FR', channel: null, data: 'Tasse à café' }]);
+});
+
 test('an Akeneo product models file reports the sub-models it kept', async () => {
   const { page } = b;
   // the structure first, through the API, as a merchandiser would have done

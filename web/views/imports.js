@@ -1,6 +1,6 @@
 // #/imports: upload a feed file as an import job and watch it: progress,
 // counts, and the per-line error report. #/imports/ID shows one job.
-import { auth, pim, query, upload, profiles } from '../api.js';
+import { auth, pim, query, upload, profiles, schema } from '../api.js';
 import { h, field, problemBox, fmtBytes, items } from '../ui.js';
 
 const RECENT = 'hub.recentImports';
@@ -29,6 +29,9 @@ export async function importsPage(jobId) {
   const file = h('input', { type: 'file', name: 'file', required: true, accept: '.csv,.tsv,.txt,.xml,.jsonl,.ndjson' });
   const format = h('select', { name: 'format' }, FORMATS.map(([v, l]) => h('option', { value: v }, l)));
   const profile = h('input', { name: 'profile', list: 'profiles', placeholder: 'none' });
+  const locales = (await schema('locales').catch(() => [])).map((l) => l.code);
+  const locale = h('select', { name: 'locale' }, h('option', { value: '' }, 'Catalog default'),
+    locales.map((l) => h('option', { value: l }, l)));
   const mode = h('select', { name: 'mode' },
     h('option', { value: 'upsert' }, 'Create and update'),
     h('option', { value: 'create' }, 'Create only'),
@@ -50,7 +53,7 @@ export async function importsPage(jobId) {
         const bar = h('progress', { max: 100, value: 0, 'aria-label': 'Upload' });
         job.replaceChildren(h('div.card', h('p', `Uploading ${f.name} (${fmtBytes(f.size)})…`), bar));
         try {
-          const q = query({ format: format.value, profile: profile.value.trim(), mode: mode.value, dry_run: dry.checked ? 'true' : '' });
+          const q = query({ format: format.value, profile: profile.value.trim(), locale: locale.value, mode: mode.value, dry_run: dry.checked ? 'true' : '' });
           const r = await upload(`/v1/imports${q}`, f, {
             token: auth.token,
             headers: { 'Content-Type': 'application/octet-stream' },
@@ -76,6 +79,7 @@ export async function importsPage(jobId) {
   },
   h('div.grid', field('Feed file', file), field('Format', format),
     field('Profile', profile, 'Column mapping, e.g. akeneo, shopify or magento; empty for our own CSV columns'),
+    field('Language of the feed', locale, 'For text the feed gives without a locale (a Merchant title, a CSV name column)'),
     field('Mode', mode)),
   h('datalist', { id: 'profiles' }, profiles().map((p) => h('option', { value: p }))),
   h('div.field.check', dry, h('label', { for: 'imp-dry' }, 'Dry run: validate every line, change nothing')),
@@ -150,7 +154,7 @@ function jobView(id, first) {
             },
           },
         }, 'Cancel')),
-      h('p.muted', [j.format, j.profile && `profile ${j.profile}`, j.mode].filter(Boolean).join(' · '),
+      h('p.muted', [j.format, j.profile && `profile ${j.profile}`, j.locale, j.mode].filter(Boolean).join(' · '),
         j.rows_per_second ? ` · ${Math.round(j.rows_per_second)} rows/s` : ''),
       h('progress', { max: 100, value: pct, 'aria-label': 'Import progress' }),
       h('p.muted', total ? `${fmtBytes(j.bytes_done || 0)} of ${fmtBytes(total)}` : ''),
