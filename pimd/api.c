@@ -97,6 +97,26 @@ static int parse_mode(const char *m, enum pim_mode *out)
 	return 0;
 }
 
+/* Reads ?limit= (1..max, default 50) and ?cursor=; on a bad value the
+ * problem is already queued and -1 returned. */
+static int read_page(struct http_req *req, char listing, long max, long *limit, char *after,
+		     size_t len, bool *has)
+{
+	const char *c = http_query(req, "cursor");
+
+	*has = false;
+	if (http_query_long(req, "limit", 50, 1, max, limit) < 0)
+		return -1;
+	if (!c || !*c)
+		return 0;
+	if (pim_cursor_read(listing, c, after, len) < 0) {
+		http_reply_problem(req, 400, "cursor is not one this server gave out", NULL);
+		return -1;
+	}
+	*has = true;
+	return 0;
+}
+
 /* ---- schema ---- */
 
 /* The kind from the path "/v1/<kind>[/code]". */
@@ -113,14 +133,48 @@ static int path_kind(struct http_req *req)
 	return pim_kind_parse(kind);
 }
 
+/* A page of one kind's documents in code order; the cursor holds
+ * "<kind>/<last code>", so it cannot page another kind. */
 static int handle_schema_list(struct http_req *req)
 {
-	int kind = path_kind(req);
-	json_t *items = pim_schema_list(http_app(req), pim_kind_name(kind));
-	json_t *j = json_pack("{s:o,s:n}", "items", items, "next_cursor");
-	int rc = http_reply_json(req, 200, j);
+	const char *kind = pim_kind_name(path_kind(req));
+	json_t *all = pim_schema_list(http_app(req), kind), *items = json_array(), *j, *d;
+	char after[PIM_MAX_KEY + 1], cur[PIM_MAX_KEY * 2];
+	size_t kl = strlen(kind), i;
+	const char *code = NULL;
+	bool has_after;
+	long limit;
+	int rc;
 
+	if (read_page(req, 's', 1000, &limit, after, sizeof(after), &has_after) < 0 ||
+	    (has_after && (strncmp(after, kind, kl) || after[kl] != '/'))) {
+		if (has_after)
+			http_reply_problem(req, 400, "cursor is not one this server gave out", NULL);
+		json_decref(all);
+		json_decref(items);
+		return 0;
+	}
+	json_array_foreach(all, i, d) {
+		const char *c = json_string_value(json_object_get(d, "code"));
+
+		if (has_after && strcmp(c, after + kl + 1) <= 0)
+			continue;
+		if ((long)json_array_size(items) == limit)
+			break;
+		json_array_append(items, d);
+		code = c;
+	}
+	j = json_pack("{s:o}", "items", items);
+	if (i < json_array_size(all) && code && kl + 1 + strlen(code) <= PIM_MAX_KEY) {
+		snprintf(after, sizeof(after), "%s/%s", kind, code);
+		pim_cursor_make('s', after, cur);
+		json_object_set_new(j, "next_cursor", json_string(cur));
+	} else {
+		json_object_set_new(j, "next_cursor", json_null());
+	}
+	rc = http_reply_json(req, 200, j);
 	json_decref(j);
+	json_decref(all);
 	return rc;
 }
 
@@ -319,26 +373,6 @@ static int handle_product_delete(struct http_req *req)
 	if (pim_batch_commit(b, &err) < 0)
 		return http_reply_err(req, &err);
 	return http_reply_empty(req, 204);
-}
-
-/* Reads ?limit= (1..max, default 50) and ?cursor=; on a bad value the
- * problem is already queued and -1 returned. */
-static int read_page(struct http_req *req, char listing, long max, long *limit, char *after,
-		     size_t len, bool *has)
-{
-	const char *c = http_query(req, "cursor");
-
-	*has = false;
-	if (http_query_long(req, "limit", 50, 1, max, limit) < 0)
-		return -1;
-	if (!c || !*c)
-		return 0;
-	if (pim_cursor_read(listing, c, after, len) < 0) {
-		http_reply_problem(req, 400, "cursor is not one this server gave out", NULL);
-		return -1;
-	}
-	*has = true;
-	return 0;
 }
 
 static void set_next_cursor(json_t *out, char listing, json_t *skus, int more)

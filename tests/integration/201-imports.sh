@@ -51,7 +51,7 @@ for f in olivere_bmecat12_new_catalog olivere_bmecat2005_new_catalog WEI_BMECat_
 	import_job "$DATA/catalogs/bmecat/$f.xml" 'format=bmecat'
 	check "bmecat $f: imported" bash -c "[ '$(num status)' = done ] && [ '$(num failed)' = 0 ] && [ $(( $(num created) + $(num updated) )) -ge 1 ]"
 done
-req GET "$PIM/v1/categories"
+req GET "$PIM/v1/categories?limit=1000"
 check "bmecat: used catalog groups became categories" bash -c "jq -r '.items[].code' '$TMP/body' | grep -q '^bmecat_'"
 import_job "$DATA/catalogs/bmecat/olivere_bmecat12_update_prices.xml" 'format=bmecat&mode=update'
 check "bmecat T_UPDATE_PRICES: a patch of prices" is "$(num status)/$(num failed)" "done/0"
