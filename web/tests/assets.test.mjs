@@ -70,6 +70,18 @@ test('a saved title becomes the heading', async () => {
   await page.getByRole('heading', { level: 1, name: 'Passion fruit, cut — 百香果' }).waitFor();
 });
 
+test('a deleted asset says so and offers nothing to edit', async () => {
+  const { page } = b;
+  const file = join(DATA, 'images', 'png-palette-trns_tbbn3p08.png');
+  const up = await api(DAM, 'POST', '/v1/assets', readFileSync(file), { 'X-Filename': 'gone.png', 'Content-Type': 'application/octet-stream' });
+  assert.ok(up.status === 201 || up.status === 200);
+  assert.equal((await api(DAM, 'DELETE', `/v1/assets/${up.body.id}`)).status, 204);
+  await go(page, `#/assets/${up.body.id}`);
+  await page.getByText(/^Deleted .*Uploading the same file again brings it back\.$/).waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Save' }).count(), 0);
+  assert.equal(await page.getByRole('button', { name: 'Delete' }).count(), 0);
+});
+
 test('a filter by SKU finds the linked asset only', async () => {
   const { page } = b;
   await go(page, `#/assets?sku=WT-A1`);

@@ -13,6 +13,7 @@ export async function assetPage(id) {
     }
     throw e;
   }
+  if (meta.deleted) return deletedPage(id, meta);
   const locales = (await schema('locales').catch(() => [])).map((l) => l.code);
   for (const l of Object.keys(meta.alt || {})) if (!locales.includes(l)) locales.push(l);
   if (!locales.length) locales.push('en_US');
@@ -173,6 +174,19 @@ export async function assetPage(id) {
     h('p.crumbs', h('a', { href: '#/assets' }, 'Assets'), ' / ', name),
     heading,
     h('div.asset-layout', h('div', preview, renditions, info), h('div', form, h('h2', 'Linked products'), linked)));
+}
+
+// A deleted asset, whose record damd keeps until its collector removes
+// it: what it was and when it went, nothing to edit.
+function deletedPage(id, meta) {
+  const name = (meta.filenames && meta.filenames[0]) || id;
+  return h('section',
+    h('p.crumbs', h('a', { href: '#/assets' }, 'Assets'), ' / ', name),
+    h('h1', meta.title || name),
+    h('p.problem', { role: 'status' }, `Deleted ${fmtTime(meta.deleted_at)}: its file and renditions are no longer served `
+      + 'and products no longer show it. Uploading the same file again brings it back.'),
+    h('dl.facts', fact('File', (meta.filenames || []).join(', ')), fact('Type', meta.mime), fact('Size', fmtBytes(meta.size)),
+      fact('Linked SKUs', (meta.skus || []).join(', ') || '—'), fact('Uploaded', fmtTime(meta.created)), fact('Id', h('code.id', id))));
 }
 
 function fact(k, v) {
