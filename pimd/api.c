@@ -388,6 +388,27 @@ static void set_next_cursor(json_t *out, char listing, json_t *skus, int more)
 	}
 }
 
+/* ?complete=CHANNEL/LOCALE must name a channel and one of its locales: a
+ * typo would otherwise list nothing, as if no product were complete. */
+static bool complete_ok(struct pim_app *app, const char *v)
+{
+	const char *slash = strchr(v, '/');
+	char channel[PIM_MAX_KEY];
+	struct pim_schema *s;
+	json_t *chdoc;
+	bool ok;
+
+	if (!slash || (size_t)(slash - v) >= sizeof(channel))
+		return false;
+	memcpy(channel, v, (size_t)(slash - v));
+	channel[slash - v] = 0;
+	s = pim_catalog_schema(app);
+	chdoc = pim_schema_doc(s, PK_CHANNELS, channel);
+	ok = chdoc && json_array_has_string(json_object_get(chdoc, "locales"), slash + 1);
+	pim_schema_unref(s);
+	return ok;
+}
+
 static int handle_product_list(struct http_req *req)
 {
 	struct pim_app *app = http_app(req);
@@ -407,7 +428,11 @@ static int handle_product_list(struct http_req *req)
 		return 0;
 	f.family = http_query(req, "family");
 	f.category = http_query(req, "category");
-	f.complete = http_query(req, "complete");
+	f.complete = http_filter(req, "complete");
+	if (f.complete && !complete_ok(app, f.complete))
+		return http_reply_problem(req, 400,
+					  "complete is CHANNEL/LOCALE, a channel and one of its locales",
+					  NULL);
 	f.q = http_filter(req, "q");
 	f.enabled = http_query_bool(req, "enabled", -2);
 	if (f.enabled == -1)
@@ -910,7 +935,16 @@ static int handle_channel_list(struct http_req *req)
 	}
 	if (!locale || !*locale)
 		locale = json_string_value(json_array_get(json_object_get(chdoc, "locales"), 0));
-	snprintf(complete, sizeof(complete), "%s/%s", channel, locale ? locale : "");
+	if (!locale || !json_array_has_string(json_object_get(chdoc, "locales"), locale)) {
+		/* as the single projection answers */
+		char msg[200];
+
+		snprintf(msg, sizeof(msg), "channel '%.80s' has no locale '%.40s'", channel,
+			 locale ? locale : "");
+		pim_schema_unref(s);
+		return http_reply_problem(req, 404, msg, NULL);
+	}
+	snprintf(complete, sizeof(complete), "%s/%s", channel, locale);
 	pim_schema_unref(s);
 	f.complete = complete;
 	f.enabled = 1;

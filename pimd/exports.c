@@ -438,15 +438,23 @@ static int export_get(struct http_req *req, bool csv)
 	json_t *d;
 	struct exp *e;
 
-	if (channel && *channel) {
-		if (!(d = pim_schema_get(app, "channels", channel)))
-			return http_reply_problem(req, 404, "no such channel", NULL);
-		json_decref(d);
-	}
 	if (locale && *locale) {
 		if (!(d = pim_schema_get(app, "locales", locale)))
 			return http_reply_problem(req, 404, "no such locale", NULL);
 		json_decref(d);
+	}
+	if (channel && *channel) {
+		bool has_locale;
+
+		if (!(d = pim_schema_get(app, "channels", channel)))
+			return http_reply_problem(req, 404, "no such channel", NULL);
+		has_locale = !locale || !*locale ||
+			     json_array_has_string(json_object_get(d, "locales"), locale);
+		json_decref(d);
+		/* as the channel's feed answers */
+		if (!has_locale)
+			return http_reply_problem(req, 400,
+						  "the locale is not one of the channel's locales", NULL);
 	}
 	e = exp_new(app, csv, channel, locale);
 	if (!e)

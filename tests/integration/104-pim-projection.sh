@@ -81,6 +81,8 @@ req GET "$PIM/v1/channels/web/products/TEE-1?locale=en_US"; check "channel prese
 AS_TOKEN= req GET "$PIM/v1/channels/web/products/TEE-1?locale=en_US"; check "public without a token" code_is 200
 AS_TOKEN= req GET "$PIM/v1/channels/web/products?locale=en_US"; check "channel listing: 200" code_is 200
 check "listing has the published product as a projection" is "$(jqb '[.items[]|.sku+"/"+.channel]|join(",")')" TEE-1/web
+AS_TOKEN= req GET "$PIM/v1/channels/app/products?locale=de_DE"
+check "channel listing in a locale the channel lacks: 404, as one product" code_is 404
 stop_all
 start_pimd --private-reads
 AS_TOKEN= req GET "$PIM/v1/channels/web/products/TEE-1?locale=en_US"; check "--private-reads: 401 without a token" code_is 401

@@ -44,6 +44,9 @@ expect "enabled=false" "i%5==0" "enabled=false"
 expect "enabled=true" "i%5!=0" "enabled=true"
 expect "enabled=FALSE" "i%5==0" "enabled=FALSE (any case)"
 req GET "$PIM/v1/products?enabled=maybe"; check "enabled=maybe: 400, not a filter on disabled" code_is 400
+req GET "$PIM/v1/products?complete=web"; check "complete without a locale: 400" code_is 400
+req GET "$PIM/v1/products?complete=nochan/en_US"; check "complete on an unknown channel: 400" code_is 400
+req GET "$PIM/v1/products?complete=app/de_DE"; check "complete in a locale the channel lacks: 400" code_is 400
 expect "complete=web/en_US" "i%3!=0" "complete=web/en_US"
 expect "complete=web/fr_FR" "0" "nothing complete in fr_FR (no French names)"
 expect "family=home&enabled=true&complete=web/en_US" "i%2==0 && i%5!=0 && i%3!=0" "family + enabled + complete"

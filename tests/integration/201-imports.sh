@@ -149,6 +149,8 @@ cp "$TMP/body" "$TMP/export.jsonl"
 import_job "$TMP/export.jsonl" 'format=jsonl&mode=update'
 check "re-import of the JSON lines: all unchanged" is "$(num unchanged)/$(num updated)/$(num failed)" "$rows/0/0"
 reqj PUT "$PIM/v1/products/FORMULA-1" '{"sku":"FORMULA-1","family":"default","values":{"name":[{"locale":"en_US","channel":null,"data":"=HYPERLINK(\"x\")"}]}}'
+req GET "$PIM/v1/exports/products.csv?channel=app&locale=de_DE"
+check "export in a locale the channel lacks: 400, as its feed" code_is 400
 req GET "$PIM/v1/exports/products.csv?locale=en_US"
 check "formula cells neutralised" grep -q "^FORMULA-1,default,,,1,.*'=HYPERLINK" "$TMP/body"
 check "locale filter keeps en_US only" bash -c "! head -1 '$TMP/body' | grep -q 'fr_FR'"
