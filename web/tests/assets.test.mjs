@@ -82,6 +82,23 @@ test('a deleted asset says so and offers nothing to edit', async () => {
   assert.equal(await page.getByRole('button', { name: 'Delete' }).count(), 0);
 });
 
+test('expired rights are shown on the asset and in the list, and go once extended', async () => {
+  const { page } = b;
+  const file = join(DATA, 'images', 'webp-lossy-alpha.webp');
+  const up = await api(DAM, 'POST', '/v1/assets', readFileSync(file), { 'X-Filename': 'expiring.webp', 'Content-Type': 'application/octet-stream' });
+  const r = await api(DAM, 'PATCH', `/v1/assets/${up.body.id}/meta`, { rights: { expires: '2020-01-31' } },
+    { 'Content-Type': 'application/merge-patch+json' });
+  assert.equal(r.status, 200);
+  await go(page, '#/assets?q=expiring');
+  assert.match(await page.locator(`li[data-id="${up.body.id}"]`).innerText(), /rights expired/);
+  await go(page, `#/assets/${up.body.id}`);
+  const note = page.getByText('The rights expired on 2020-01-31: channels no longer show this asset.');
+  await note.waitFor();
+  await page.getByLabel('Expires').fill('2999-12-31');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await note.waitFor({ state: 'hidden' });
+});
+
 test('a filter by SKU finds the linked asset only', async () => {
   const { page } = b;
   await go(page, `#/assets?sku=WT-A1`);

@@ -126,6 +126,7 @@ export async function assetPage(id) {
         }
         linked.replaceChildren(...linkedList(patch.skus));
         heading.textContent = patch.title || name;
+        showRights();
       },
     },
   }, summary,
@@ -154,6 +155,13 @@ export async function assetPage(id) {
   }, 'Delete')));
 
   const heading = h('h1', meta.title || name);
+  const rightsNote = h('p.problem', { role: 'status' });
+  const showRights = () => {
+    rightsNote.hidden = !rightsExpired(meta);
+    rightsNote.textContent = rightsNote.hidden ? ''
+      : `The rights expired on ${meta.rights.expires}: channels no longer show this asset.`;
+  };
+  showRights();
   const linked = h('ul.linked');
   linked.replaceChildren(...linkedList(meta.skus || []));
 
@@ -172,8 +180,15 @@ export async function assetPage(id) {
 
   return h('section',
     h('p.crumbs', h('a', { href: '#/assets' }, 'Assets'), ' / ', name),
-    heading,
+    heading, rightsNote,
     h('div.asset-layout', h('div', preview, renditions, info), h('div', form, h('h2', 'Linked products'), linked)));
+}
+
+// Whether the asset's rights have expired (channels stop showing it the
+// day after rights.expires, UTC).
+export function rightsExpired(meta) {
+  const day = meta.rights && meta.rights.expires;
+  return Boolean(day && day.slice(0, 10) < new Date().toISOString().slice(0, 10));
 }
 
 // A deleted asset, whose record damd keeps until its collector removes

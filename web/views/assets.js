@@ -1,6 +1,7 @@
 // #/assets: upload files and archives to damd, browse and filter assets.
 import { auth, dam, damUrl, query, renditionUrl, upload } from '../api.js';
 import { h, field, problemBox, fmtBytes, items } from '../ui.js';
+import { rightsExpired } from './asset.js';
 
 const FILTERS = ['q', 'tag', 'sku', 'mime'];
 const ARCHIVE = /\.(zip|tar|tgz|tar\.gz)$/i;
@@ -70,6 +71,7 @@ function card(a) {
         : h('span.filetype', (a.mime || 'file').split('/').pop())),
       h('span.name', a.title || name)),
     h('span.muted.small', [a.mime, a.width && a.height ? `${a.width}×${a.height}` : '', fmtBytes(a.size)].filter(Boolean).join(' · ')),
+    rightsExpired(a) ? h('span.chips', h('span.chip.todo', { title: `rights expired on ${a.rights.expires}` }, 'rights expired')) : null,
     (a.tags || []).length ? h('span.chips', a.tags.map((t) => h('span.chip', t))) : null,
     (a.skus || []).length ? h('span.chips', a.skus.map((s) => h('a.chip.sku', { href: `#/products/${encodeURIComponent(s)}` }, s))) : null);
 }
