@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <strings.h>
 #include <string.h>
 
 static const char *flag_value(int argc, char **argv, const char *flag)
@@ -38,6 +39,19 @@ long config_long(int argc, char **argv, const char *flag, const char *env, long 
 		return def;
 	n = strtol(v, &end, 10);
 	return *end ? def : n;
+}
+
+int config_parse_bool(const char *s)
+{
+	static const char *const yes[] = {"true", "yes", "1"}, *const no[] = {"false", "no", "0"};
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (!strcasecmp(s, yes[i]))
+			return 1;
+		if (!strcasecmp(s, no[i]))
+			return 0;
+	}
+	return -1;
 }
 
 bool config_bool(int argc, char **argv, const char *flag, const char *env)

@@ -1,6 +1,7 @@
 #include "fmacros.h"
 #include "http.h"
 #include "buf.h"
+#include "config.h"
 #include "err.h"
 #include "hash.h"
 #include "json.h"
@@ -899,18 +900,9 @@ int http_query_long(struct http_req *req, const char *name, long def, long min, 
 
 int http_query_bool(struct http_req *req, const char *name, int def)
 {
-	static const char *const yes[] = {"true", "yes", "1"}, *const no[] = {"false", "no", "0"};
 	const char *v = http_filter(req, name);
 
-	if (!v)
-		return def;
-	for (size_t i = 0; i < 3; i++) {
-		if (!strcasecmp(v, yes[i]))
-			return 1;
-		if (!strcasecmp(v, no[i]))
-			return 0;
-	}
-	return -1;
+	return v ? config_parse_bool(v) : def;
 }
 
 /* ---- long-poll ---- */

@@ -98,9 +98,8 @@ bool http_resumed(struct http_req *req);
  * a 400 problem queued when it is not a number in range. */
 int http_query_long(struct http_req *req, const char *name, long def, long min, long max,
 		    long *out);
-/* Query parameter as a boolean: 1 for true, yes, 1; 0 for false, no, 0 (any
- * case); def when absent or empty; -1 for anything else, which the caller
- * refuses (a misspelt "dry_run=ture" must not mean false). */
+/* Query parameter as a boolean (config_parse_bool); def when absent or
+ * empty. */
 int http_query_bool(struct http_req *req, const char *name, int def);
 
 /* Replies. Each returns 0; call exactly one per request. */

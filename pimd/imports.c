@@ -4,6 +4,7 @@
 #include "app.h"
 #include "catalog.h"
 #include "catalog_int.h"
+#include "config.h"
 #include "err.h"
 #include "json.h"
 #include "log.h"
@@ -805,26 +806,15 @@ static int parse_mode(const char *s, enum pim_mode *out)
 	return -1;
 }
 
-/* A boolean query parameter: true/false, 1/0, yes/no in any case; absent
- * or empty is false. Anything else is refused, so that a typo never turns
- * a dry run into a real import. */
+/* A boolean parameter (config_parse_bool); absent or empty is false. */
 static int parse_bool(const char *name, const char *s, bool *out, struct hub_err *err)
 {
-	static const char *const yes[] = {"true", "1", "yes"}, *const no[] = {"false", "0", "no"};
+	int v = s && *s ? config_parse_bool(s) : 0;
 
-	*out = false;
-	if (!s || !*s)
-		return 0;
-	for (int i = 0; i < 3; i++) {
-		if (!strcasecmp(s, yes[i])) {
-			*out = true;
-			return 0;
-		}
-		if (!strcasecmp(s, no[i]))
-			return 0;
-	}
-	return hub_err_set(err, HUB_EINVAL, "%s '%.40s' is not a boolean (true, false, 1, 0, yes, no)",
-			   name, s);
+	*out = v == 1;
+	return v < 0 ? hub_err_set(err, HUB_EINVAL,
+				   "%s '%.40s' is not a boolean (true, false, 1, 0, yes, no)", name, s)
+		     : 0;
 }
 
 /* A locale the job's rows default to must be one of the catalog's. */
