@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PIM, openBrowser, signIn, seedSchema, api, shot, drawn } from './lib.mjs';
+import { PIM, DATA, openBrowser, signIn, seedSchema, api, shot, drawn } from './lib.mjs';
 
 const AKENEO = fileURLToPath(new URL('../../tests/data/akeneo-submodels', import.meta.url));
 
@@ -98,6 +98,25 @@ test('a structure file reports what it wrote; a long problem list says it is cut
   const rep = (await api(PIM, 'GET', `/v1/imports/${await job.getAttribute('data-job')}`)).body;
   assert.equal(await job.locator('h3').innerText(), `Problems (${rep.errors_total}; the first ${rep.errors.length} are listed)`);
   assert.ok(rep.errors_total > rep.errors.length);
+});
+
+test('the profile is guessed from a CSV\'s header, and one typed is kept', async () => {
+  const { page } = b;
+  await page.getByRole('link', { name: 'Imports' }).click();
+  await drawn(page, '#/imports');
+  const profile = page.getByLabel('Profile');
+  const feed = page.getByLabel('Feed file');
+  await feed.setInputFiles(join(DATA, 'catalogs', 'shopify', 'apparel.csv'));
+  await page.waitForFunction(() => document.querySelector('input[name=profile]').value === 'shopify');
+  await feed.setInputFiles(join(AKENEO, 'families.csv'));
+  await page.waitForFunction(() => document.querySelector('input[name=profile]').value === 'akeneo');
+  await feed.setInputFiles(csv); // our own columns
+  await page.waitForFunction(() => document.querySelector('input[name=profile]').value === '');
+  await profile.fill('magento');
+  await feed.setInputFiles(join(DATA, 'catalogs', 'shopify', 'apparel.csv'));
+  await page.waitForTimeout(300);
+  assert.equal(await profile.inputValue(), 'magento');
+  await profile.fill('');
 });
 
 test('a feed in another language puts its values in the locale chosen', async () => {

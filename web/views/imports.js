@@ -25,6 +25,17 @@ function guessFormat(name) {
   return 'csv';
 }
 
+// The profile a CSV's header line is written for: Shopify's product CSV
+// starts with Handle, Magento's export names store views and attribute
+// sets, Akeneo's exports are ;-separated from their code or sku column.
+function guessProfile(header) {
+  const line = header.replace(/^\uFEFF/, '');
+  if (/^"?Handle"?,/.test(line)) return 'shopify';
+  if (/(^|,)store_view_code(,|$)/.test(line) && /(^|,)attribute_set_code(,|$)/.test(line)) return 'magento';
+  if (/^(code|sku);/.test(line)) return 'akeneo';
+  return '';
+}
+
 export async function importsPage(jobId) {
   const file = h('input', { type: 'file', name: 'file', required: true, accept: '.csv,.tsv,.txt,.xml,.jsonl,.ndjson' });
   const format = h('select', { name: 'format' }, FORMATS.map(([v, l]) => h('option', { value: v }, l)));
@@ -39,9 +50,17 @@ export async function importsPage(jobId) {
   const dry = h('input', { type: 'checkbox', name: 'dry_run', id: 'imp-dry' });
   const go = h('button.primary', { type: 'submit' }, 'Import');
   const job = h('div.job-slot');
-  file.addEventListener('change', () => {
-    if (file.files[0]) format.value = guessFormat(file.files[0].name);
+  // A guessed profile is replaced by the next file's guess; one typed stays.
+  file.addEventListener('change', async () => {
+    const f = file.files[0];
+    if (!f) return;
+    format.value = guessFormat(f.name);
+    if (profile.value && !profile.dataset.guessed) return;
+    const guess = format.value === 'csv' ? guessProfile((await f.slice(0, 4096).text()).split(/\r?\n/)[0]) : '';
+    profile.value = profiles().includes(guess) ? guess : '';
+    profile.dataset.guessed = profile.value ? '1' : '';
   });
+  profile.addEventListener('input', () => { profile.dataset.guessed = ''; });
 
   const form = h('form.import', {
     on: {
