@@ -93,6 +93,7 @@ struct rend_service {
 	struct sandbox_limits sbx;
 	int wait_ms; /* how long a request waits for its render */
 	char cache_control[48]; /* --rendition-max-age */
+#define RENDITION_IMMUTABLE 31536000L
 	_Atomic uint64_t served, not_modified, since_trim;
 };
 
@@ -768,7 +769,8 @@ int rend_service_start(struct dam_app *app, int argc, char **argv, struct hub_er
 			      ncpu > 0 ? ncpu : 2);
 	queue = config_long(argc, argv, "--render-queue", "DAMD_RENDER_QUEUE", 64);
 	timeout_s = config_long(argc, argv, "--render-timeout", "DAMD_RENDER_TIMEOUT", 20);
-	max_age = config_long(argc, argv, "--rendition-max-age", "DAMD_RENDITION_MAX_AGE", 3600);
+	max_age = config_long(argc, argv, "--rendition-max-age", "DAMD_RENDITION_MAX_AGE",
+			      RENDITION_IMMUTABLE);
 	if (pixels < 1 || frames < 1 || workers < 1 || workers > 64 || queue < 1 ||
 	    timeout_s < 1 || timeout_s > 600 || max_age < 0 || max_age > 31536000) {
 		free(rs);
@@ -777,11 +779,14 @@ int rend_service_start(struct dam_app *app, int argc, char **argv, struct hub_er
 				   "--render-queue and --render-timeout (1-600 s) must be positive, "
 				   "--rendition-max-age 0-31536000 s");
 	}
-	/* Never immutable: a rendition URL names an asset and a preset or
-	 * parameters, not bytes. A new focal point, an edited preset, Accept
-	 * or a delete changes what it answers; caches revalidate with the
-	 * ETag, which costs a 304. */
-	snprintf(rs->cache_control, sizeof(rs->cache_control), "public, max-age=%ld", max_age);
+	/* Immutable for a year by default, as DESIGN.md's contract has it:
+	 * a rendition URL names an asset and a preset or parameters, not
+	 * bytes, but the URLs pimd hands out change with the asset's focal
+	 * point (?v=, its crop tag). A shorter max-age, without immutable,
+	 * is for sites whose own URLs do not: caches then revalidate with
+	 * the ETag, which costs a 304. */
+	snprintf(rs->cache_control, sizeof(rs->cache_control), "public, max-age=%ld%s", max_age,
+		 max_age == RENDITION_IMMUTABLE ? ", immutable" : "");
 	rs->lim.max_pixels = (uint64_t)pixels;
 	rs->lim.max_frames = (int)frames;
 	rs->lim.timeout_ms = (int)timeout_s * 1000;

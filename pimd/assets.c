@@ -6,6 +6,7 @@
 #include "cache.h"
 #include "catalog_int.h"
 #include "err.h"
+#include "hash.h"
 #include "json.h"
 #include "log.h"
 #include "schema.h"
@@ -139,6 +140,8 @@ json_t *pim_asset_record_of(json_t *meta)
 	json_object_set_new(r, "filenames", member_or(t, json_is_array(t), json_array()));
 	t = json_object_get(meta, "skus");
 	json_object_set_new(r, "skus", member_or(t, json_is_array(t), json_array()));
+	t = json_object_get(meta, "focal_point");
+	json_object_set_new(r, "focal", member_or(t, json_is_object(t), json_null()));
 	json_object_set_new(r, "expires", expires ? json_string(expires) : json_null());
 	json_object_set_new(r, "deleted", json_boolean(json_is_true(json_object_get(meta, "deleted"))));
 	return r;
@@ -284,7 +287,7 @@ static int names_update(struct pim_txn *t, const char *id, json_t *old, json_t *
 /* Whether what projections show of the asset differs between two records. */
 static bool view_changed(json_t *a, json_t *b)
 {
-	static const char *const fields[] = {"width", "height", "alt", "expires", "deleted"};
+	static const char *const fields[] = {"width", "height", "alt", "focal", "expires", "deleted"};
 
 	if (!a || !b)
 		return true;
@@ -307,14 +310,26 @@ bool pim_asset_usable_id(struct pim_txn *t, const char *id, const char *today)
 }
 
 bool pim_asset_describe(struct pim_txn *t, const char *id, const char *locale,
-			const char *fallback, json_t *image)
+			const char *fallback, json_t *image, char crop[PIM_CROP_TAG])
 {
-	json_t *rec = record_load(t, id), *alt, *a;
+	json_t *rec = record_load(t, id), *alt, *a, *focal;
 	char today[16];
 	bool offered;
 
+	*crop = 0;
 	if (!rec)
 		return true;
+	focal = json_object_get(rec, "focal");
+	if (json_is_object(focal)) {
+		char *s = json_dumps(focal, JSON_COMPACT | JSON_SORT_KEYS);
+		uint8_t d[HASH_SHA256_LEN];
+
+		if (s) {
+			hash_sha256(s, strlen(s), d);
+			hash_hex(d, (PIM_CROP_TAG - 1) / 2, crop);
+			free(s);
+		}
+	}
 	pim_asset_today(today);
 	offered = pim_asset_usable(rec, today);
 	if (offered) {

@@ -31,10 +31,12 @@ void pim_assets_metrics(struct buf *out, struct pim_app *app);
 /* Fills "width", "height" and "alt" of a projection's image object from
  * the asset's record as t sees it: alt in locale, else in fallback (the
  * channel's first locale), else null. An asset pimd has no record of is
- * left with nulls. Returns false when the asset must not be offered (not
- * pim_asset_usable today). */
+ * left with nulls. crop gets a tag of the asset's focal point ("" when it
+ * has none) for its rendition URLs. Returns false when the asset must not
+ * be offered (not pim_asset_usable today). */
+#define PIM_CROP_TAG 9 /* 8 hex digits and a NUL */
 bool pim_asset_describe(struct pim_txn *t, const char *id, const char *locale,
-			const char *fallback, json_t *image);
+			const char *fallback, json_t *image, char crop[PIM_CROP_TAG]);
 
 /* Today's date in UTC (YYYY-MM-DD), the day rights expiry is judged by. */
 void pim_asset_today(char out[16]);

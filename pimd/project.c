@@ -23,6 +23,20 @@ static bool published(json_t *doc, const char *key)
 	       json_integer_value(json_object_get(c, "ratio")) == 100;
 }
 
+/* The URL of the asset's rendition by preset. damd serves renditions as
+ * immutable, yet a preset's crop follows the asset's focal point: the
+ * crop tag makes a new URL when the focal point moves, so no cache keeps
+ * showing the old crop. */
+static json_t *rendition_url(const char *base, const char *id, const char *preset,
+			     const char *crop)
+{
+	char url[2048];
+
+	snprintf(url, sizeof(url), "%s/v1/renditions/%s/%s%s%s", base, id, preset,
+		 *crop ? "?v=" : "", crop);
+	return json_string(url);
+}
+
 /* One image of a projection, described from pimd's record of the asset
  * (t's view); NULL when the asset is not offered (deleted, rights
  * expired). Alt text falls back like localizable values. */
@@ -32,22 +46,22 @@ static json_t *image(struct pim_app *app, struct pim_txn *t, json_t *chdoc, cons
 	json_t *r = json_object_get(chdoc, "renditions"), *urls, *v, *out;
 	const char *role, *main = json_string_value(json_object_get(r, "main"));
 	const char *base = app->damd_url ? app->damd_url : "";
-	char url[2048];
+	char url[2048], crop[PIM_CROP_TAG];
 
-	if (main)
-		snprintf(url, sizeof(url), "%s/v1/renditions/%s/%s", base, id, main);
-	else
-		snprintf(url, sizeof(url), "%s/v1/assets/%s", base, id);
-	out = json_pack("{s:s,s:s,s:n,s:n,s:n}", "asset", id, "url", url, "width", "height", "alt");
-	if (!pim_asset_describe(t, id, locale, fallback, out)) {
+	out = json_pack("{s:s,s:n,s:n,s:n}", "asset", id, "width", "height", "alt");
+	if (!pim_asset_describe(t, id, locale, fallback, out, crop)) {
 		json_decref(out);
 		return NULL;
 	}
-	urls = json_object();
-	json_object_foreach(r, role, v) {
-		snprintf(url, sizeof(url), "%s/v1/renditions/%s/%s", base, id, json_string_value(v));
-		json_object_set_new(urls, role, json_string(url));
+	if (main) {
+		json_object_set_new(out, "url", rendition_url(base, id, main, crop));
+	} else {
+		snprintf(url, sizeof(url), "%s/v1/assets/%s", base, id);
+		json_object_set_new(out, "url", json_string(url));
 	}
+	urls = json_object();
+	json_object_foreach(r, role, v)
+		json_object_set_new(urls, role, rendition_url(base, id, json_string_value(v), crop));
 	json_object_set_new(out, "renditions", urls);
 	return out;
 }

@@ -90,13 +90,12 @@ check "damd alive after the overflow" curl -fsS -m 5 -o /dev/null "$DAM/healthz"
 up "$DATA/images/exif-orientation/Landscape_1.jpg"; LAND=$ID
 req GET "$DAM/v1/renditions/$LAND/web-thumb"; req GET "$DAM/v1/renditions/$LAND/web-thumb"
 before=$(header etag)
-# its bytes are about to change under the same URL: never immutable
-check "a preset rendition: cached for a bounded time" is "$(header cache-control)" "public, max-age=3600"
+# immutable by default: the URLs pimd hands out change with the focal point
+check "a preset rendition: immutable by default" is "$(header cache-control)" "public, max-age=31536000, immutable"
 reqj PATCH "$DAM/v1/assets/$LAND/meta" '{"focal_point":{"x":0.05,"y":0.5}}'
 check "focal point set" code_is 200
 req GET "$DAM/v1/renditions/$LAND/web-thumb"
 check "the crop follows the focal point: a new rendition" bash -c "[ -n '$before' ] && [ '$before' != '$(header etag)' ]"
-check "the new one: cached for a bounded time too" is "$(header cache-control)" "public, max-age=3600"
 req GET "$DAM/v1/renditions/$LAND/web-thumb" -H "If-None-Match: $before"
 check "a cache revalidating the old crop gets the new one" code_is 200
 up "$DATA/images/png-rgba.png"; RGBA=$ID
@@ -115,6 +114,6 @@ check "1.3 MP source over --max-pixels 1000000: 422" code_is 422
 up "$DATA/images/png-rgba.png"
 req GET "$DAM/v1/renditions/$ID/web-thumb"
 check "a small source still renders" code_is 200
-check "--rendition-max-age sets the caching time" is "$(header cache-control)" "public, max-age=120"
+check "--rendition-max-age: a bounded time, not immutable" is "$(header cache-control)" "public, max-age=120"
 req GET "$DAM/v1/assets/$ID"
 check "an original, named by its bytes, stays immutable" is "$(header cache-control)" "public, max-age=31536000, immutable"

@@ -26,7 +26,7 @@ for i in 1 2 3 4 5 6; do
 	req GET "$URL"
 	[ "$CODE" = 200 ] && cmp -s "$TMP/body" "$TMP/first" && [ "$(etag_hex)" = "$first" ] &&
 		[ "$(header content-type)" = image/webp ] &&
-		[ "$(header cache-control)" = "public, max-age=3600" ] &&
+		[ "$(header cache-control)" = "public, max-age=31536000, immutable" ] &&
 		[ "$(header access-control-allow-origin)" = "*" ] && [ -z "$(header vary)" ] &&
 		same=$((same + 1))
 done
@@ -48,7 +48,7 @@ check "16 concurrent requests: every one the whole file" \
 req GET "$URL" -H "If-None-Match: \"$first\""
 check "If-None-Match: 304" code_is 304
 check "304 carries the ETag" is "$(etag_hex)" "$first"
-check "and the caching headers" is "$(header cache-control)" "public, max-age=3600"
+check "and the caching headers" is "$(header cache-control)" "public, max-age=31536000, immutable"
 check "304 has no body" is "$(curl -s -o /dev/null -w '%{size_download}' -H "If-None-Match: \"$first\"" "$URL")" 0
 req GET "$URL" -H 'If-None-Match: "0000"'
 check "another ETag: 200 with the body" bash -c "[ $CODE = 200 ] && cmp -s '$TMP/body' '$TMP/first'"

@@ -67,6 +67,20 @@ check "fr_FR alt once there is one" eventually proj_is TS-001 fr_FR '.images[0].
 check "en_US keeps its own" proj_is TS-001 en_US '.images[0].alt' "Red tee, front"
 check "alt is not a product change" is "$(version_of TS-001)" "$v"
 
+# damd serves renditions as immutable: a moved focal point must give new URLs
+reqj PATCH "$DAM/v1/assets/$a1/meta" '{"focal_point":{"x":0.2,"y":0.3}}'; check "focal point set" code_is 200
+tagged() { proj TS-001 | jq -r '.images[0].url' | grep -qE "^$DAM/v1/renditions/$a1/web-large\?v=[0-9a-f]{8}\$"; }
+check "the url carries the crop tag" eventually tagged
+u1=$(proj TS-001 | jq -r '.images[0].url')
+check "every role's url carries it" is "$(proj TS-001 | jq -r '[.images[0].renditions[]|test("\\?v=")]|all')" true
+reqj PATCH "$DAM/v1/assets/$a1/meta" '{"focal_point":{"x":0.8,"y":0.3}}'
+moved() { [ "$(proj TS-001 | jq -r '.images[0].url')" != "$u1" ]; }
+check "another focal point: another url" eventually moved
+req GET "$(proj TS-001 | jq -r '.images[0].url')"; check "damd serves the tagged url" code_is 200
+check "as an image" is "$(header content-type | cut -d/ -f1)" image
+reqj PATCH "$DAM/v1/assets/$a1/meta" '{"focal_point":null}'
+check "no focal point: the plain url again" eventually proj_is TS-001 en_US '.images[0].url' "$DAM/v1/renditions/$a1/web-large"
+
 # linking by the SKUs in the metadata, and unlinking when they go
 up "$img/webp-lossless.webp" lifestyle-shot.webp; m=$(jqb .id)
 reqj PATCH "$DAM/v1/assets/$m/meta" '{"skus":["CAP-010","NO-SUCH-SKU"]}'
