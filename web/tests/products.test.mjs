@@ -17,6 +17,11 @@ before(async () => {
   });
   await put('/v1/products/WT-V', { sku: 'WT-V', family: 'wt_mugv', values: { wt_name: [{ locale: 'en_US', channel: null, data: 'Striped mug' }] } });
   await put('/v1/products/WT-V-L', { sku: 'WT-V-L', family: 'wt_mugv', parent: 'WT-V', values: { wt_size: [{ locale: null, channel: null, data: 'L' }] } });
+  // a number attribute, one product holding it as a JSON integer (as some feeds do)
+  await put('/v1/attributes/wt_litres', { code: 'wt_litres', type: 'number', localizable: false, scopable: false, validation: { decimals: 2 }, labels: { en_US: 'Capacity' } });
+  await put('/v1/families/wt_jug', { code: 'wt_jug', attributes: ['sku', 'wt_name', 'wt_litres'], label_attribute: 'wt_name' });
+  await put('/v1/products/WT-J1', { sku: 'WT-J1', family: 'wt_jug', values: {} });
+  await put('/v1/products/WT-J2', { sku: 'WT-J2', family: 'wt_jug', values: { wt_litres: [{ locale: null, channel: null, data: 2 }] } });
   b = await openBrowser();
   await signIn(b.page);
   await b.page.getByRole('heading', { name: 'Products' }).waitFor();
@@ -155,6 +160,21 @@ test('a very long name or SKU wraps instead of widening the page', async () => {
   await go(page, `#/products/${sku}`);
   const wide = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
   assert.ok(wide[0] <= wide[1], `the page is ${wide[0]}px wide in a ${wide[1]}px window`);
+});
+
+test('a number with decimals is saved; a stored integer left alone stays one', async () => {
+  const { page } = b;
+  await go(page, '#/products/WT-J1');
+  await page.getByLabel('Capacity (all)').fill('1.25');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByText('Saved WT-J1').waitFor();
+  assert.deepEqual((await api(PIM, 'GET', '/v1/products/WT-J1')).body.values.wt_litres[0].data, '1.25');
+  await go(page, '#/products/WT-J2');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.getByText('Saved WT-J2').waitFor();
+  const j2 = (await api(PIM, 'GET', '/v1/products/WT-J2')).body;
+  assert.equal(j2.version, 1);
+  assert.equal(j2.values.wt_litres[0].data, 2);
 });
 
 test('a new product cannot take a SKU in use or one the schema refuses', async () => {

@@ -174,11 +174,13 @@ function valueRow(a, scope, current, ctx) {
     read = () => (control.value === '' ? undefined : { data: control.value === 'true' });
   } else if (type === 'number') {
     control = text(current, { inputmode: 'decimal' });
+    // pimd takes a decimal string (or a JSON integer, as some feeds store
+    // them): what was typed goes as a string, a stored number left as it
+    // was goes back unchanged
     read = () => {
       const v = control.value.trim();
       if (v === '') return undefined;
-      if (typeof current === 'string' || !/^-?\d+(\.\d+)?$/.test(v)) return { data: v };
-      return { data: Number(v) };
+      return { data: typeof current === 'number' && String(current) === v ? current : v };
     };
   } else if (type === 'date') {
     control = text(current, { type: 'date' });
