@@ -72,6 +72,22 @@ test('a dry run says what the import would do, here and in the recent list', asy
   await page.locator('.recent tr', { hasText: id }).getByText('dry run').waitFor();
 });
 
+test('a job that ends while shown joins the recent imports', async () => {
+  const { page } = b;
+  const feed = join(process.env.WEB_TMP, 'wt-recent.csv');
+  writeFileSync(feed, 'sku,family,wt_name-en_US\nWT-RC1,wt_mug,Recent mug\n');
+  await page.getByRole('link', { name: 'Imports' }).click();
+  await drawn(page, '#/imports');
+  await page.getByLabel('Feed file').setInputFiles(feed);
+  await page.getByRole('button', { name: 'Import' }).click();
+  const job = page.locator('.job');
+  await job.locator('.status.done').waitFor({ timeout: 30000 });
+  const id = await job.getAttribute('data-job');
+  const row = page.locator('.recent tr', { hasText: id });
+  await row.waitFor();
+  assert.match(await row.innerText(), /wt-recent\.csv\s+done/i);
+});
+
 test('a structure file reports what it wrote; a long problem list says it is cut', async () => {
   const { page } = b;
   await page.getByRole('link', { name: 'Imports' }).click();

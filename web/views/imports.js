@@ -83,7 +83,7 @@ export async function importsPage(jobId) {
           remember({ id }, f.name);
           if (job.isConnected) {
             history.replaceState(null, '', `#/imports/${encodeURIComponent(id)}`);
-            job.replaceChildren(jobView(id, j));
+            job.replaceChildren(jobView(id, j, refreshRecent));
           } else if (location.hash.startsWith('#/imports')) {
             // the imports page was drawn anew while the file was sent (a
             // navigation elsewhere is left alone: the job is in the list)
@@ -104,10 +104,16 @@ export async function importsPage(jobId) {
   h('div.field.check', dry, h('label', { for: 'imp-dry' }, 'Dry run: validate every line, change nothing')),
   go);
 
-  if (jobId) job.replaceChildren(jobView(jobId, null));
+  // a job that ends while shown joins the recent list
+  const recentSlot = h('div', await recentJobs());
+  async function refreshRecent() {
+    const list = await recentJobs();
+    if (recentSlot.isConnected) recentSlot.replaceChildren(...[list].filter(Boolean));
+  }
+  if (jobId) job.replaceChildren(jobView(jobId, null, refreshRecent));
   return h('section', h('h1', 'Imports'),
     h('p.muted', 'Upload a catalog feed. Every line is validated against the schema; lines that fail are listed with their reason and change nothing.'),
-    form, job, await recentJobs());
+    form, job, recentSlot);
 }
 
 // Recent jobs: pimd's list (GET /v1/imports), named by the files this
@@ -143,10 +149,12 @@ function modelCounts(m) {
     c('models-variants', m.variants_updated || 0, 'variants updated'));
 }
 
-// A live report of job id; polls until the job ends or the view goes away.
-function jobView(id, first) {
+// A live report of job id; polls until the job ends or the view goes away,
+// and calls ended() when a job it saw running ends.
+function jobView(id, first, ended) {
   const box = h('div.card.job', { 'aria-live': 'polite', dataset: { job: id } });
   let stopped = false;
+  let running = Boolean(first && !FINAL.includes(first.status));
   const draw = (j) => {
     const total = j.bytes_total || 0;
     const pct = total ? Math.min(100, Math.round((100 * (j.bytes_done || 0)) / total)) : (FINAL.includes(j.status) ? 100 : 0);
@@ -194,7 +202,10 @@ function jobView(id, first) {
     try {
       const j = await pim(`/v1/imports/${encodeURIComponent(id)}`);
       draw(j);
-      if (!FINAL.includes(j.status)) setTimeout(poll, 400);
+      if (!FINAL.includes(j.status)) {
+        running = true;
+        setTimeout(poll, 400);
+      } else if (running && ended) ended();
     } catch (e) {
       stopped = true;
       box.replaceChildren(problemBox(e.problem || { detail: e.message }, `Cannot read import ${id}`));
