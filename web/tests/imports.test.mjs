@@ -116,7 +116,7 @@ test('a structure file reports what it wrote; a long problem list says it is cut
   assert.ok(rep.errors_total > rep.errors.length);
 });
 
-test('the profile is guessed from a CSV\'s header, and one typed is kept', async () => {
+test('the profile and format are guessed from a file\'s first lines, and a profile typed is kept', async () => {
   const { page } = b;
   await page.getByRole('link', { name: 'Imports' }).click();
   await drawn(page, '#/imports');
@@ -128,6 +128,11 @@ test('the profile is guessed from a CSV\'s header, and one typed is kept', async
   await page.waitForFunction(() => document.querySelector('input[name=profile]').value === 'akeneo');
   await feed.setInputFiles(csv); // our own columns
   await page.waitForFunction(() => document.querySelector('input[name=profile]').value === '');
+  // a BMEcat catalog is one whatever its name
+  const xml = join(process.env.WEB_TMP, 'catalog.xml');
+  writeFileSync(xml, readFileSync(join(DATA, 'catalogs', 'bmecat', 'olivere_bmecat12_new_catalog.xml')));
+  await feed.setInputFiles(xml);
+  await page.waitForFunction(() => document.querySelector('select[name=format]').value === 'bmecat');
   await profile.fill('magento');
   await feed.setInputFiles(join(DATA, 'catalogs', 'shopify', 'apparel.csv'));
   await page.waitForTimeout(300);

@@ -17,11 +17,13 @@ function remember(job, file) {
   localStorage.setItem(RECENT, JSON.stringify(list.slice(0, 20)));
 }
 
-function guessFormat(name) {
+// The format of a file from its name and its first bytes (head): an XML
+// file is BMEcat when its root is <BMECAT>, whatever it is called.
+function guessFormat(name, head) {
   const n = name.toLowerCase();
   if (n.endsWith('.jsonl') || n.endsWith('.ndjson')) return 'jsonl';
   if (n.endsWith('.tsv') || n.endsWith('.txt')) return 'gmc-tsv';
-  if (n.endsWith('.xml')) return /bmecat/.test(n) ? 'bmecat' : 'gmc-xml';
+  if (n.endsWith('.xml')) return /bmecat/.test(n) || /<BMECAT[\s>]/.test(head) ? 'bmecat' : 'gmc-xml';
   return 'csv';
 }
 
@@ -54,9 +56,10 @@ export async function importsPage(jobId) {
   file.addEventListener('change', async () => {
     const f = file.files[0];
     if (!f) return;
-    format.value = guessFormat(f.name);
+    const head = await f.slice(0, 4096).text();
+    format.value = guessFormat(f.name, head);
     if (profile.value && !profile.dataset.guessed) return;
-    const guess = format.value === 'csv' ? guessProfile((await f.slice(0, 4096).text()).split(/\r?\n/)[0]) : '';
+    const guess = format.value === 'csv' ? guessProfile(head.split(/\r?\n/)[0]) : '';
     profile.value = profiles().includes(guess) ? guess : '';
     profile.dataset.guessed = profile.value ? '1' : '';
   });
