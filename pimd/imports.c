@@ -2,6 +2,7 @@
 #include "imports.h"
 
 #include "app.h"
+#include "auth.h"
 #include "catalog.h"
 #include "catalog_int.h"
 #include "config.h"
@@ -60,6 +61,7 @@ struct job {
 	json_t *profile_doc; /* inline profile (X-Import-Profile), or loaded */
 	enum pim_mode mode;
 	bool dry_run;
+	bool admin; /* may write schema documents other than categories */
 	bool sniff; /* no format given: told by the file's first bytes */
 	char locale[IMPORT_MAX_LOCALE + 1]; /* the request's locale=, or empty */
 	char by[128];
@@ -92,6 +94,7 @@ struct run {
 	struct pim_batch *b;
 	const char *by;
 	bool dry_run;
+	bool admin; /* as the job's */
 	bool parent_family; /* variants take their parent's family (Akeneo) */
 	/* the row being written names a product as its parent (1) or an
 	 * Akeneo sub-model (2, via_model its code) */
@@ -676,6 +679,15 @@ static int on_schema_doc(void *cls, const char *kind, json_t *doc, long line)
 
 	if (r->dry_run)
 		return 0;
+	/* as through the API: merchandisers write categories, admins the rest */
+	if (!r->admin && strcmp(kind, "categories")) {
+		char msg[300];
+
+		snprintf(msg, sizeof(msg), "%s '%.100s' was not created: %s are written by admins",
+			 kind, code ? code : "", kind);
+		add_error(r, line, code, "schema_refused", msg);
+		return 0;
+	}
 	have = pim_schema_get(r->app, kind, code ? code : "");
 	if (have && !json_is_true(json_object_get(doc, "$replace"))) {
 		json_decref(have);
@@ -897,6 +909,7 @@ int pim_import_file(struct pim_app *app, int fd, const char *format, const char 
 		c.bytes_total = (uint64_t)st.st_size;
 	r.app = app;
 	r.by = by;
+	r.admin = true; /* pimctl --offline: whoever owns the data directory */
 	r.dry_run = dry_run;
 	r.c = &c;
 	r.progress = progress;
@@ -1024,6 +1037,7 @@ static void job_run(struct pim_imports *im, struct job *j)
 	}
 	r.app = im->app;
 	r.by = j->by;
+	r.admin = j->admin;
 	r.dry_run = j->dry_run;
 	r.mode = j->mode;
 	r.c = &j->c;
@@ -1332,6 +1346,7 @@ static int job_new(struct http_req *req, struct pim_imports *im, struct job **ou
 		}
 	}
 	snprintf(j->by, sizeof(j->by), "%s", http_user(req));
+	j->admin = http_role(req) == ROLE_ADMIN;
 	clock_gettime(CLOCK_REALTIME, &now);
 	pthread_mutex_lock(&im->lock);
 	snprintf(j->id, sizeof(j->id), "imp_%011llx%04x",

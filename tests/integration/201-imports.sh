@@ -158,6 +158,18 @@ cp "$TMP/body" "$TMP/export-en.csv"
 import_job "$TMP/export-en.csv" 'format=csv&mode=update'
 check "neutralised cell re-imports unchanged" is "$(num updated)/$(num failed)" "0/0"
 
+# A merchandiser's import writes categories, not the rest of the schema.
+reqj POST "$PIM/v1/tokens" '{"name":"imp-merch","role":"merchandiser"}'; merch=$(jqb .token)
+AK=$DATA/catalogs/akeneo-icecat-demo
+AS_TOKEN=$merch import_job "$AK/association_types.csv" 'format=csv&profile=akeneo'
+check "merchandiser: association types refused, each said" bash -c "[ \$(jq '[.errors[]|select(.code==\"schema_refused\" and (.message|test(\"written by admins\")))]|length' '$TMP/body') -ge 1 ]"
+req GET "$PIM/v1/association-types?limit=1000"
+check "merchandiser: none written" is "$(jqb '[.items[].code]|index("X_SELL")')" null
+import_job "$AK/association_types.csv" 'format=csv&profile=akeneo'
+check "admin: the same file writes them" is "$(jqb '[.errors[]|select(.code=="schema_refused")]|length')" 0
+req GET "$PIM/v1/association-types?limit=1000"
+check "admin: written" is "$(jqb '[.items[].code]|index("X_SELL") != null')" true
+
 # Reports survive a restart.
 stop_all; start_pimd
 req GET "$PIM/v1/imports/$JOB_ID"; check "report kept after restart" is "$(jqb .status)" done
