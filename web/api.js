@@ -111,7 +111,7 @@ export function upload(url, file, { token, headers = {}, progress } = {}) {
     if (token) x.setRequestHeader('Authorization', `Bearer ${token}`);
     for (const [k, v] of Object.entries(headers)) x.setRequestHeader(k, v);
     if (progress) x.upload.onprogress = (e) => progress(e.loaded, e.total);
-    x.onerror = () => reject(new ApiError(0, { title: 'Network error', detail: `upload to ${url} failed` }));
+    x.onerror = () => reject(new ApiError(0, { title: 'Network error', detail: `cannot reach ${new URL(url, location.href).origin}` }));
     x.onload = () => {
       let j = null;
       try { j = JSON.parse(x.responseText); } catch { j = null; }

@@ -99,6 +99,23 @@ test('expired rights are shown on the asset and in the list, and go once extende
   await note.waitFor({ state: 'hidden' });
 });
 
+test('with damd unreachable, uploads and the asset page say so', async () => {
+  const { page } = b;
+  await go(page, '#/assets');
+  await page.route(`${DAM}/**`, (r) => r.abort('connectionrefused'));
+  try {
+    await page.getByLabel(/Upload assets/).setInputFiles(join(DATA, 'images', 'png-palette_indexed.png'));
+    const line = page.locator('.upload-log > li', { hasText: 'png-palette_indexed.png' });
+    await line.locator('.bad').waitFor();
+    assert.equal(await line.locator('.bad').innerText(), `not sent: cannot reach ${DAM}`);
+    await go(page, `#/assets/${idOf(PNG)}`);
+    await page.getByRole('heading', { level: 1, name: 'Asset' }).waitFor();
+    assert.match(await page.locator('main').innerText(), new RegExp(`The asset store at ${DAM} is not reachable`));
+  } finally {
+    await page.unroute(`${DAM}/**`);
+  }
+});
+
 test('a filter by SKU finds the linked asset only', async () => {
   const { page } = b;
   await go(page, `#/assets?sku=WT-A1`);

@@ -11,6 +11,10 @@ export async function assetPage(id) {
     if (e instanceof ApiError && (e.status === 404 || e.status === 410)) {
       return h('section', h('h1', 'Asset not found'), h('p', h('code', id), ' is not in the asset store. ', h('a', { href: '#/assets' }, 'Back to assets')));
     }
+    if (e instanceof ApiError && e.status === 0) {
+      return h('section', h('p.crumbs', h('a', { href: '#/assets' }, 'Assets'), ' / ', h('code', id)), h('h1', 'Asset'),
+        problemBox(e.problem, `The asset store at ${damUrl()} is not reachable`));
+    }
     throw e;
   }
   if (meta.deleted) return deletedPage(id, meta);

@@ -120,7 +120,8 @@ function uploader(done) {
         ok += 1;
       } catch (e) {
         bar.remove();
-        line.append(h('span.bad', `refused: ${e.problem.detail || e.problem.title || e.message}`));
+        // status 0: nothing answered, so nothing was refused either
+        line.append(h('span.bad', `${e.status ? 'refused' : 'not sent'}: ${e.problem.detail || e.problem.title || e.message}`));
       }
     }
     if (ok) {
