@@ -230,9 +230,17 @@ int auth_create(struct auth *a, const char *name, int role, char *token_out,
 
 	if (!role)
 		return hub_err_set(err, HUB_EINVALID, "unknown role");
+	if (!*name || strlen(name) != strspn(name, "abcdefghijklmnopqrstuvwxyz"
+						   "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"))
+		return hub_err_set(err, HUB_EINVALID,
+				   "a token name is letters, digits, '.', '_' and '-'");
 	new_secret(token_out);
 	pthread_rwlock_wrlock(&a->lock);
-	rc = auth_put(a, name, role, token_out, err);
+	/* a second "admin" would lock its holder out: a name in use is
+	 * revoked first, on purpose */
+	rc = auth_find(a, name) ? hub_err_set(err, HUB_ECONFLICT,
+					      "a token named '%.63s' exists; revoke it first", name)
+				: auth_put(a, name, role, token_out, err);
 	pthread_rwlock_unlock(&a->lock);
 	return rc;
 }

@@ -27,8 +27,9 @@ void auth_close(struct auth *a);
  * copies its name into name (namelen bytes). Safe from any thread. */
 int auth_check(struct auth *a, const char *token, char *name, size_t namelen);
 
-/* Creates or replaces the token called name with role; the new secret is
- * written to token_out (at least 65 bytes). */
+/* Creates the token called name (letters, digits, '.', '_', '-'; not in
+ * use: HUB_ECONFLICT) with role; the new secret is written to token_out
+ * (at least 65 bytes). */
 int auth_create(struct auth *a, const char *name, int role, char *token_out,
 		struct hub_err *err);
 int auth_revoke(struct auth *a, const char *name, struct hub_err *err);

@@ -24,6 +24,12 @@ AS_TOKEN=$reader reqj POST "$PIM/v1/tokens" '{"name":"x","role":"admin"}'; check
 req GET "$PIM/v1/tokens"; check "token list" is "$(jqb '[.items[].name]|sort|join(",")')" "admin,shop"
 check "token secrets are not listed" bash -c "! grep -q '$reader' '$TMP/body'"
 check "tokens stored hashed" bash -c "! grep -q '$reader' '$PIM_DATA/tokens.json'"
+reqj POST "$PIM/v1/tokens" '{"name":"admin","role":"reader"}'; check "a name in use: 409, not a replacement" code_is 409
+req GET "$PIM/v1/tokens"; check "the admin token still works" code_is 200
+reqj POST "$PIM/v1/tokens" '{"name":"a b/c","role":"reader"}'; check "a name with a space or '/': 422" code_is 422
+req DELETE "$PIM/v1/tokens/shop"; check "revoke" code_is 204
+reqj POST "$PIM/v1/tokens" '{"name":"shop","role":"designer"}'; check "then the name is free again" code_is 201
+AS_TOKEN=$reader req GET "$PIM/v1/products"; check "the revoked secret: 401" code_is 401
 
 head -c 40000000 /dev/zero >"$TMP/big"
 req POST "$PIM/v1/tokens" -H 'Content-Type: application/json' --data-binary @"$TMP/big"

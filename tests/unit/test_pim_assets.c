@@ -92,15 +92,16 @@ int main(void)
 
 	ok(record_is("{\"id\":\"sha256:x\",\"width\":1200,\"height\":1800,\"orientation\":6,"
 		     "\"alt\":{\"en_US\":\"Tee\"},\"filenames\":[\"T_1.jpg\"],\"skus\":[\"T\"],"
-		     "\"rights\":{\"holder\":null,\"licence\":null,\"expires\":\"2030-01-01\"},\"deleted\":false}",
+		     "\"rights\":{\"holder\":null,\"licence\":null,\"expires\":\"2030-01-01\"},\"deleted\":false,"
+		     "\"focal_point\":{\"x\":0.3,\"y\":0.6}}",
 		     "{\"width\":1800,\"height\":1200,\"alt\":{\"en_US\":\"Tee\"},\"filenames\":[\"T_1.jpg\"],"
-		     "\"skus\":[\"T\"],\"expires\":\"2030-01-01\",\"deleted\":false}"),
+		     "\"skus\":[\"T\"],\"focal\":{\"x\":0.3,\"y\":0.6},\"expires\":\"2030-01-01\",\"deleted\":false}"),
 	   "orientation 6: upright size; the fields projections and linking use");
 	ok(record_is("{\"width\":640,\"height\":480,\"orientation\":3}",
-		     "{\"width\":640,\"height\":480,\"alt\":{},\"filenames\":[],\"skus\":[],\"expires\":null,\"deleted\":false}"),
+		     "{\"width\":640,\"height\":480,\"alt\":{},\"filenames\":[],\"skus\":[],\"focal\":null,\"expires\":null,\"deleted\":false}"),
 	   "orientation 3 keeps its size; missing members get defaults");
 	ok(record_is("{\"mime\":\"application/pdf\",\"alt\":[1],\"deleted\":true}",
-		     "{\"width\":null,\"height\":null,\"alt\":{},\"filenames\":[],\"skus\":[],\"expires\":null,\"deleted\":true}"),
+		     "{\"width\":null,\"height\":null,\"alt\":{},\"filenames\":[],\"skus\":[],\"focal\":null,\"expires\":null,\"deleted\":true}"),
 	   "no size, a malformed alt, deleted");
 	return tap_done();
 }
