@@ -127,12 +127,19 @@ static void check_string(struct vctx *c, const struct pim_attr *a, json_t *v, co
 			    "'%.40s' is not a GTIN (8, 12, 13 or 14 digits with a valid check digit)", s);
 }
 
+/* damd names an asset "sha256:" and the 64 hex digits of its bytes; it
+ * need not exist yet (pimd links it when damd reports it), but anything
+ * else can never be one. */
 static void check_asset(struct vctx *c, json_t *v, const char *path)
 {
 	const char *s = json_string_value(v);
 
-	if (!s || !*s || strlen(s) > 1024 || strpbrk(s, " \t\r\n"))
+	if (!json_is_string(v))
 		pim_problem(c->problems, path, "wrong_type", "an asset is referenced by its id");
+	else if (strncmp(s, "sha256:", 7) || strlen(s) != 71 ||
+		 strspn(s + 7, "0123456789abcdef") != 64)
+		pim_problem(c->problems, path, "bad_asset_id",
+			    "'%.80s' is not a damd asset id (sha256: and 64 hex digits)", s);
 }
 
 static void check_data(struct vctx *c, const struct pim_attr *a, json_t *v, const char *path)

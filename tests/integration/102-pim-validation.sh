@@ -108,6 +108,8 @@ bad B24 not_a_date '.values.release_date=[{locale:null,channel:null,data:"2026-0
 bad B25 unknown_unit '.values.weight=[{locale:null,channel:null,data:{amount:"1",unit:"stone"}}]' "unknown unit"
 bad B26 unknown_association_type '.associations={bundle:{products:["MUG-1"]}}' "unknown association type"
 bad B27 duplicate_value '.values.name[1].locale="en_US"' "two values for one locale"
+bad B28 bad_asset_id '.values.images=[{locale:null,channel:null,data:["not-an-asset-id"]}]' "an asset value that is no damd id"
+bad B29 bad_asset_id '.values.images=[{locale:null,channel:null,data:["sha256:0000"]}]' "an asset id cut short"
 bad B28 unknown_field '.colour="red"' "unknown top-level field"
 bad B29 sku_mismatch '.sku="OTHER"' "sku differs from the path"
 bad B30 not_in_family '.values.stock=[{locale:null,channel:null,data:"1"}]|.family="default"' "attribute outside the family"

@@ -15,7 +15,7 @@ doc='{"sku":"TEE-1","family":"default","categories":["men_tshirts","print_spring
  "description":[{"locale":"en_US","channel":null,"data":"Everyday tee."},{"locale":"en_US","channel":"print","data":"Printed catalog copy."}],
  "price":[{"locale":null,"channel":null,"data":[{"amount":"19.90","currency":"EUR"},{"amount":"21.00","currency":"USD"}]}],
  "color":[{"locale":null,"channel":null,"data":"red"}],
- "images":[{"locale":null,"channel":null,"data":["sha256:9f86d0","sha256:abcdef"]}]},
+ "images":[{"locale":null,"channel":null,"data":["sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08","sha256:abcdefaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]}]},
  "associations":{"cross_sell":{"products":["CAP-010"]}}}'
 reqj PUT "$PIM/v1/products/TEE-1" "$doc"; check "tee" code_is 201
 
@@ -25,8 +25,8 @@ check "localized name" is "$(jqb .name)" "T-shirt bio"
 check "description falls back to the channel's first locale" is "$(jqb .description)" "Everyday tee."
 check "price in the channel's currency" is "$(jqb '.price|.amount+" "+.currency')" "19.90 EUR"
 check "plain value" is "$(jqb .color)" red
-check "image URL from the channel's main preset" is "$(jqb '.images[0].url')" "$DAM/v1/renditions/sha256:9f86d0/web-large"
-check "thumb rendition too" is "$(jqb '.images[0].renditions.thumb')" "$DAM/v1/renditions/sha256:9f86d0/web-thumb"
+check "image URL from the channel's main preset" is "$(jqb '.images[0].url')" "$DAM/v1/renditions/sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08/web-large"
+check "thumb rendition too" is "$(jqb '.images[0].renditions.thumb')" "$DAM/v1/renditions/sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08/web-thumb"
 check "both images" is "$(jqb '.images|length')" 2
 check "associations as skus" is "$(jqb '.associations.cross_sell|join(",")')" CAP-010
 check "JSON content type" is "$(header content-type)" application/json
@@ -40,7 +40,7 @@ req HEAD "$PIM/v1/channels/web/products/TEE-1?locale=fr_FR" -I; check "HEAD: 200
 req GET "$PIM/v1/channels/web/products/TEE-1"; check "no locale: the channel's first" is "$(jqb .locale)" en_US
 req GET "$PIM/v1/channels/print/products/TEE-1?locale=en_US"; check "print: 200" code_is 200
 check "scopable value: the channel's own first" is "$(jqb .description)" "Printed catalog copy."
-check "print image preset" is "$(jqb '.images[0].url')" "$DAM/v1/renditions/sha256:9f86d0/print"
+check "print image preset" is "$(jqb '.images[0].url')" "$DAM/v1/renditions/sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08/print"
 req GET "$PIM/v1/channels/marketplace/products/TEE-1?locale=en_US"
 check "marketplace prices in its first currency, USD" is "$(jqb '.price|.amount+" "+.currency')" "21.00 USD"
 req GET "$PIM/v1/channels/web/products/TEE-1?locale=en_US"; web=$(jqb .name)
@@ -75,7 +75,7 @@ req DELETE "$PIM/v1/products/CAP-010"
 req GET "$PIM/v1/channels/web/products/TEE-1?locale=en_US"; check "deleted association dropped" is "$(jqb '.associations.cross_sell|length')" 0
 # a schema change flushes projections
 reqj PUT "$PIM/v1/channels/web" "$(curl -s -H "Authorization: Bearer $TOKEN" "$PIM/v1/channels/web" | jq -c '.renditions.main="web-xl"')"
-req GET "$PIM/v1/channels/web/products/TEE-1?locale=en_US"; check "channel preset change reflected" is "$(jqb '.images[0].url')" "$DAM/v1/renditions/sha256:9f86d0/web-xl"
+req GET "$PIM/v1/channels/web/products/TEE-1?locale=en_US"; check "channel preset change reflected" is "$(jqb '.images[0].url')" "$DAM/v1/renditions/sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08/web-xl"
 
 # the read API is public; the channel listing serves projections
 AS_TOKEN= req GET "$PIM/v1/channels/web/products/TEE-1?locale=en_US"; check "public without a token" code_is 200
