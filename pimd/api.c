@@ -428,6 +428,7 @@ static int handle_product_list(struct http_req *req)
 		return 0;
 	f.family = http_query(req, "family");
 	f.category = http_query(req, "category");
+	f.parent = http_filter(req, "parent");
 	f.complete = http_filter(req, "complete");
 	if (f.complete && !complete_ok(app, f.complete))
 		return http_reply_problem(req, 400,

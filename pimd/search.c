@@ -205,6 +205,8 @@ int pim_search(struct pim_txn *t, const struct pim_filter *f, json_t *skus, int 
 		goto toolong;
 	if (f->category && add_source(src, &n, PDB_IX_CAT, f->category, strlen(f->category)) < 0)
 		goto toolong;
+	if (f->parent && add_source(src, &n, PDB_IX_PARENT, f->parent, strlen(f->parent)) < 0)
+		goto toolong;
 	if (f->complete && add_source(src, &n, PDB_IX_COMPLETE, f->complete, strlen(f->complete)) < 0)
 		goto toolong;
 	if (f->enabled >= 0 && add_source(src, &n, PDB_IX_ENABLED, f->enabled ? "1" : "0", 1) < 0)

@@ -14,6 +14,7 @@ struct pim_txn;
 struct pim_filter {
 	const char *family;
 	const char *category;    /* the category and everything under it */
+	const char *parent;      /* the variants of this sku */
 	const char *complete;    /* "channel/locale" */
 	const char *q;           /* words of sku, names, descriptions (folded) */
 	int enabled;             /* -1: either */

@@ -18,11 +18,13 @@ check "parent web ratio 66" is "$(jqb '.completeness["web/en_US"].ratio')" 66
 check "parent complete for app" is "$(jqb '.completeness["app/en_US"].ratio')" 100
 child() { jq -cn --arg s "$1" --arg c "$2" --arg z "$3" '{sku:$s,family:"apparel",parent:"TS-001",values:{
 	color:[{locale:null,channel:null,data:$c}],size:[{locale:null,channel:null,data:$z}],
-	images:[{locale:null,channel:null,data:["sha256:aaaa"]}]}}'; }
+	images:[{locale:null,channel:null,data:["sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"]}]}}'; }
 reqj PUT "$PIM/v1/products/TS-001-RED-M" "$(child TS-001-RED-M red m)"; check "variant: 201" code_is 201
 check "variant complete for web via inherited name and price" is "$(jqb '.completeness["web/en_US"].ratio')" 100
 check "variant stores only its own values" is "$(jqb '.values|keys|join(",")')" color,images,size
 reqj PUT "$PIM/v1/products/TS-001-RED-L" "$(child TS-001-RED-L red l)"; check "second variant" code_is 201
+req GET "$PIM/v1/products?parent=TS-001"; check "?parent= lists the variants" is "$(jqb '[.items[].sku]|join(",")')" TS-001-RED-L,TS-001-RED-M
+req GET "$PIM/v1/products?parent=TS-001-RED-M"; check "a variant has none" is "$(jqb '.items|length')" 0
 reqj PUT "$PIM/v1/products/TS-001-DUP" "$(child TS-001-DUP red m)"
 check "same axis values as a sibling: 422" code_is 422
 check "duplicate_variant_axes" is "$(jqb '.errors[0].code')" duplicate_variant_axes

@@ -85,7 +85,7 @@ cat >"$TMP/design-product.json" <<'EOF'
            {"locale":"fr_FR","channel":null,"data":"T-shirt bio"}],
    "price":[{"locale":null,"channel":"web","data":[{"amount":"19.90","currency":"EUR"}]}],
    "size":[{"locale":null,"channel":null,"data":"m"}],
-   "images":[{"locale":null,"channel":null,"data":["sha256:9f86d0"]}]},
+   "images":[{"locale":null,"channel":null,"data":["sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"]}]},
  "associations":{"cross_sell":{"products":["CAP-010"]}}}
 EOF
 validate product "$TMP/design-product.json" "DESIGN.md product example"
