@@ -379,6 +379,18 @@ static int handle_tokens_list(struct http_req *req)
 	return 0;
 }
 
+/* The calling token's name and role, for a UI to offer only what the role
+ * may do. */
+static int handle_tokens_self(struct http_req *req)
+{
+	json_t *j = json_pack("{s:s,s:s}", "name", req->user, "role", auth_role_name(req->role));
+
+	http_set_header(req, "Cache-Control", "no-store");
+	http_reply_json(req, 200, j);
+	json_decref(j);
+	return 0;
+}
+
 static int handle_tokens_create(struct http_req *req)
 {
 	struct hub_err err = {0};
@@ -421,6 +433,7 @@ static const struct http_route builtin_routes[] = {
 	{"GET", "/healthz", handle_healthz, HTTP_PUBLIC, NULL, 0},
 	{"GET", "/metrics", handle_metrics, HTTP_PUBLIC, NULL, 0},
 	{"GET", "/v1/tokens", handle_tokens_list, ROLE_ADMIN, NULL, 0},
+	{"GET", "/v1/tokens/self", handle_tokens_self, HTTP_ANY_ROLE, NULL, 0},
 	{"POST", "/v1/tokens", handle_tokens_create, ROLE_ADMIN, NULL, 0},
 	{"DELETE", "/v1/tokens/{name}", handle_tokens_delete, ROLE_ADMIN, NULL, 0},
 };

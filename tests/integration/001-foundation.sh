@@ -21,6 +21,9 @@ done
 reqj POST "$PIM/v1/tokens" '{"name":"shop","role":"reader"}'; check "admin creates a reader token" code_is 201
 reader=$(jqb .token)
 AS_TOKEN=$reader reqj POST "$PIM/v1/tokens" '{"name":"x","role":"admin"}'; check "reader on an admin route: 403" code_is 403
+AS_TOKEN=$reader req GET "$PIM/v1/tokens/self"; check "a token reads its own name and role" is "$(jqb '"\(.name) \(.role)"')" "shop reader"
+AS_TOKEN= req GET "$PIM/v1/tokens/self"; check "without a token: 401" code_is 401
+req GET "$DAM/v1/tokens/self"; check "damd too" is "$(jqb .role)" admin
 req GET "$PIM/v1/tokens"; check "token list" is "$(jqb '[.items[].name]|sort|join(",")')" "admin,shop"
 check "token secrets are not listed" bash -c "! grep -q '$reader' '$TMP/body'"
 check "tokens stored hashed" bash -c "! grep -q '$reader' '$PIM_DATA/tokens.json'"
