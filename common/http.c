@@ -1078,13 +1078,28 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
 	return MHD_http_unescape(s);
 }
 
+/* application/json, or application/<something>+json (merge-patch, problem…),
+ * parameters aside. application/x-www-form-urlencoded passes too: it is
+ * what "curl -d" declares, and the body is then read as JSON all the same
+ * (or refused as such). */
+static bool json_media_type(const char *ct)
+{
+	size_t n = strcspn(ct, ";");
+
+	while (n && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+		n--;
+	return (n == 16 && !strncasecmp(ct, "application/json", 16)) ||
+	       (n == 33 && !strncasecmp(ct, "application/x-www-form-urlencoded", 33)) ||
+	       (n > 17 && !strncasecmp(ct, "application/", 12) && !strncasecmp(ct + n - 5, "+json", 5));
+}
+
 /* Decides what happens to a new request before its body: route, auth, size.
  * Returns false when it has already been answered. */
 static bool req_begin(struct http_req *req, const char *url)
 {
 	struct http_server *s = req->srv;
 	bool path_known;
-	const char *cl;
+	const char *cl, *ct;
 	char allow[128];
 	size_t limit, n = strlen(url);
 
@@ -1135,6 +1150,14 @@ static bool req_begin(struct http_req *req, const char *url)
 		snprintf(msg, sizeof(msg), "the body is over the %zu-byte limit", limit);
 		http_set_header(req, "Connection", "close");
 		http_reply_problem(req, 413, msg, NULL);
+		return false;
+	}
+	/* a buffered body is JSON: a form or XML is told so, not misread */
+	ct = http_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+	if (!req->route->r.on_body && ct && strcmp(req->method, "GET") &&
+	    strcmp(req->method, "HEAD") && strcmp(req->method, "DELETE") && !json_media_type(ct)) {
+		http_reply_problem(req, 415, "the body must be JSON (Content-Type: application/json)",
+				   NULL);
 		return false;
 	}
 	buf_init(&req->body, req->route->r.on_body ? 0 : limit);

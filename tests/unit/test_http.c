@@ -232,6 +232,13 @@ int main(void)
 	   "reader token on a merchandiser route is 403");
 	ok(!strcmp(sh(CURL "-X PUT -H 'Authorization: Bearer admintok' -d '{\"a\":1}' %s/v1/products/X", base), "7"),
 	   "admin may do anything; body buffered");
+	ok(!strcmp(sh(CURL CODE "-X PUT -H 'Authorization: Bearer admintok' -H 'Content-Type: text/plain' "
+		      "-d '{}' %s/v1/products/X", base), "415"), "a body declared as text: 415");
+	ok(!strcmp(sh(CURL CODE "-X PUT -H 'Authorization: Bearer admintok' -H 'Content-Type: application/xml' "
+		      "-d '{}' %s/v1/products/X", base), "415"), "a body declared as XML: 415");
+	ok(!strcmp(sh(CURL "-X PUT -H 'Authorization: Bearer admintok' "
+		      "-H 'Content-Type: application/merge-patch+json; charset=utf-8' -d '{}' %s/v1/products/X", base), "2"),
+	   "application/merge-patch+json with a parameter is JSON");
 	ok(!strcmp(sh("head -c 5000 /dev/zero | " CURL CODE "-X PUT -H 'Authorization: Bearer admintok' --data-binary @- %s/v1/products/X", base), "413"),
 	   "body over the route's limit is 413 (Content-Length)");
 	ok(!strcmp(sh("head -c 5000 /dev/zero | " CURL CODE "-X PUT -H 'Transfer-Encoding: chunked' -H 'Authorization: Bearer admintok' --data-binary @- %s/v1/products/X", base), "413"),
