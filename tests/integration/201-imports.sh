@@ -127,14 +127,9 @@ req GET "$PIM/v1/imports?limit=5"
 check "job list, newest first" bash -c "[ \$(jq '.items | length' '$TMP/body') = 5 ] && [ \"\$(jq -r '.items[0].id' '$TMP/body')\" \\> \"\$(jq -r '.items[4].id' '$TMP/body')\" ]"
 req GET "$PIM/v1/imports?limit=1000"; all=$(jqb '[.items[].id]|join(",")'); njobs=$(jqb '.items|length')
 check "job list: the errors are left out" is "$(jqb '[.items[]|has("errors")]|any')" false
-paged=""; cursor=""; pages=0
-while [ $pages -lt 100 ]; do
-	req GET "$PIM/v1/imports?limit=2${cursor:+&cursor=$cursor}"; pages=$((pages + 1))
-	paged+="${paged:+,}$(jqb '[.items[].id]|join(",")')"
-	cursor=$(jqb '.next_cursor // empty'); [ -n "$cursor" ] || break
-done
-check "job list pages of 2 cover every job once, in order ($njobs jobs)" is "$paged" "$all"
-check "more than one page" bash -c "[ $pages -gt 1 ]"
+paged "$PIM/v1/imports?limit=2" id
+check "job list pages of 2 cover every job once, in order ($njobs jobs)" is "$PAGED" "$all"
+check "more than one page" bash -c "[ $PAGES -gt 1 ]"
 req GET "$PIM/v1/imports?cursor=garbage"; check "job list: a made-up cursor is 400" code_is 400
 
 # Export → re-import in update mode changes nothing.

@@ -93,6 +93,19 @@ import_job() {
 	done
 	echo "    # job $JOB_ID did not end" >&2; return 1
 }
+# paged URL FIELD: follows next_cursor from URL (which has a query), up to
+# 100 pages; PAGED gets the FIELD of every item, comma-joined, PAGES the
+# number of pages
+paged() {
+	local cursor="" ids
+	PAGED="" PAGES=0
+	while [ $PAGES -lt 100 ]; do
+		req GET "$1${cursor:+&cursor=$cursor}"; PAGES=$((PAGES + 1))
+		ids=$(jqb "[.items[].$2]|join(\",\")")
+		PAGED+="${PAGED:+${ids:+,}}$ids"
+		cursor=$(jqb '.next_cursor // empty'); [ -n "$cursor" ] || break
+	done
+}
 # req METHOD URL [curl args]: body in $TMP/body, status in $CODE, headers in $TMP/headers
 req() {
 	local m=$1 u=$2; shift 2
