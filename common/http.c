@@ -457,6 +457,7 @@ static const char *status_title(int status)
 	case 416: return "Range Not Satisfiable";
 	case 422: return "Unprocessable Content";
 	case 429: return "Too Many Requests";
+	case 451: return "Unavailable For Legal Reasons";
 	case 503: return "Service Unavailable";
 	case 504: return "Gateway Timeout";
 	default: return status >= 500 ? "Internal Server Error" : "Error";

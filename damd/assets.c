@@ -795,6 +795,15 @@ static void set_disposition(struct http_req *req, const json_t *rec)
 }
 
 /* GET|HEAD /v1/assets/{id} */
+bool dam_asset_withheld(struct http_req *req, const json_t *meta)
+{
+	if (http_role(req) != ROLE_NONE || !json_is_true(json_object_get(meta, "rights_expired")))
+		return false;
+	dam_reply_problem(req, 451, "the rights to this asset have expired: it is no longer published",
+			  NULL);
+	return true;
+}
+
 static int handle_original(struct http_req *req)
 {
 	struct dam_app *app = http_app(req);
@@ -808,6 +817,10 @@ static int handle_original(struct http_req *req)
 
 	if (dam_asset_get(app, http_param(req, "id"), &rec, &err) < 0)
 		return dam_reply_err(req, &err);
+	if (dam_asset_withheld(req, rec)) {
+		json_decref(rec);
+		return 0;
+	}
 	dam_asset_hex(json_get_str(rec, "id"), hex, NULL);
 	cas_path(app->cas, hex, path, sizeof(path), NULL);
 	fd = open(path, O_RDONLY | O_CLOEXEC);

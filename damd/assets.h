@@ -3,12 +3,14 @@
 #define DAM_ASSETS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "http.h"
 
 struct hub_err;
+struct http_req;
 struct dam_app;
 struct cas_writer;
 
@@ -19,6 +21,12 @@ struct cas_writer;
  *  "created","updated","deleted":bool}
  * HUB_ENOTFOUND when unknown, HUB_EGONE when deleted. */
 int dam_asset_get(struct dam_app *app, const char *id, json_t **meta, struct hub_err *err);
+
+/* True when req may not have the asset's bytes: its rights have expired
+ * (the expiry sweep marks the record) and req carries no token, so the
+ * public read paths stop publishing it while the team still sees it.
+ * The 451 is then queued. */
+bool dam_asset_withheld(struct http_req *req, const json_t *meta);
 
 /* Commits w into the store (taking it, also on error), probes the bytes
  * when they are new, and creates the record or adds filename (may be NULL)

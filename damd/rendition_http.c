@@ -539,7 +539,7 @@ static int h_rendition(struct http_req *req)
 	char hex[65], canon[256], idn[72], *raw = NULL;
 	const struct preset *preset = NULL;
 	json_t *meta = NULL, *fp;
-	bool vary = false, joined, animated;
+	bool vary = false, joined, animated, anon;
 	const char *mime;
 	uint64_t tag = 0;
 	size_t rawlen = 0;
@@ -593,6 +593,9 @@ static int h_rendition(struct http_req *req)
 		tag = hash_bytes(0x84222325cbf29ce4ULL, canon, strlen(canon) + 1);
 	}
 	tag = hash_bytes(tag, &acc, sizeof(acc));
+	/* a token may see what the public no longer may (dam_asset_withheld) */
+	anon = http_role(req) == ROLE_NONE;
+	tag = hash_bytes(tag, &anon, sizeof(anon));
 
 	/* the hot path: the same record bytes and the same question as an
 	 * answer already given */
@@ -611,6 +614,10 @@ static int h_rendition(struct http_req *req)
 	rc = dam_asset_get(app, idn, &meta, &err);
 	if (rc < 0)
 		return dam_reply_err(req, &err);
+	if (dam_asset_withheld(req, meta)) {
+		json_decref(meta);
+		return 0;
+	}
 	mime = json_get_str(meta, "mime");
 	if (rend_kind_of(mime) == REND_KIND_NONE) {
 		hub_err_set(&err, HUB_EINVALID, "asset '%s' is %s, not an image damd renders", id,

@@ -146,6 +146,13 @@ check "rights_expired event" is "$expired" "$b"
 sleep 2.2
 req GET "$DAM/v1/changes?since=$since"; check "rights expire once" is "$(jqb '[.items[]|select(.type=="asset.rights_expired")]|length')" 0
 req GET "$DAM/v1/assets/$b/meta"; check "record says rights expired" is "$(jqb .rights_expired)" true
+AS_TOKEN= req GET "$DAM/v1/assets/$b"; check "expired rights: the public original is 451" code_is 451
+AS_TOKEN= req GET "$DAM/v1/renditions/$b/web-thumb"; check "and the public rendition" code_is 451
+req GET "$DAM/v1/assets/$b"; check "a token still gets the original" code_is 200
+req GET "$DAM/v1/renditions/$b/web-thumb"; check "and the rendition" code_is 200
+AS_TOKEN= req GET "$DAM/v1/renditions/$b/web-thumb"; check "which the public still may not have" code_is 451
+reqj PATCH "$DAM/v1/assets/$b/meta" '{"rights":{"expires":"2999-01-01"}}'; check "rights renewed" code_is 200
+AS_TOKEN= req GET "$DAM/v1/renditions/$b/web-thumb"; check "renewed: published again" code_is 200
 
 # the feed's identity outlives a restart; another store has another one
 kill "$DAM_PID"; wait "$DAM_PID" 2>/dev/null
