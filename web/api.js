@@ -20,9 +20,52 @@ export const auth = {
     localStorage.setItem(KEY, token);
     if (damToken) localStorage.setItem(DAM_KEY, damToken);
     else localStorage.removeItem(DAM_KEY);
+    forgetRoles();
   },
-  clear() { localStorage.removeItem(KEY); localStorage.removeItem(DAM_KEY); },
+  clear() { localStorage.removeItem(KEY); localStorage.removeItem(DAM_KEY); forgetRoles(); },
 };
+
+// The signed-in token's role on each daemon (GET /v1/tokens/self), asked
+// once per sign-in: {pim, dam}, each null when unknown (refused, not
+// reachable, an older daemon). The daemons stay the authority: this only
+// spares people controls that would be refused.
+let asked = null;
+let known = { pim: null, dam: null };
+export function whoami() {
+  if (!asked) {
+    const ask = (call) => call('/v1/tokens/self', { signIn: true }).catch(() => null);
+    const p = Promise.all([ask(pim), ask(dam)]).then(([a, d]) => {
+      if (asked === p) known = { pim: a, dam: d }; // not signed out meanwhile
+      return known;
+    });
+    asked = p;
+  }
+  return asked;
+}
+function forgetRoles() {
+  asked = null;
+  known = { pim: null, dam: null };
+}
+
+// What each role may change, as the daemons' route tables allow it (pimd
+// api.c and imports.c, damd assets.c, tokens in common/http.c); admin may
+// everything. Reading is every role's, except that a designer may not read
+// imports.
+const MAY = {
+  products: ['merchandiser'], // PUT/PATCH/DELETE a product, revert
+  imports: ['merchandiser'], // POST /v1/imports, cancel
+  'read-imports': ['merchandiser', 'reader'],
+  tokens: [],
+  assets: ['designer'], // on damd: upload, archive, PATCH meta, DELETE
+};
+
+// Whether the signed-in token may do what (a key of MAY); true when its
+// role is not known, so that nothing is hidden that it may do.
+export function may(what) {
+  const r = known[what === 'assets' ? 'dam' : 'pim'];
+  return !r || r.role === 'admin' || MAY[what].includes(r.role);
+}
+export function role(daemon = 'pim') { return known[daemon] && known[daemon].role; }
 
 let config = null;
 export async function uiConfig() {

@@ -1,5 +1,5 @@
 // The single page: hash routes to views, the token login, the header.
-import { auth, pim, dam, uiConfig, setUnauthorizedHandler, ApiError, clearSchemaCache } from './api.js';
+import { auth, pim, dam, uiConfig, setUnauthorizedHandler, ApiError, clearSchemaCache, whoami, may } from './api.js';
 import { h, field, problemBox } from './ui.js';
 import { productList } from './views/products.js';
 import { productPage } from './views/product.js';
@@ -32,7 +32,8 @@ const routes = [
 
 let renderSeq = 0;
 async function render() {
-  renderWho();
+  const me = auth.token ? await whoami() : null;
+  renderWho(me);
   if (!auth.token) {
     loginPage();
     return;
@@ -68,10 +69,15 @@ async function render() {
   document.title = heading ? `${heading.textContent} · Hub` : 'Hub';
 }
 
-function renderWho() {
+// Who is signed in, and the pages their role may use in the navigation.
+function renderWho(me) {
   const who = document.getElementById('who');
   who.replaceChildren();
+  const nav = (name) => document.querySelector(`[data-nav="${name}"]`);
+  nav('tokens').hidden = !may('tokens');
+  nav('imports').hidden = !may('read-imports');
   if (!auth.token) return;
+  if (me && me.pim) who.append(h('span.muted', { title: 'this token and its role' }, `${me.pim.name} (${me.pim.role})`), ' ');
   who.append(h('button.link', {
     type: 'button',
     on: { click: () => { auth.clear(); clearSchemaCache(); render(); } },

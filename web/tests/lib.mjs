@@ -45,11 +45,31 @@ export async function openBrowser() {
   };
 }
 
-// Signs in through the form, as a person would.
-export async function signIn(page, token = TOKEN) {
+// Signs in through the form, as a person would (damToken: damd's own
+// token, given under "Asset store token").
+export async function signIn(page, token = TOKEN, damToken = '') {
   await page.goto(`${PIM}/`);
   await page.getByLabel('Token', { exact: true }).fill(token);
+  if (damToken) {
+    await page.getByText('Asset store token (if different)').click();
+    await page.getByLabel('Asset store token', { exact: true }).fill(damToken);
+  }
   await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+let tokens = 0;
+// Makes a token of role on both daemons, as an administrator does, under a
+// name not used before: {name, pim, dam} (the two secrets).
+export async function makeToken(role) {
+  tokens += 1;
+  const name = `wt-${role}-${process.pid}-${Date.now()}-${tokens}`;
+  const out = { name };
+  for (const [k, base] of [['pim', PIM], ['dam', DAM]]) {
+    const r = await api(base, 'POST', '/v1/tokens', { name, role });
+    if (r.status !== 201) throw new Error(`POST /v1/tokens on ${k} gave ${r.status}`);
+    out[k] = r.body.token;
+  }
+  return out;
 }
 
 // Waits until the UI has drawn route hash (after a click that navigates:

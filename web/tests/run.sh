@@ -2,7 +2,8 @@
 # Browser tests of the UI: starts damd and pimd (binaries from $BUILD, default
 # build) on free loopback ports with temporary data, runs web/tests/*.test.mjs
 # with node's test runner in Debian's Chromium (playwright-core), always stops
-# the daemons, and ends with "N passed, N failed".
+# the daemons, and ends with "N passed, N failed". Arguments name test files
+# to run instead (relative to web/: tests/roles.test.mjs).
 set -u
 WEB=$(cd "$(dirname "$0")/.." && pwd)
 ROOT=$(cd "$WEB/.." && pwd)
@@ -57,7 +58,8 @@ for i in $(seq 1 300); do [ -s "$TMP/browser.ws" ] && break; sleep 0.1; done
 WEB_BROWSER_WS=$(head -1 "$TMP/browser.ws")
 [ -n "$WEB_BROWSER_WS" ] || { cat "$TMP/browser.log"; echo "chromium did not start"; exit 1; }
 export WEB_BROWSER_WS
-node --test --test-concurrency=1 --test-reporter=tap tests/*.test.mjs 2>&1 | tee "$TMP/node.out"
+[ $# -gt 0 ] || set -- tests/*.test.mjs
+node --test --test-concurrency=1 --test-reporter=tap "$@" 2>&1 | tee "$TMP/node.out"
 PASSED=$(sed -nE 's/^# pass ([0-9]+)$/\1/p' "$TMP/node.out" | tail -1)
 FAILED=$(sed -nE 's/^# fail ([0-9]+)$/\1/p' "$TMP/node.out" | tail -1)
 [ -n "$PASSED" ] || { PASSED=0; FAILED=1; }

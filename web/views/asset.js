@@ -1,7 +1,8 @@
 // #/assets/ID: one asset: its renditions, and the fields designers edit —
 // title, alt text per locale, tags, rights, focal point, linked SKUs.
-import { dam, pim, damUrl, schema, renditionUrl, presets, ApiError } from '../api.js';
+import { dam, pim, damUrl, schema, renditionUrl, presets, ApiError, may } from '../api.js';
 import { h, field, fieldError, clearErrors, problemBox, toast, fmtBytes, fmtTime } from '../ui.js';
+import { readOnlyNote } from './common.js';
 
 export async function assetPage(id) {
   let meta;
@@ -23,6 +24,8 @@ export async function assetPage(id) {
   if (!locales.length) locales.push('en_US');
   const name = (meta.filenames && meta.filenames[0]) || id;
   const isImage = (meta.mime || '').startsWith('image/') || meta.width || meta.pages;
+  // a role that may not change assets sees the same fields, disabled
+  const readOnly = !may('assets');
 
   // Focal point: click the preview to set it; the marker shows it.
   let focal = meta.focal_point && typeof meta.focal_point.x === 'number' ? { ...meta.focal_point } : null;
@@ -34,10 +37,11 @@ export async function assetPage(id) {
       marker.style.left = `${focal.x * 100}%`;
       marker.style.top = `${focal.y * 100}%`;
     }
-    focalText.textContent = focal ? `Focal point ${focal.x.toFixed(2)}, ${focal.y.toFixed(2)} (saved with the form)` : 'No focal point: click the image (or focus it and use the arrow keys) to set one';
+    if (readOnly) focalText.textContent = focal ? `Focal point ${focal.x.toFixed(2)}, ${focal.y.toFixed(2)}` : 'No focal point';
+    else focalText.textContent = focal ? `Focal point ${focal.x.toFixed(2)}, ${focal.y.toFixed(2)} (saved with the form)` : 'No focal point: click the image (or focus it and use the arrow keys) to set one';
   };
   const preview = isImage
-    ? h('div.preview', {
+    ? h('div.preview', readOnly ? {} : {
       on: {
         click: (ev) => {
           const img = ev.currentTarget.querySelector('img');
@@ -76,7 +80,7 @@ export async function assetPage(id) {
   const licence = h('input', { name: 'rights-licence', value: rights.licence || '' });
   const expires = h('input', { name: 'rights-expires', type: 'date', value: (rights.expires || '').slice(0, 10) });
   const skus = h('input', { name: 'skus', value: (meta.skus || []).join(', '), placeholder: 'SKU, SKU' });
-  const addToProducts = h('input', { type: 'checkbox', id: 'add-to-products', checked: true });
+  const addToProducts = h('input', { type: 'checkbox', id: 'add-to-products', checked: may('products') });
   const summary = h('div.summary');
   const save = h('button.primary', { type: 'submit' }, 'Save');
   const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -133,16 +137,17 @@ export async function assetPage(id) {
         showRights();
       },
     },
-  }, summary,
+  }, readOnly ? readOnlyNote('assets', 'dam') : summary,
   field('Title', title),
   h('fieldset', h('legend', 'Alt text'), alts.map(([l, el]) => field(l, el))),
   field('Tags', tags, 'Comma-separated'),
   h('fieldset', h('legend', 'Rights'), h('div.grid', field('Holder', holder), field('Licence', licence),
     field('Expires', expires, 'After this day the asset is no longer offered to channels'))),
   h('fieldset', h('legend', 'Products'), field('Linked SKUs', skus, 'Comma-separated'),
-    h('div.field.check', addToProducts, h('label', { for: 'add-to-products' }, "Also add it to each newly linked product's images"))),
+    // (that changes the products: only for a role that may)
+    may('products') ? h('div.field.check', addToProducts, h('label', { for: 'add-to-products' }, "Also add it to each newly linked product's images")) : null),
   h('p', focalText),
-  h('div.actions', save, h('button.danger', {
+  readOnly ? null : h('div.actions', save, h('button.danger', {
     type: 'button',
     on: {
       click: async () => {
@@ -157,6 +162,8 @@ export async function assetPage(id) {
       },
     },
   }, 'Delete')));
+
+  if (readOnly) for (const c of form.elements) c.disabled = true;
 
   const heading = h('h1', meta.title || name);
   const rightsNote = h('p.problem', { role: 'status' });

@@ -1,7 +1,8 @@
 // #/assets: upload files and archives to damd, browse and filter assets.
-import { auth, dam, damUrl, query, renditionUrl, upload } from '../api.js';
+import { auth, dam, damUrl, query, renditionUrl, upload, may } from '../api.js';
 import { h, field, problemBox, fmtBytes, items } from '../ui.js';
 import { rightsExpired } from './asset.js';
+import { readOnlyNote } from './common.js';
 
 const FILTERS = ['q', 'tag', 'sku', 'mime'];
 const ARCHIVE = /\.(zip|tar|tgz|tar\.gz)$/i;
@@ -57,7 +58,8 @@ export async function assetList(params) {
   return h('section',
     h('h1', 'Assets'),
     warning ? h('p.problem', warning) : null,
-    uploader(() => { location.hash = '#/assets'; window.dispatchEvent(new HashChangeEvent('hashchange')); }),
+    may('assets') ? uploader(() => { location.hash = '#/assets'; window.dispatchEvent(new HashChangeEvent('hashchange')); })
+      : readOnlyNote('assets', 'dam'),
     filters, status, grid, more);
 }
 

@@ -1,5 +1,6 @@
-// Reading canonical product documents: labels, images, completeness.
-import { pim } from '../api.js';
+// Reading canonical product documents: labels, images, completeness; the
+// notices views share.
+import { pim, role } from '../api.js';
 import { h } from '../ui.js';
 
 const PREFERRED_LOCALE = (navigator.language || 'en-US').replace('-', '_');
@@ -122,4 +123,11 @@ export function refreshNotice() {
   };
   check();
   return box;
+}
+
+// Said instead of a form when the token's role (on pimd, or damd for
+// assets) may read what the page shows but not change it.
+export function readOnlyNote(what, daemon = 'pim') {
+  return h('p.notice.read-only', { role: 'note' },
+    `This token (${role(daemon)}) can read ${what} but not change them.`);
 }

@@ -1,7 +1,8 @@
 // #/imports: upload a feed file as an import job and watch it: progress,
 // counts, and the per-line error report. #/imports/ID shows one job.
-import { auth, pim, query, upload, profiles, schema } from '../api.js';
+import { auth, pim, query, upload, profiles, schema, may, role } from '../api.js';
 import { h, field, problemBox, fmtBytes, items } from '../ui.js';
+import { readOnlyNote } from './common.js';
 
 const RECENT = 'hub.recentImports';
 const FORMATS = [['csv', 'CSV'], ['gmc-xml', 'Google Merchant XML'], ['gmc-tsv', 'Google Merchant TSV'],
@@ -39,6 +40,10 @@ function guessProfile(header) {
 }
 
 export async function importsPage(jobId) {
+  if (!may('read-imports')) {
+    return h('section', h('h1', 'Imports'),
+      h('p.notice.read-only', { role: 'note' }, `This token (${role()}) can neither run imports nor read them.`));
+  }
   const file = h('input', { type: 'file', name: 'file', required: true, accept: '.csv,.tsv,.txt,.xml,.jsonl,.ndjson' });
   const format = h('select', { name: 'format' }, FORMATS.map(([v, l]) => h('option', { value: v }, l)));
   const profile = h('input', { name: 'profile', list: 'profiles', placeholder: 'none' });
@@ -116,7 +121,7 @@ export async function importsPage(jobId) {
   if (jobId) job.replaceChildren(jobView(jobId, null, refreshRecent));
   return h('section', h('h1', 'Imports'),
     h('p.muted', 'Upload a catalog feed. Every line is validated against the schema; lines that fail are listed with their reason and change nothing.'),
-    form, job, recentSlot);
+    may('imports') ? form : readOnlyNote('imports'), job, recentSlot);
 }
 
 // Recent jobs: pimd's list (GET /v1/imports), named by the files this
@@ -171,7 +176,7 @@ function jobView(id, first, ended) {
     box.replaceChildren(...[
       h('div.job-head', h('h2', `Import ${id}`), h(`span.status.${j.status || 'queued'}`, j.status || 'queued'),
         j.dry_run ? h('span.badge', 'dry run') : null,
-        FINAL.includes(j.status) ? null : h('button.small.danger', {
+        FINAL.includes(j.status) || !may('imports') ? null : h('button.small.danger', {
           type: 'button',
           on: {
             click: async (ev) => {

@@ -2,9 +2,9 @@
 // family's attributes, one row per locale/channel scope), with the 422
 // errors shown next to the fields they name; #/products/SKU/history: its
 // history with revert; #/products/new: create one.
-import { pim, schema, renditionUrl, ApiError, clearSchemaCache } from '../api.js';
+import { pim, query, schema, renditionUrl, ApiError, clearSchemaCache, may } from '../api.js';
 import { h, field, fieldError, clearErrors, problemBox, toast, fmtTime, items, newId } from '../ui.js';
-import { entries, completenessChips, labelOf, assetIdsOf, refreshNotice } from './common.js';
+import { entries, completenessChips, labelOf, assetIdsOf, refreshNotice, readOnlyNote } from './common.js';
 
 const SERVER_FIELDS = ['version', 'created', 'updated', 'completeness'];
 
@@ -25,6 +25,8 @@ export async function productPage(sku, tab, params = new URLSearchParams()) {
   };
   if (!sku) return newProduct(ctx);
 
+  // a parent's variants, asked at the same time as the product itself
+  const variants = pim(variantsPath(sku)).catch(() => null);
   let product;
   let etag = null;
   try {
@@ -62,10 +64,70 @@ export async function productPage(sku, tab, params = new URLSearchParams()) {
   else if (tab === 'preview') body = await previewView(sku, product, ctx, params);
   else body = editor(ctx, product, etag);
   return h('section', head, refreshNotice(),
-    h('div.completeness-line', h('span.muted', 'Completeness: '), completenessChips(product.completeness)), tabs, body);
+    h('div.completeness-line', h('span.muted', 'Completeness: '), completenessChips(product.completeness)),
+    variantsBox(sku, await variants, ctx, params.get('at')), tabs, body);
+}
+
+// The channel/locale pairs completeness is counted for: "channel/locale".
+function combosOf(ctx) {
+  return ctx.channels.flatMap((c) => (c.locales || []).map((l) => `${c.code}/${l}`));
+}
+
+const variantsPath = (sku, cursor) => `/v1/products${query({ parent: sku, limit: 100, cursor })}`;
+
+// A parent's variants (first, the answer for its first page): each one's
+// SKU with a link, its values of the family's variant axes and its
+// completeness at one channel/locale (at, else the first); more pages on
+// demand. Nothing for a product without variants.
+function variantsBox(sku, first, ctx, at) {
+  // (an older pimd ignores ?parent= and lists every product)
+  const ofThis = (j) => items(j).filter((v) => v.parent === sku);
+  const list = ofThis(first);
+  if (!list.length) return null;
+  let cursor = first.next_cursor;
+  const axes = [...new Set(list.flatMap((v) => (ctx.families[v.family] || {}).variant_axes || []))];
+  const combos = combosOf(ctx);
+  const pick = h('select', { name: 'variants-at' }, combos.map((c) => h('option', { value: c, selected: c === at }, c)));
+  const tbody = h('tbody');
+  const count = h('p.muted', { role: 'status' });
+  const more = h('button', { type: 'button' }, 'More variants');
+  const draw = () => {
+    const chip = (v) => completenessChips(v.completeness && v.completeness[pick.value] ? { [pick.value]: v.completeness[pick.value] } : null);
+    tbody.replaceChildren(...list.map((v) => h('tr', { dataset: { sku: v.sku } },
+      h('td', h('a', { href: `#/products/${encodeURIComponent(v.sku)}` }, v.sku)),
+      axes.map((a) => h('td', { dataset: { axis: a } }, changeText(entries(v, a)) || h('span.muted', '—'))),
+      h('td.nowrap', chip(v)))));
+    count.textContent = `${list.length} variant${list.length === 1 ? '' : 's'}${cursor ? ' so far' : ''}`;
+    more.hidden = !cursor;
+  };
+  pick.addEventListener('change', draw);
+  more.addEventListener('click', async () => {
+    more.disabled = true;
+    try {
+      const j = await pim(variantsPath(sku, cursor));
+      list.push(...ofThis(j));
+      cursor = j && j.next_cursor;
+      draw();
+    } catch (e) {
+      count.replaceChildren(problemBox(e.problem || { detail: e.message }, 'Cannot list more variants'));
+    }
+    more.disabled = false;
+  });
+  draw();
+  return h('section.variants', h('h2', 'Variants'), count,
+    combos.length > 1 ? field('Completeness for', pick) : null,
+    h('div.table-wrap', h('table.list.variants',
+      h('thead', h('tr', h('th', { scope: 'col' }, 'SKU'),
+        axes.map((a) => h('th', { scope: 'col' }, attrLabel(ctx.attrs[a] || { code: a }))),
+        h('th', { scope: 'col' }, 'Completeness'))),
+      tbody)), more);
 }
 
 function newProduct(ctx) {
+  if (!may('products')) {
+    return h('section', h('p.crumbs', h('a', { href: '#/products' }, 'Products'), ' / new'),
+      h('h1', 'New product'), readOnlyNote('products'));
+  }
   const sku = h('input', { name: 'sku', required: true, autocomplete: 'off' });
   const family = h('select', { name: 'family', required: true },
     h('option', { value: '' }, 'Choose a family'),
@@ -285,8 +347,10 @@ function valueRow(a, scope, current, ctx) {
 }
 
 // The edit form of product p. etag (may be null) is sent as If-Match; a
-// new product's PUT sends If-None-Match: *.
+// new product's PUT sends If-None-Match: *. For a role that may not change
+// products, the same form with every control disabled and no actions.
 function editor(ctx, p, etag, isNew = false) {
+  const readOnly = !may('products');
   const fam = ctx.families[p.family];
   const famAttrs = fam && Array.isArray(fam.attributes) ? fam.attributes : [];
   const codes = [...new Set([...famAttrs, ...Object.keys(p.values || {})])]
@@ -305,7 +369,7 @@ function editor(ctx, p, etag, isNew = false) {
   const parent = h('input', { name: 'parent', value: p.parent || '' });
   const categories = h('input', { name: 'categories', value: (p.categories || []).join(', '), placeholder: 'category, category' });
   const enabled = h('input', { type: 'checkbox', name: 'enabled', checked: p.enabled !== false });
-  const general = h('fieldset.general', h('legend', 'General'),
+  const general = h('fieldset.general', { disabled: readOnly }, h('legend', 'General'),
     h('div.grid',
       field('Family', family), field('Parent (variants inherit its values)', parent),
       field('Categories', categories, 'Comma-separated category codes'),
@@ -330,7 +394,7 @@ function editor(ctx, p, etag, isNew = false) {
     rows.push([code, rs, locked]);
     const req = required[code];
     const miss = missing[code];
-    const box = h('fieldset.attr', { dataset: { attr: code }, disabled: locked, class: locked ? 'inherited' : null },
+    const box = h('fieldset.attr', { dataset: { attr: code }, disabled: locked || readOnly, class: locked ? 'inherited' : null },
       h('legend', attrLabel(a), ' ', h('code.muted', code), ' ', h('span.type', a.type || 'json'),
         req ? h('span.req', { title: `required for ${req.join(', ')}` }, ` required: ${req.join(', ')}`) : null),
       locked ? h('p.inherited-from', 'Inherited from ', h('a', { href: `#/products/${encodeURIComponent(p.parent)}` }, p.parent),
@@ -467,8 +531,9 @@ function editor(ctx, p, etag, isNew = false) {
         put(c.doc, c.map);
       },
     },
-  }, summary, general, scopeBar, h('div.attrs', attrBoxes.length ? attrBoxes : h('p.muted', 'This family has no attributes.')),
-  h('div.actions', save, isNew ? null : h('button.danger', {
+  }, readOnly ? readOnlyNote('products') : summary, general, scopeBar,
+  h('div.attrs', attrBoxes.length ? attrBoxes : h('p.muted', 'This family has no attributes.')),
+  readOnly ? null : h('div.actions', save, isNew ? null : h('button.danger', {
     type: 'button',
     on: {
       click: async () => {
@@ -484,6 +549,10 @@ function editor(ctx, p, etag, isNew = false) {
     },
   }, 'Delete')));
 
+  if (readOnly) {
+    form.append(h('details.raw', h('summary', 'As JSON'), h('pre.json', jsonArea.value)));
+    return form;
+  }
   const jsonSave = h('button', { type: 'button' }, 'Save JSON');
   jsonSave.addEventListener('click', () => {
     let doc;
@@ -512,7 +581,7 @@ async function historyView(sku, product) {
   const fmt = (v) => changeText(v) || '—';
   return h('div.history', msg, list.length ? h('ol.timeline', list.map((e) => h('li', { dataset: { version: e.version } },
     h('div.entry-head', h('strong', `Version ${e.version}`), ' ', h('span.muted', `${fmtTime(e.at)}${e.by ? ` by ${e.by}` : ''}`),
-      e.version !== product.version ? h('button.small', {
+      e.version === product.version ? h('span.badge', 'current') : may('products') ? h('button.small', {
         type: 'button',
         on: {
           click: async (ev) => {
@@ -527,7 +596,7 @@ async function historyView(sku, product) {
             }
           },
         },
-      }, `Revert to version ${e.version}`) : h('span.badge', 'current')),
+      }, `Revert to version ${e.version}`) : null),
     (e.changes || []).length ? h('table.changes', h('thead', h('tr', h('th', 'Field'), h('th', 'Before'), h('th', 'After'))),
       h('tbody', e.changes.map((c) => h('tr', h('td', h('code', c.path)), h('td.old', fmt(c.old)), h('td.new', fmt(c.new)))))) : null)))
     : h('p.muted', 'No history yet.'));
@@ -553,8 +622,7 @@ function dataText(d) {
 // What a frontend gets: the channel projection for one channel and locale,
 // or why the product is not published there.
 async function previewView(sku, product, ctx, params) {
-  const combos = [];
-  for (const c of ctx.channels) for (const l of c.locales || []) combos.push(`${c.code}/${l}`);
+  const combos = combosOf(ctx);
   if (!combos.length) return h('p.muted', 'There are no channels yet.');
   const at = combos.includes(params.get('at')) ? params.get('at') : combos[0];
   const [channel, locale] = at.split('/');

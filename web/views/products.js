@@ -1,5 +1,5 @@
 // #/products: search and filter the catalog, page through it with cursors.
-import { pim, query, schema, renditionUrl } from '../api.js';
+import { pim, query, schema, renditionUrl, may } from '../api.js';
 import { h, field, problemBox, fmtTime, items } from '../ui.js';
 import { labelOf, firstAssetId, completenessSummary, refreshNotice } from './common.js';
 
@@ -86,7 +86,7 @@ export async function productList(params) {
   await load();
 
   return h('section',
-    h('div.head', h('h1', 'Products'), h('a.button.primary', { href: '#/products/new' }, 'New product')),
+    h('div.head', h('h1', 'Products'), may('products') ? h('a.button.primary', { href: '#/products/new' }, 'New product') : null),
     refreshNotice(), form, status, h('div.table-wrap', table), more);
 }
 

@@ -1,12 +1,14 @@
 // #/tokens: an administrator's list of API tokens on both daemons, making
 // new ones (each daemon makes its own secret, shown once) and revoking.
-import { pim, dam, damUrl, ApiError } from '../api.js';
+import { pim, dam, damUrl, ApiError, may } from '../api.js';
 import { h, field, fieldError, clearErrors, problemBox, toast, items } from '../ui.js';
 
 const ROLES = [['merchandiser', 'merchandiser: products, imports'], ['designer', 'designer: assets'],
   ['reader', 'reader: read only'], ['admin', 'admin: everything, tokens too']];
 
 export async function tokensPage() {
+  const notAdmin = () => h('section', h('h1', 'Tokens'), h('p', 'Only an administrator manages tokens.'));
+  if (!may('tokens')) return notAdmin();
   let mine;
   let theirs;
   try {
@@ -15,9 +17,7 @@ export async function tokensPage() {
       dam('/v1/tokens').then(items).catch((e) => e),
     ]);
   } catch (e) {
-    if (e instanceof ApiError && e.status === 403) {
-      return h('section', h('h1', 'Tokens'), h('p', 'Only an administrator manages tokens.'));
-    }
+    if (e instanceof ApiError && e.status === 403) return notAdmin();
     throw e;
   }
   const damError = theirs instanceof Error ? theirs : null;
