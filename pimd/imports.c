@@ -1556,7 +1556,7 @@ static int imports_list(struct http_req *req)
 {
 	struct pim_app *app = http_app(req);
 	struct pim_imports *im = app->imports;
-	json_t *ids = json_object(), *out = json_array(), *page;
+	json_t *ids, *out, *page;
 	const char *cursor = http_query(req, "cursor"), *k, **arr;
 	char after[64] = "", cur[128];
 	long limit;
@@ -1570,6 +1570,8 @@ static int imports_list(struct http_req *req)
 		return 0;
 	if (cursor && *cursor && pim_cursor_read('i', cursor, after, sizeof(after)) < 0)
 		return http_reply_problem(req, 400, "cursor is not one this server gave out", NULL);
+	ids = json_object();
+	out = json_array();
 	pthread_mutex_lock(&im->lock);
 	for (j = im->jobs; j; j = j->next)
 		json_object_set_new(ids, j->id, json_true());
