@@ -64,7 +64,7 @@ PY
 # 2. Which products get a picture, and where it goes, for the first
 #    MAX_IMAGES products: "sku<TAB>image attribute<TAB>label<TAB>sku as a
 #    URL path segment<TAB>sku as JSON<TAB>label as JSON".
-curl -fsS -m 10 -H "Authorization: Bearer $PIM_TOKEN" -o "$work/families.json" "$PIM/v1/families" ||
+curl -fsS -m 10 -H "Authorization: Bearer $PIM_TOKEN" -o "$work/families.json" "$PIM/v1/families?limit=1000" ||
 	echo '[]' >"$work/families.json"
 python3 - "$CATALOG" "$work/families.json" "$MAX_IMAGES" >"$work/plan.tsv" <<'PY'
 import json, sys, urllib.parse
