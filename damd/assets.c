@@ -794,7 +794,6 @@ static void set_disposition(struct http_req *req, const json_t *rec)
 	http_set_header(req, "Content-Disposition", h);
 }
 
-/* GET|HEAD /v1/assets/{id} */
 bool dam_asset_withheld(struct http_req *req, const json_t *meta)
 {
 	if (http_role(req) != ROLE_NONE || !json_is_true(json_object_get(meta, "rights_expired")))
@@ -804,6 +803,7 @@ bool dam_asset_withheld(struct http_req *req, const json_t *meta)
 	return true;
 }
 
+/* GET|HEAD /v1/assets/{id} */
 static int handle_original(struct http_req *req)
 {
 	struct dam_app *app = http_app(req);

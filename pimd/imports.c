@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -1126,6 +1125,7 @@ static void load_reports(struct pim_imports *im)
 
 		if (n > 7 && !strcmp(e->d_name + n - 7, ".upload")) {
 			char id[64];
+			const char *status;
 			json_t *rep;
 
 			snprintf(path, sizeof(path), "%s/%s", im->dir, e->d_name);
@@ -1135,8 +1135,8 @@ static void load_reports(struct pim_imports *im)
 			/* a running job's report holds the figures of its last
 			 * committed batch: they are kept */
 			rep = json_load_file(path, 0, NULL);
-			if (rep && strcmp(json_get_str(rep, "status") ? json_get_str(rep, "status") : "",
-					  "running")) {
+			status = json_get_str(rep, "status");
+			if (rep && (!status || strcmp(status, "running"))) {
 				json_decref(rep);
 				continue;
 			}

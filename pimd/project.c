@@ -48,7 +48,7 @@ static json_t *image(struct pim_app *app, struct pim_txn *t, json_t *chdoc, cons
 	const char *base = app->damd_url ? app->damd_url : "";
 	char url[2048], crop[PIM_CROP_TAG];
 
-	out = json_pack("{s:s,s:n,s:n,s:n}", "asset", id, "width", "height", "alt");
+	out = json_pack("{s:s,s:n,s:n,s:n,s:n}", "asset", id, "url", "width", "height", "alt");
 	if (!pim_asset_describe(t, id, locale, fallback, out, crop)) {
 		json_decref(out);
 		return NULL;

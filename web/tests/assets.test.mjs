@@ -123,38 +123,41 @@ test('a filter by SKU finds the linked asset only', async () => {
   assert.equal(await page.locator(`li[data-id="${idOf(JPG)}"]`).count(), 0);
 });
 
-test('an archive upload reports stored and refused entries', async () => {
-  const { page } = b;
-  const zip = join(process.env.WEB_TMP, 'wt-pack.zip');
+// Uploads a zip made of entries {name: sample image file | text} through
+// the assets page; resolves to its line in the upload log once it is done.
+async function uploadZip(page, name, entries) {
+  const zip = join(process.env.WEB_TMP, name);
   execFileSync('python3', ['-c', `
-import sys, zipfile
+import json, sys, zipfile
 with zipfile.ZipFile(sys.argv[1], "w") as z:
-    z.write(sys.argv[2], "pack/one.webp")
-    z.write(sys.argv[3], "pack/two.gif")
-    z.writestr("../evil.png", b"not stored")
-`, zip, join(DATA, 'images', 'webp-lossy.webp'), join(DATA, 'images', 'gif-cogs.gif')]);
+    for arc, src in json.loads(sys.argv[2]).items():
+        if src.get("file"): z.write(src["file"], arc)
+        else: z.writestr(arc, src["text"])
+`, zip, JSON.stringify(entries)]);
   await go(page, '#/assets');
   await page.getByLabel(/Upload assets/).setInputFiles(zip);
-  const line = page.locator('.upload-log > li', { hasText: 'wt-pack.zip' });
+  const line = page.locator('.upload-log > li', { hasText: name });
   await line.locator('.ok').waitFor();
+  return line;
+}
+const image = (f) => ({ file: join(DATA, 'images', f) });
+
+test('an archive upload reports stored and refused entries', async () => {
+  const line = await uploadZip(b.page, 'wt-pack.zip', {
+    'pack/one.webp': image('webp-lossy.webp'),
+    'pack/two.gif': image('gif-cogs.gif'),
+    '../evil.png': { text: 'not stored' },
+  });
   assert.match(await line.innerText(), /2 stored/);
   assert.match(await line.innerText(), /1 refused/);
   assert.match(await line.innerText(), /\.\.\/evil\.png/);
 });
 
 test('an archive with nothing refused says only how many were stored', async () => {
-  const { page } = b;
-  const zip = join(process.env.WEB_TMP, 'wt-clean.zip');
-  execFileSync('python3', ['-c', `
-import sys, zipfile
-with zipfile.ZipFile(sys.argv[1], "w") as z:
-    z.write(sys.argv[2], "clean/one.webp")
-    z.write(sys.argv[3], "clean/two.png")
-`, zip, join(DATA, 'images', 'webp-lossless.webp'), join(DATA, 'images', 'png-palette_indexed.png')]);
-  await go(page, '#/assets');
-  await page.getByLabel(/Upload assets/).setInputFiles(zip);
-  const line = page.locator('.upload-log > li', { hasText: 'wt-clean.zip' });
-  await line.locator('.ok').waitFor();
+  const line = await uploadZip(b.page, 'wt-clean.zip', {
+    'clean/one.webp': image('webp-lossless.webp'),
+    'clean/two.png': image('png-palette_indexed.png'),
+  });
   assert.equal((await line.innerText()).trim(), 'wt-clean.zip 2 stored');
 });
 
