@@ -196,6 +196,16 @@ int pim_put(struct pim_txn *t, enum pim_db db, const void *key, size_t klen, con
 
 	if (klen == 0 || klen > PIM_MAX_KEY)
 		return hub_err_set(err, HUB_EINVAL, "key of %zu bytes", klen);
+	/* Keys written in ascending order (a first load in sku order, the
+	 * change sequence) are appended: LMDB then fills each page instead of
+	 * splitting it in half, which for documents of a third of a page or
+	 * more means half the pages, half the bytes each commit writes. A key
+	 * that is not past the last one is MDB_KEYEXIST and is put as usual. */
+	if (db == PDB_PRODUCTS || db == PDB_HISTORY || db == PDB_IXKEYS || db == PDB_CHANGES) {
+		rc = mdb_put(t->txn, t->s->dbi[db], &k, &v, MDB_APPEND);
+		if (rc != MDB_KEYEXIST)
+			return rc ? lmdb_err(err, rc, "cannot write") : 0;
+	}
 	rc = mdb_put(t->txn, t->s->dbi[db], &k, &v, 0);
 	return rc ? lmdb_err(err, rc, "cannot write") : 0;
 }
