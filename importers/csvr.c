@@ -79,9 +79,9 @@ char csvr_delim(const struct csvr *r)
 	return r->started ? r->delim : 0;
 }
 
-long csvr_line(const struct csvr *r)
+long csvr_record_line(const struct csvr *r)
 {
-	return r->line;
+	return r->rec_line;
 }
 
 static void on_field(void *s, size_t len, void *data)

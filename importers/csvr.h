@@ -29,7 +29,8 @@ int csvr_feed(struct csvr *r, const char *data, size_t len, struct hub_err *err)
 int csvr_finish(struct csvr *r, struct hub_err *err);
 /* The delimiter in use (0 before it is known). */
 char csvr_delim(const struct csvr *r);
-/* The line being read (1-based). */
-long csvr_line(const struct csvr *r);
+/* The line the record being read starts on (1-based): where an error of
+ * csvr_feed or csvr_finish is. */
+long csvr_record_line(const struct csvr *r);
 
 #endif

@@ -156,7 +156,6 @@ int jsonl_read(int fd, struct map *m, const struct imp_opts *o, const struct imp
 	int rc = 0;
 	ssize_t n;
 
-	(void)o;
 	buf_init(&b, JSONL_MAX_LINE + sizeof(chunk));
 	for (;;) {
 		size_t start = 0;
@@ -205,6 +204,8 @@ int jsonl_read(int fd, struct map *m, const struct imp_opts *o, const struct imp
 		}
 	}
 out:
+	if (rc < 0 && rc != HUB_EGONE && o->fault)
+		o->fault->line = line;
 	buf_release(&b);
 	return rc;
 }

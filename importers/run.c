@@ -273,7 +273,7 @@ static int tabular_pass(int fd, struct map *m, const struct imp_opts *o, char de
 		total += (uint64_t)n;
 		rc = csvr_feed(r, chunk, (size_t)n, err);
 		if (rc < 0)
-			goto out;
+			goto at_record;
 		if (sink->progress && sink->progress(sink->cls, total)) {
 			rc = hub_err_set(err, HUB_EGONE, "the import was cancelled");
 			goto out;
@@ -281,7 +281,7 @@ static int tabular_pass(int fd, struct map *m, const struct imp_opts *o, char de
 	}
 	rc = csvr_finish(r, err);
 	if (rc < 0)
-		goto out;
+		goto at_record;
 	if (!t.header_done)
 		rc = hub_err_set(err, HUB_EINVAL, "the file is empty: it has no header line");
 	else if (t.ak)
@@ -290,6 +290,11 @@ static int tabular_pass(int fd, struct map *m, const struct imp_opts *o, char de
 			     : 0;
 	else
 		rc = map_finish(m, err);
+	goto out;
+at_record:
+	/* the report names the line of the record that stopped the reader */
+	if (o->fault && rc != HUB_EGONE)
+		o->fault->line = csvr_record_line(r);
 out:
 	akeneo_free(t.ak);
 	csvr_free(r);

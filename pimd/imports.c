@@ -778,17 +778,17 @@ static int run_import(struct run *r, int fd, enum imp_format f, json_t *profile,
 	r->last_progress = r->t0;
 	rc = imp_run(fd, &o, &sink, err);
 	if (r->fatal) {
+		/* the store failed: the open batch cannot be kept */
 		rc = r->fatal;
 		*err = r->fatal_err;
-	}
-	if (rc < 0) {
 		if (r->b)
 			pim_batch_abort(r->b);
 		r->b = NULL;
 	} else if (batch_close(r, true) < 0) {
 		rc = r->fatal;
 		*err = r->fatal_err;
-	}
+	} /* else rows read before a malformed part of the file or a cancel
+	   * are kept, as the report counts them */
 	if (!r->dry_run) {
 		struct hub_err se = {0};
 

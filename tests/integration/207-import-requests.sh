@@ -57,6 +57,23 @@ check "not UTF-8: line and byte fields" is "$(jqb '.errors[-1] | "\(.code) \(.li
 printf 'sku;family;name-en_US\nU-1;default;A\nU-2;default;B\nU-3;default;caf\xe9\n' >"$TMP/latin1.csv"
 import_job "$TMP/latin1.csv" 'format=csv'
 check "not UTF-8 on line 4" is "$(jqb '.errors[-1] | "\(.line) \(.byte)"')" "4 65"
+python3 -c "
+import sys
+with open(sys.argv[1], 'w') as f:
+  f.write('sku;family;name-en_US\\nW-1;default;A\\nW-2;default;B\\nW-3;default;\\\"a\\nb\\\"')
+  f.write(';' * 20001 + '\\nW-4;default;D\\n')
+" "$TMP/wide.csv"
+import_job "$TMP/wide.csv" 'format=csv'
+check "a record of too many fields: failed at its first line" is "$(jqb '.status + " " + (.errors[-1] | "\(.code) \(.line)")')" "failed malformed_file 4"
+check "a record of too many fields: rows before it counted" is "$(num created)" 2
+req GET "$PIM/v1/products/W-2"; check "a record of too many fields: rows before it kept" code_is 200
+printf '{"sku":"J-1","family":"default"}\n{"sku":"J-2","family":"default","values":{"name":[{"locale":"en_US","channel":null,"data":"' >"$TMP/long.jsonl"
+head -c $((17 << 20)) /dev/zero | tr '\0' x >>"$TMP/long.jsonl"
+printf '"}]}}\n' >>"$TMP/long.jsonl"
+import_job "$TMP/long.jsonl" 'format=jsonl'
+check "a JSON line over 16 MiB: failed at its line" is "$(jqb '.status + " " + (.errors[-1] | "\(.code) \(.line)")')" "failed malformed_file 2"
+check "a JSON line over 16 MiB: the line before it counted" is "$(num created)" 1
+req GET "$PIM/v1/products/J-1"; check "a JSON line over 16 MiB: the line before it kept" code_is 200
 import_job "$DATA/hostile/xml/xmlbomb.xml" 'format=gmc-xml'
 check "the bomb: where libxml2 found the loop" is "$(jqb '.errors[-1] | "\(.line) \(.byte)"')" "7 175"
 check "the bomb: in plain words" bash -c "jq -r .error '$TMP/body' | grep -q '^line 7, byte 175: the document declares entities'"
