@@ -74,6 +74,13 @@ import_job "$TMP/long.jsonl" 'format=jsonl'
 check "a JSON line over 16 MiB: failed at its line" is "$(jqb '.status + " " + (.errors[-1] | "\(.code) \(.line)")')" "failed malformed_file 2"
 check "a JSON line over 16 MiB: the line before it counted" is "$(num created)" 1
 req GET "$PIM/v1/products/J-1"; check "a JSON line over 16 MiB: the line before it kept" code_is 200
+# A feed cut off after its third item: those items stay, the cut is named.
+head -66 "$C/google-merchant/opispot_google_feed.xml" >"$TMP/cut.xml"
+printf '        <item>\n            <g:id>CUT-1</g:id>\n            <g:title>Cut' >>"$TMP/cut.xml"
+import_job "$TMP/cut.xml" 'format=gmc-xml'
+check "a feed cut off: failed at the cut" is "$(jqb '.status + " " + (.errors[-1] | "\(.code) \(.line)")')" "failed malformed_file 69"
+check "a feed cut off: the items before it counted (each with its group's parent)" is "$(num rows)/$(num created)" 6/6
+req GET "$PIM/v1/products/6a17ffae-9f12-4aee-a88e-065550472ff5"; check "a feed cut off: the items before it kept" code_is 200
 import_job "$DATA/hostile/xml/xmlbomb.xml" 'format=gmc-xml'
 check "the bomb: where libxml2 found the loop" is "$(jqb '.errors[-1] | "\(.line) \(.byte)"')" "7 175"
 check "the bomb: in plain words" bash -c "jq -r .error '$TMP/body' | grep -q '^line 7, byte 175: the document declares entities'"
