@@ -777,8 +777,10 @@ static int run_import(struct run *r, int fd, enum imp_format f, json_t *profile,
 	clock_gettime(CLOCK_MONOTONIC, &r->t0);
 	r->last_progress = r->t0;
 	rc = imp_run(fd, &o, &sink, err);
+	/* Rows read before a malformed part of the file, or before a cancel,
+	 * are committed, as the report counts them; only a failed store
+	 * loses the open batch. */
 	if (r->fatal) {
-		/* the store failed: the open batch cannot be kept */
 		rc = r->fatal;
 		*err = r->fatal_err;
 		if (r->b)
@@ -787,8 +789,7 @@ static int run_import(struct run *r, int fd, enum imp_format f, json_t *profile,
 	} else if (batch_close(r, true) < 0) {
 		rc = r->fatal;
 		*err = r->fatal_err;
-	} /* else rows read before a malformed part of the file or a cancel
-	   * are kept, as the report counts them */
+	}
 	if (!r->dry_run) {
 		struct hub_err se = {0};
 
