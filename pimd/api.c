@@ -995,6 +995,8 @@ void pim_api_metrics(struct buf *out, void *app)
 	struct pim_app *a = app;
 	size_t entries, bytes;
 	uint64_t hits, misses;
+	struct pim_txn *t;
+	struct hub_err err = {0};
 
 	pim_cache_stats(a->catalog->cache, &entries, &bytes, &hits, &misses);
 	buf_addf(out,
@@ -1010,6 +1012,14 @@ void pim_api_metrics(struct buf *out, void *app)
 		 "# TYPE pimd_change_seq gauge\npimd_change_seq %llu\n",
 		 entries, bytes, (unsigned long long)hits, (unsigned long long)misses,
 		 (unsigned long long)pim_catalog_last_seq(a));
+	if (pim_txn_begin(a->store, false, &t, &err) < 0)
+		return;
+	buf_adds(out, "# HELP pimd_lmdb_pages Pages (4 KiB) each LMDB database holds.\n"
+		      "# TYPE pimd_lmdb_pages gauge\n");
+	for (int db = 0; db < PDB_COUNT; db++)
+		buf_addf(out, "pimd_lmdb_pages{db=\"%s\"} %zu\n", pim_db_name(db),
+			 pim_db_pages(t, db));
+	pim_txn_abort(t);
 }
 
 /* DESIGN.md gives merchandisers products, categories and imports: the rest

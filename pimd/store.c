@@ -97,6 +97,20 @@ void pim_store_close(struct pim_store *s)
 	free(s);
 }
 
+const char *pim_db_name(enum pim_db db)
+{
+	return db_names[db];
+}
+
+size_t pim_db_pages(struct pim_txn *t, enum pim_db db)
+{
+	MDB_stat st;
+
+	if (mdb_stat(t->txn, t->s->dbi[db], &st))
+		return 0;
+	return st.ms_branch_pages + st.ms_leaf_pages + st.ms_overflow_pages;
+}
+
 int pim_store_sync(struct pim_store *s, struct hub_err *err)
 {
 	int rc = mdb_env_sync(s->env, 1);

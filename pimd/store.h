@@ -41,6 +41,11 @@ int pim_store_open(struct pim_store **out, const char *dir, struct hub_err *err)
 /* Closes it; every transaction must have ended. Accepts NULL. */
 void pim_store_close(struct pim_store *s);
 
+/* A database's name as LMDB knows it, and the pages (branch, leaf and
+ * overflow, 4 KiB each) it holds as of t: disk use per database. */
+const char *pim_db_name(enum pim_db db);
+size_t pim_db_pages(struct pim_txn *t, enum pim_db db);
+
 /* Flushes committed transactions to disk. Commits do not sync by
  * themselves, so that a batch of transactions pays for one sync. */
 int pim_store_sync(struct pim_store *s, struct hub_err *err);

@@ -132,3 +132,19 @@ python3 -c 'print("{\"sku\":\"HUGE\",\"x\":\"" + "a"*(17<<20) + "\"}")' >"$TMP/h
 post "" "$TMP/huge.ndjson"; check "line over 16 MiB: 413" code_is 413
 req GET "$PIM/healthz"; check "still serving" code_is 200
 AS_TOKEN= post "" "$TMP/b4.ndjson"; check "batch needs a token" code_is 401
+
+# A first load in sku order fills LMDB's pages: 400 products of about
+# 1.6 KB (two to a 4 KiB page) take about 200 pages of "products", not the
+# 400 that splitting every full page in half would leave.
+pages() { curl -fsS "$PIM/metrics" | awk -v db="pimd_lmdb_pages{db=\"$1\"}" '$1 == db {print $2}'; }
+before=$(pages products)
+python3 -c '
+text = "Woven from long-staple cotton, " * 27
+for i in range(400):
+    print("{\"sku\":\"zz-page-%04d\",\"family\":\"home\",\"values\":{\"description\":[{\"locale\":\"en_US\",\"channel\":\"web\",\"data\":\"%s\"}]}}" % (i, text))
+' >"$TMP/ordered.ndjson"
+post "" "$TMP/ordered.ndjson"
+check "ordered load: every line created" is "$(jq -r .outcome "$TMP/body" | sort | uniq -c | awk '{print $1, $2}')" "400 created"
+after=$(pages products)
+check "/metrics gives pages per database" bash -c "[ -n '$after' ] && [ -n '$(pages ix_token)' ]"
+check "ordered load: two products a page (added $((after - before)) pages)" bash -c "[ $((after - before)) -ge 190 ] && [ $((after - before)) -le 230 ]"
