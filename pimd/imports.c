@@ -5,7 +5,6 @@
 #include "auth.h"
 #include "catalog.h"
 #include "catalog_int.h"
-#include "config.h"
 #include "err.h"
 #include "json.h"
 #include "log.h"
@@ -818,17 +817,6 @@ static int parse_mode(const char *s, enum pim_mode *out)
 	return -1;
 }
 
-/* A boolean parameter (config_parse_bool); absent or empty is false. */
-static int parse_bool(const char *name, const char *s, bool *out, struct hub_err *err)
-{
-	int v = s && *s ? config_parse_bool(s) : 0;
-
-	*out = v == 1;
-	return v < 0 ? hub_err_set(err, HUB_EINVAL,
-				   "%s '%.40s' is not a boolean (true, false, 1, 0, yes, no)", name, s)
-		     : 0;
-}
-
 /* A locale the job's rows default to must be one of the catalog's. */
 static int check_locale(struct pim_app *app, const char *code, struct hub_err *err)
 {
@@ -1279,7 +1267,7 @@ static int job_new(struct http_req *req, struct pim_imports *im, struct job **ou
 	const char *format = http_query(req, "format");
 	const char *profile = http_query(req, "profile");
 	const char *mode = http_query(req, "mode");
-	const char *dry = http_query(req, "dry_run");
+	int dry = http_query_bool(req, "dry_run", 0);
 	const char *locale = http_query(req, "locale");
 	const char *inline_prof = http_header(req, "X-Import-Profile");
 	enum imp_format f;
@@ -1307,10 +1295,13 @@ static int job_new(struct http_req *req, struct pim_imports *im, struct job **ou
 				 mode);
 		goto fail;
 	}
-	if (parse_bool("dry_run", dry, &j->dry_run, err) < 0) {
-		rc = err->code;
+	if (dry < 0) {
+		rc = hub_err_set(err, HUB_EINVAL,
+				 "dry_run '%.40s' is not a boolean (true, false, 1, 0, yes, no)",
+				 http_query(req, "dry_run"));
 		goto fail;
 	}
+	j->dry_run = dry;
 	if (locale && *locale) {
 		rc = check_locale(im->app, locale, err);
 		if (rc < 0)

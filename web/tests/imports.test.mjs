@@ -27,15 +27,32 @@ before(async () => {
 });
 after(async () => { if (b) await b.close(); });
 
-test('a CSV import reports created rows and the failed line', async () => {
-  const { page } = b;
+// A feed written to the test's temporary directory: its path.
+function feedFile(name, text) {
+  const path = join(process.env.WEB_TMP, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+// Opens Imports, picks the file, lets fill() set the form's other fields,
+// sends it and waits for the job to end: its locator. The job must be done
+// unless anyEnd is set.
+async function importFeed(page, file, fill = async () => {}, anyEnd = false) {
   await page.getByRole('link', { name: 'Imports' }).click();
   await drawn(page, '#/imports'); // not the form (or the job) of the view before
-  await page.getByLabel('Feed file').setInputFiles(csv);
-  assert.equal(await page.getByLabel('Format').inputValue(), 'csv');
+  await page.getByLabel('Feed file').setInputFiles(file);
+  await fill();
   await page.getByRole('button', { name: 'Import' }).click();
-  const job = page.locator('.job');
-  await job.locator('.status.done, .status.failed').waitFor({ timeout: 30000 });
+  const job = page.locator('.job').first();
+  await job.locator(anyEnd ? '.status.done, .status.failed' : '.status.done').waitFor({ timeout: 30000 });
+  return job;
+}
+
+test('a CSV import reports created rows and the failed line', async () => {
+  const { page } = b;
+  const job = await importFeed(page, csv, async () => {
+    assert.equal(await page.getByLabel('Format').inputValue(), 'csv');
+  }, true);
   assert.match(await job.locator('.status').innerText(), /done/i);
   assert.equal(await job.locator('[data-count="created"] .num').innerText(), '2');
   assert.equal(await job.locator('[data-count="failed"] .num').innerText(), '1');
@@ -55,15 +72,8 @@ test('a CSV import reports created rows and the failed line', async () => {
 
 test('a dry run says what the import would do, here and in the recent list', async () => {
   const { page } = b;
-  const feed = join(process.env.WEB_TMP, 'wt-dry.csv');
-  writeFileSync(feed, 'sku,family,wt_name-en_US\nWT-D1,wt_mug,Dry mug\n');
-  await page.getByRole('link', { name: 'Imports' }).click();
-  await drawn(page, '#/imports');
-  await page.getByLabel('Feed file').setInputFiles(feed);
-  await page.getByLabel(/Dry run/).check();
-  await page.getByRole('button', { name: 'Import' }).click();
-  const job = page.locator('.job');
-  await job.locator('.status.done').waitFor({ timeout: 30000 });
+  const feed = feedFile('wt-dry.csv', 'sku,family,wt_name-en_US\nWT-D1,wt_mug,Dry mug\n');
+  const job = await importFeed(page, feed, () => page.getByLabel(/Dry run/).check());
   assert.equal(await job.locator('[data-count="created"] .num').innerText(), '1');
   assert.equal(await job.locator('[data-count="created"] .label').textContent(), 'would be created');
   assert.equal((await api(PIM, 'GET', '/v1/products/WT-D1')).status, 404);
@@ -74,14 +84,8 @@ test('a dry run says what the import would do, here and in the recent list', asy
 
 test('a job that ends while shown joins the recent imports', async () => {
   const { page } = b;
-  const feed = join(process.env.WEB_TMP, 'wt-recent.csv');
-  writeFileSync(feed, 'sku,family,wt_name-en_US\nWT-RC1,wt_mug,Recent mug\n');
-  await page.getByRole('link', { name: 'Imports' }).click();
-  await drawn(page, '#/imports');
-  await page.getByLabel('Feed file').setInputFiles(feed);
-  await page.getByRole('button', { name: 'Import' }).click();
-  const job = page.locator('.job');
-  await job.locator('.status.done').waitFor({ timeout: 30000 });
+  const feed = feedFile('wt-recent.csv', 'sku,family,wt_name-en_US\nWT-RC1,wt_mug,Recent mug\n');
+  const job = await importFeed(page, feed);
   const id = await job.getAttribute('data-job');
   const row = page.locator('.recent tr', { hasText: id });
   await row.waitFor();
@@ -90,22 +94,15 @@ test('a job that ends while shown joins the recent imports', async () => {
 
 test('a structure file reports what it wrote; a long problem list says it is cut', async () => {
   const { page } = b;
-  await page.getByRole('link', { name: 'Imports' }).click();
-  await drawn(page, '#/imports');
-  await page.getByLabel('Feed file').setInputFiles(join(AKENEO, 'families.csv'));
-  await page.getByLabel('Profile').fill('akeneo');
-  await page.getByRole('button', { name: 'Import' }).click();
-  let job = page.locator('.job');
-  await job.locator('.status.done').waitFor({ timeout: 30000 });
+  let job = await importFeed(page, join(AKENEO, 'families.csv'), () => page.getByLabel('Profile').fill('akeneo'));
   const first = await job.getAttribute('data-job');
   const written = (await api(PIM, 'GET', `/v1/imports/${first}`)).body.schema_written;
   assert.ok(written > 0);
   assert.equal(await job.locator('[data-count="schema_written"] .num').innerText(), String(written));
   // pimd lists the first 1000 problems of a job
-  const feed = join(process.env.WEB_TMP, 'wt-bad-gtins.csv');
   const lines = ['sku,family,wt_name-en_US,wt_gtin'];
   for (let i = 0; i < 1005; i++) lines.push(`WT-G${i},wt_mug,Mug ${i},4006381333932`);
-  writeFileSync(feed, `${lines.join('\n')}\n`);
+  const feed = feedFile('wt-bad-gtins.csv', `${lines.join('\n')}\n`);
   await page.getByLabel('Feed file').setInputFiles(feed);
   await page.getByLabel('Profile').fill('');
   await page.getByRole('button', { name: 'Import' }).click();
@@ -129,8 +126,7 @@ test('the profile and format are guessed from a file\'s first lines, and a profi
   await feed.setInputFiles(csv); // our own columns
   await page.waitForFunction(() => document.querySelector('input[name=profile]').value === '');
   // a BMEcat catalog is one whatever its name
-  const xml = join(process.env.WEB_TMP, 'catalog.xml');
-  writeFileSync(xml, readFileSync(join(DATA, 'catalogs', 'bmecat', 'olivere_bmecat12_new_catalog.xml')));
+  const xml = feedFile('catalog.xml', readFileSync(join(DATA, 'catalogs', 'bmecat', 'olivere_bmecat12_new_catalog.xml')));
   await feed.setInputFiles(xml);
   await page.waitForFunction(() => document.querySelector('select[name=format]').value === 'bmecat');
   await profile.fill('magento');
@@ -142,15 +138,8 @@ test('the profile and format are guessed from a file\'s first lines, and a profi
 
 test('a feed in another language puts its values in the locale chosen', async () => {
   const { page } = b;
-  const feed = join(process.env.WEB_TMP, 'wt-fr.csv');
-  writeFileSync(feed, 'sku,family,wt_name\nWT-FR1,wt_mug,Tasse à café\n');
-  await page.getByRole('link', { name: 'Imports' }).click();
-  await drawn(page, '#/imports');
-  await page.getByLabel('Feed file').setInputFiles(feed);
-  await page.getByLabel('Language of the feed').selectOption('fr_FR');
-  await page.getByRole('button', { name: 'Import' }).click();
-  const job = page.locator('.job');
-  await job.locator('.status.done').waitFor({ timeout: 30000 });
+  const feed = feedFile('wt-fr.csv', 'sku,family,wt_name\nWT-FR1,wt_mug,Tasse à café\n');
+  const job = await importFeed(page, feed, () => page.getByLabel('Language of the feed').selectOption('fr_FR'));
   assert.match(await job.innerText(), /fr_FR/);
   const p = await api(PIM, 'GET', '/v1/products/WT-FR1');
   assert.deepEqual(p.body.values.wt_name, [{ locale: 'fr_FR', channel: null, data: 'Tasse à café' }]);
@@ -171,13 +160,8 @@ test('an Akeneo product models file reports the sub-models it kept', async () =>
     }
     assert.equal(j.status, 'done', f);
   }
-  await page.getByRole('link', { name: 'Imports' }).click();
-  await drawn(page, '#/imports'); // not the form (or the job) of the view before
-  await page.getByLabel('Feed file').setInputFiles(join(AKENEO, 'product_models.csv'));
-  await page.getByLabel('Profile').fill('akeneo');
-  await page.getByRole('button', { name: 'Import' }).click();
-  const job = page.locator('.job').first();
-  await job.locator('.status.done, .status.failed').waitFor({ timeout: 30000 });
+  const job = await importFeed(page, join(AKENEO, 'product_models.csv'),
+    () => page.getByLabel('Profile').fill('akeneo'), true);
   assert.equal(await job.locator('[data-count="created"] .num').innerText(), '1', 'the root model is a product');
   assert.equal(await job.locator('[data-count="models-kept"] .num').innerText(), '2');
   assert.equal(await job.locator('[data-count="models-created"] .num').innerText(), '2');
@@ -194,8 +178,7 @@ test('an import sent while the page is being drawn stays in view', async () => {
   const listing = (u) => u.pathname === '/v1/imports' && u.searchParams.has('limit');
   const upload = (u) => u.pathname === '/v1/imports' && u.searchParams.has('format');
   for (const n of [1, 2]) {
-    const file = join(process.env.WEB_TMP, `wt-race-${n}.csv`);
-    writeFileSync(file, `sku,family,categories,enabled,wt_name-en_US\nWT-R${n},wt_mug,wt_mugs,1,Raced mug ${n}\n`);
+    const file = feedFile(`wt-race-${n}.csv`, `sku,family,categories,enabled,wt_name-en_US\nWT-R${n},wt_mug,wt_mugs,1,Raced mug ${n}\n`);
     let sent;
     const uploading = new Promise((res) => { sent = res; });
     // 1: the page is drawn after the upload was answered;
