@@ -281,10 +281,11 @@ static int attribute(struct akeneo *a, long line, const struct map_cell *c, size
 static int family(struct akeneo *a, long line, const struct map_cell *c, size_t n)
 {
 	const char *code = cell(a, c, n, "code");
-	json_t *doc, *req = json_object();
+	json_t *doc, *req;
 
 	if (!code)
 		return 0;
+	req = json_object();
 	doc = json_pack("{s:s,s:o,s:o}", "code", code, "attributes",
 			list(cell(a, c, n, "attributes")), "labels", labels(a, c, n));
 	if (cell(a, c, n, "attribute_as_label"))
@@ -318,10 +319,12 @@ static int variant(struct akeneo *a, long line, const struct map_cell *c, size_t
 {
 	const char *code = cell(a, c, n, "code"), *fam = cell(a, c, n, "family");
 	json_t *fdoc = fam ? json_object_get(json_object_get(a->o->schema, "families"), fam) : NULL;
-	json_t *doc, *axes = json_array(), *vattrs = json_array(), *l;
+	json_t *doc, *axes, *vattrs, *l;
 
 	if (!code || !fam)
 		return 0;
+	axes = json_array();
+	vattrs = json_array();
 	for (int lvl = 1; lvl <= 2; lvl++) {
 		char k[32];
 

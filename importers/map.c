@@ -1004,6 +1004,8 @@ int map_emit(struct map *m, json_t *doc, enum imp_op op, long line, struct hub_e
 		json_object_set_new(doc, "family", json_string(m->family));
 	if (!json_object_get(doc, "values") && op == IMP_PUT)
 		json_object_set_new(doc, "values", json_object());
+	if (!doc)
+		return hub_err_set(err, HUB_ENOMEM, "line %ld: out of memory", line);
 	rc = m->sink->doc(m->sink->cls, doc, op, line);
 	if (rc < 0)
 		return hub_err_set(err, rc, "line %ld: the import was stopped", line);
@@ -1058,6 +1060,16 @@ static json_t *take_values(json_t *doc, json_t *set, bool keep_in_set)
 		}
 	}
 	return out;
+}
+
+/* A copy of doc's values: an empty object for a row none of whose cells
+ * made a value (json_pack would take NULL for a failure and make no
+ * document at all). */
+static json_t *values_copy(json_t *doc)
+{
+	json_t *v = json_object_get(doc, "values");
+
+	return json_is_object(v) ? json_deep_copy(v) : json_object();
 }
 
 static const char *fam_of(struct map *m, json_t *doc, bool variant)
@@ -1301,7 +1313,7 @@ static int flush_group(struct map *m, struct hub_err *err)
 			goto out;
 		}
 		json_object_set_new(first->doc, "family", json_string(fam ? fam : ""));
-		pvals = set ? take_values(first->doc, set, false) : json_deep_copy(json_object_get(first->doc, "values"));
+		pvals = set ? take_values(first->doc, set, false) : values_copy(first->doc);
 		parent = json_pack("{s:s,s:s,s:O}", "sku", first->group, "family", fam ? fam : "",
 				   "values", pvals);
 		json_decref(pvals);
@@ -1324,10 +1336,9 @@ static int flush_group(struct map *m, struct hub_err *err)
 				continue;
 			nth++;
 			if (i) {
-				vals = set ? take_values(g->doc, set, true)
-					   : json_deep_copy(json_object_get(g->doc, "values"));
+				vals = set ? take_values(g->doc, set, true) : values_copy(g->doc);
 			} else {
-				vals = json_deep_copy(json_object_get(first->doc, "values"));
+				vals = values_copy(first->doc);
 			}
 			child = json_pack("{s:s,s:O}", "family", fam ? fam : "", "values", vals);
 			json_decref(vals);

@@ -422,6 +422,17 @@ static void test_shopify(void)
 	ok(d && streq(sval(d, "color", NULL), "Silver"), "Color option → color");
 	ok(!doc_of(&r, "leather-anchor-3"), "an image-only row is not a variant");
 	res_free(&r);
+
+	/* a handle's first row with no cell that makes a value: its variants
+	 * still get documents (they were handed on as NULL) */
+	run_text(&r, "Handle,Option1 Value\nmug\nmug,red\n", IMP_CSV, "shopify");
+	d = doc_of(&r, "mug-2");
+	ok(r.rc == 0 && json_array_size(r.docs) == 3 && doc_of(&r, "mug") && d &&
+		   streq(json_string_value(json_object_get(d, "parent")), "mug") &&
+		   json_is_object(json_object_get(d, "values")),
+	   "rows without values: the product and both variants (%zu documents)",
+	   json_array_size(r.docs));
+	res_free(&r);
 }
 
 static void test_magento(void)
@@ -622,6 +633,52 @@ static void test_akeneo_models(void)
 	g_models = false;
 }
 
+/* Akeneo's families and family variants files: a row without a code (or a
+ * family) is skipped, and keeps nothing it allocated (CI's ASan pass
+ * checks); a variant of a family the catalog lacks is a note; the others
+ * become families. */
+static void test_akeneo_family_variants(void)
+{
+	struct res r;
+	json_t *d, *fam = NULL;
+	size_t i;
+
+	run_text(&r,
+		 "code;family;label-en_US;variant-axes_1;variant-axes_2;variant-attributes_1;"
+		 "variant-attributes_2\n"
+		 ";apparel;No code;color;;color;\n"
+		 "no_family;;No family;color;;color;\n"
+		 "elsewhere;shoes;Shoes;size;;size;\n"
+		 "apparel_by_color;apparel;By colour;color;size;color,material;sku,size\n",
+		 IMP_CSV, "akeneo");
+	ok(r.rc == 0, "family variants: read (%s)", r.err.msg);
+	json_array_foreach(r.schema_docs, i, d)
+		if (streq(json_string_value(json_object_get(d, "kind")), "families"))
+			fam = fam ? json_null() : json_object_get(d, "doc");
+	ok(json_is_object(fam) && streq(json_string_value(json_object_get(fam, "code")), "apparel_by_color") &&
+		   json_array_has_string(json_object_get(fam, "variant_axes"), "size") &&
+		   json_array_has_string(json_object_get(fam, "variant_attributes"), "material"),
+	   "one family, apparel_by_color, with both levels' axes and attributes");
+	d = json_array_get(r.notes, 0);
+	ok(json_array_size(r.notes) == 1 &&
+		   streq(json_string_value(json_object_get(d, "code")), "unknown_family") &&
+		   json_integer_value(json_object_get(d, "line")) == 4,
+	   "the variant of a family the catalog lacks is noted, with its line");
+	res_free(&r);
+
+	run_text(&r,
+		 "code;attributes;attribute_as_label;label-en_US;requirements-web\n"
+		 ";sku,name;name;No code;sku\n"
+		 "mugs;sku,name;name;Mugs;sku,name\n",
+		 IMP_CSV, "akeneo");
+	d = json_object_get(json_array_get(r.schema_docs, 0), "doc");
+	ok(r.rc == 0 && json_array_size(r.schema_docs) == 1 &&
+		   streq(json_string_value(json_object_get(d, "code")), "mugs") &&
+		   json_array_has_string(json_object_get(json_object_get(d, "requirements"), "web"), "name"),
+	   "families: the row without a code is skipped, mugs has its requirements");
+	res_free(&r);
+}
+
 /* Values a row does not place take the import's locale, else the
  * profile's, else the catalog default: never the first code in sort
  * order (de_DE). */
@@ -771,6 +828,7 @@ int main(void)
 	test_locale();
 	test_jsonl();
 	test_akeneo_models();
+	test_akeneo_family_variants();
 	json_decref(g_schema);
 	return tap_done();
 }

@@ -1,0 +1,118 @@
+/* libFuzzer target: any bytes through imp_run, in every format and with
+ * every shipped profile, against the starter schema. The first byte picks
+ * the format and the profile; the rest is the file. A crash, a leak or
+ * undefined behaviour is a finding; a malformed file is not.
+ *
+ * Built and run by tests/fuzz/run.sh (clang, -fsanitize=fuzzer,address,
+ * undefined), from the project root.
+ */
+#include "err.h"
+#include "imp.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+static const char *const profile_names[] = {NULL, "akeneo", "bmecat", "gmc", "magento", "shopify"};
+#define NPROFILES (sizeof(profile_names) / sizeof(profile_names[0]))
+
+static json_t *schema;
+static json_t *profiles[NPROFILES];
+
+/* schemas/starter in libimp's shape (as tests/unit/test_imp_feeds.c) */
+static json_t *starter_schema(void)
+{
+	static const char *const kinds[] = {"attributes", "families",  "channels",
+					    "categories", "locales", "currencies"};
+	json_t *s = json_object();
+
+	for (size_t k = 0; k < 6; k++) {
+		json_t *arr, *out = k < 4 ? json_object() : json_array(), *d;
+		char path[256];
+		size_t i;
+
+		snprintf(path, sizeof(path), "schemas/starter/%s.json", kinds[k]);
+		if (!(arr = json_load_file(path, 0, NULL))) {
+			fprintf(stderr, "%s: cannot load (run from the project root)\n", path);
+			abort();
+		}
+		json_array_foreach(arr, i, d) {
+			const char *code = json_string_value(json_object_get(d, "code"));
+
+			if (!code)
+				continue;
+			if (k < 4)
+				json_object_set(out, code, d);
+			else
+				json_array_append_new(out, json_string(code));
+		}
+		json_decref(arr);
+		json_object_set_new(s, kinds[k], out);
+	}
+	return s;
+}
+
+static int on_doc(void *cls, json_t *doc, enum imp_op op, long line)
+{
+	(void)cls;
+	(void)op;
+	/* what pimd's sink reads of every document */
+	if (!json_is_object(doc) || line < 0)
+		abort();
+	json_string_value(json_object_get(doc, "sku"));
+	return 0;
+}
+
+static void on_failed(void *cls, long line, json_t *errors)
+{
+	(void)cls;
+	if (!json_is_array(errors) || line < 0)
+		abort();
+}
+
+static void on_note(void *cls, long line, const char *field, const char *code, const char *msg)
+{
+	(void)cls;
+	(void)line;
+	(void)field;
+	if (!code || !msg)
+		abort();
+	(void)strlen(msg);
+}
+
+static int on_schema_doc(void *cls, const char *kind, json_t *doc, long line)
+{
+	(void)cls;
+	(void)line;
+	if (!kind || !json_is_object(doc))
+		abort();
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct imp_sink sink = {on_doc, on_failed, on_note, on_schema_doc, NULL, NULL, on_doc};
+	struct imp_fault fault;
+	struct imp_opts o;
+	struct hub_err err;
+	int fd;
+
+	if (!schema) {
+		schema = starter_schema();
+		for (size_t i = 1; i < NPROFILES; i++)
+			if (imp_profile_load("schemas/profiles", profile_names[i], &profiles[i], &err) < 0)
+				abort();
+	}
+	if (size < 1)
+		return 0;
+	o = (struct imp_opts){(enum imp_format)(data[0] % IMP_FORMAT_NONE), schema,
+			      profiles[(data[0] / IMP_FORMAT_NONE) % NPROFILES], NULL, &fault};
+	fd = memfd_create("fuzz", 0);
+	if (fd < 0 || write(fd, data + 1, size - 1) != (ssize_t)(size - 1) || lseek(fd, 0, SEEK_SET))
+		abort();
+	imp_run(fd, &o, &sink, &err);
+	close(fd);
+	return 0;
+}
