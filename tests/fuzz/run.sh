@@ -1,38 +1,66 @@
 #!/usr/bin/env bash
-# Fuzzes the importers (fuzz_import.c) for SECONDS (default 300) with
-# libFuzzer under ASan and UBSan, seeded with the real catalogs and the
-# hostile feeds of ../shared/data, each under every format byte that fits.
+# Fuzzes with libFuzzer under ASan and UBSan for SECONDS (default 300):
+#   import    any bytes through every importer, format and profile
+#             (fuzz_import.c), seeded with ../shared/data's real catalogs
+#             and hostile feeds;
+#   product   any JSON through pimd's write path (fuzz_product.c), seeded
+#             with the demo catalog's products.
 # Findings land in tests/fuzz/findings/ (crash-*, leak-*, timeout-*); a
-# finding becomes a unit test when it is fixed.
+# finding becomes a unit test when it is fixed. FUZZ_FLAGS adds libFuzzer
+# flags (e.g. "-fork=1 -ignore_crashes=1" to go on past a finding).
 #
-#   tests/fuzz/run.sh [SECONDS]        needs clang (Debian: clang)
+#   tests/fuzz/run.sh [import|product] [SECONDS]     needs clang (Debian: clang)
 set -eu
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
-SECONDS_MAX=${1:-300}
+TARGET=${1:-import}
+SECONDS_MAX=${2:-300}
 DATA=${DATA:-$ROOT/../shared/data}
 OUT=$ROOT/tests/fuzz/build
-mkdir -p "$OUT/corpus" tests/fuzz/findings
-PKGS="jansson libxml-2.0 libcrypto libutf8proc libmicrohttpd"
-# shellcheck disable=SC2046
-clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-	-D_GNU_SOURCE -Icommon -Iimporters -include common/fmacros.h \
-	tests/fuzz/fuzz_import.c importers/*.c common/*.c \
-	$(pkg-config --cflags --libs $PKGS) -lcsv -lpthread -lm -o "$OUT/fuzz_import"
+CORPUS=$OUT/corpus-$TARGET
+mkdir -p "$CORPUS" tests/fuzz/findings
+CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE
+	-Icommon -Iimporters -include common/fmacros.h"
+case $TARGET in
+import)
+	SRCS="tests/fuzz/fuzz_import.c importers/*.c common/*.c"
+	PKGS="jansson libxml-2.0 libcrypto libutf8proc libmicrohttpd"
+	;;
+product)
+	SRCS="tests/fuzz/fuzz_product.c $(ls pimd/*.c | grep -v pimd/main.c) importers/*.c common/*.c"
+	PKGS="jansson libxml-2.0 libcrypto libutf8proc libmicrohttpd lmdb libcurl"
+	;;
+*) echo "usage: tests/fuzz/run.sh [import|product] [SECONDS]" >&2; exit 2 ;;
+esac
+# shellcheck disable=SC2046,SC2086
+clang $CFLAGS $SRCS $(pkg-config --cflags --libs $PKGS) -lcsv -lpthread -lm -o "$OUT/fuzz_$TARGET"
 
-# seeds: each small feed with the format byte (and profile) it is meant for
-seed() { # FORMAT_BYTE FILE
-	local name; name=$(basename "$2")
-	{ printf "\\x$(printf %02x "$1")"; head -c 65536 "$2"; } >"$OUT/corpus/$1-$name"
+# seeds, each with the first byte its target reads
+seed() { # BYTE NAME FILE
+	{ printf "\\x$(printf %02x "$1")"; head -c 65536 "$3"; } >"$CORPUS/$1-$2"
 }
-# format bytes: format + 5 × profile (profiles: none, akeneo, bmecat, gmc, magento, shopify)
-for f in "$DATA"/catalogs/akeneo-icecat-demo/*.csv; do seed 5 "$f"; done
-for f in "$DATA"/catalogs/shopify/*.csv; do seed 25 "$f"; done
-for f in "$DATA"/catalogs/bmecat/*.xml; do seed 13 "$f"; done
-for f in "$DATA"/catalogs/google-merchant/*.xml; do [ -f "$f" ] && seed 16 "$f"; done
-for f in "$DATA"/catalogs/google-merchant/*.tsv; do [ -f "$f" ] && seed 17 "$f"; done
-for f in "$DATA"/catalogs/json/*; do [ -f "$f" ] && seed 4 "$f"; done
-for f in "$DATA"/hostile/csv/* "$DATA"/hostile/xml/*; do [ -f "$f" ] && seed 0 "$f" && seed 1 "$f"; done
+if [ "$TARGET" = import ]; then
+	# format + 5 × profile (none, akeneo, bmecat, gmc, magento, shopify)
+	for f in "$DATA"/catalogs/akeneo-icecat-demo/*.csv; do seed 5 "$(basename "$f")" "$f"; done
+	for f in "$DATA"/catalogs/shopify/*.csv; do seed 25 "$(basename "$f")" "$f"; done
+	for f in "$DATA"/catalogs/bmecat/*.xml; do seed 13 "$(basename "$f")" "$f"; done
+	for f in "$DATA"/catalogs/google-merchant/*.xml; do seed 16 "$(basename "$f")" "$f"; done
+	for f in "$DATA"/catalogs/google-merchant/*.tsv; do seed 17 "$(basename "$f")" "$f"; done
+	for f in "$DATA"/catalogs/json/*; do seed 4 "$(basename "$f")" "$f"; done
+	for f in "$DATA"/hostile/csv/* "$DATA"/hostile/xml/*; do
+		seed 0 "$(basename "$f")" "$f"
+		seed 1 "$(basename "$f")" "$f"
+	done
+else
+	# bit 0: dry run; bit 1: merge patch
+	n=0
+	while IFS= read -r line; do
+		n=$((n + 1))
+		printf '%s' "$line" >"$OUT/line"
+		seed $((n % 4)) "demo-$n" "$OUT/line"
+	done <schemas/demo/products.jsonl
+fi
 
-"$OUT/fuzz_import" -max_total_time="$SECONDS_MAX" ${FUZZ_FLAGS:-} -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-	-artifact_prefix=tests/fuzz/findings/ -print_final_stats=1 "$OUT/corpus"
+# shellcheck disable=SC2086
+"$OUT/fuzz_$TARGET" -max_total_time="$SECONDS_MAX" ${FUZZ_FLAGS:-} -max_len=65536 -timeout=10 \
+	-rss_limit_mb=2048 -artifact_prefix=tests/fuzz/findings/"$TARGET"- -print_final_stats=1 "$CORPUS"
