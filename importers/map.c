@@ -1000,12 +1000,12 @@ int map_emit(struct map *m, json_t *doc, enum imp_op op, long line, struct hub_e
 {
 	int rc;
 
+	if (!doc)
+		return hub_err_set(err, HUB_ENOMEM, "line %ld: out of memory", line);
 	if (!json_object_get(doc, "family") && m->family && op == IMP_PUT)
 		json_object_set_new(doc, "family", json_string(m->family));
 	if (!json_object_get(doc, "values") && op == IMP_PUT)
 		json_object_set_new(doc, "values", json_object());
-	if (!doc)
-		return hub_err_set(err, HUB_ENOMEM, "line %ld: out of memory", line);
 	rc = m->sink->doc(m->sink->cls, doc, op, line);
 	if (rc < 0)
 		return hub_err_set(err, rc, "line %ld: the import was stopped", line);
