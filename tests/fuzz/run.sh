@@ -4,12 +4,15 @@
 #             (fuzz_import.c), seeded with ../shared/data's real catalogs
 #             and hostile feeds;
 #   product   any JSON through pimd's write path (fuzz_product.c), seeded
-#             with the demo catalog's products.
+#             with the demo catalog's products;
+#   params    the parsers of rendition parameters, Accept, presets, cursors,
+#             decimals, timestamps, merge patches and search text
+#             (fuzz_params.c), seeded with a few of each.
 # Findings land in tests/fuzz/findings/ (crash-*, leak-*, timeout-*); a
 # finding becomes a unit test when it is fixed. FUZZ_FLAGS adds libFuzzer
 # flags (e.g. "-fork=1 -ignore_crashes=1" to go on past a finding).
 #
-#   tests/fuzz/run.sh [import|product] [SECONDS]     needs clang (Debian: clang)
+#   tests/fuzz/run.sh [import|product|params] [SECONDS]     needs clang (Debian: clang)
 set -eu
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
@@ -30,7 +33,11 @@ product)
 	SRCS="tests/fuzz/fuzz_product.c $(ls pimd/*.c | grep -v pimd/main.c) importers/*.c common/*.c"
 	PKGS="jansson libxml-2.0 libcrypto libutf8proc libmicrohttpd lmdb libcurl"
 	;;
-*) echo "usage: tests/fuzz/run.sh [import|product] [SECONDS]" >&2; exit 2 ;;
+params)
+	SRCS="tests/fuzz/fuzz_params.c damd/presets.c damd/rendition.c pimd/util.c common/*.c"
+	PKGS="jansson libcrypto libutf8proc libmicrohttpd vips"
+	;;
+*) echo "usage: tests/fuzz/run.sh [import|product|params] [SECONDS]" >&2; exit 2 ;;
 esac
 # shellcheck disable=SC2046,SC2086
 clang $CFLAGS $SRCS $(pkg-config --cflags --libs $PKGS) -lcsv -lpthread -lm -o "$OUT/fuzz_$TARGET"
@@ -51,6 +58,17 @@ if [ "$TARGET" = import ]; then
 		seed 0 "$(basename "$f")" "$f"
 		seed 1 "$(basename "$f")" "$f"
 	done
+elif [ "$TARGET" = params ]; then
+	i=0
+	for s in 'w=800&h=600&fit=cover&fmt=webp&q=80&dpr=2' 'image/avif,image/webp;q=0.9,*/*' \
+		"$(cat schemas/renditions.json)" 'c2t1OkFCQy0x' '1234.50' '2026-11-24T04:48:05.123Z' \
+		'{"a":{"b":1}}' 'Crème brûlée — Ärger façade ﬁne'; do
+		printf '%s' "$s" >"$OUT/line"
+		seed "$i" "p$i" "$OUT/line"
+		i=$((i + 1))
+	done
+	printf '{"a":{"b":1,"c":[1]}}\0{"a":{"b":null,"d":2}}' >"$OUT/line"
+	seed 6 patch "$OUT/line"
 else
 	# bit 0: dry run; bit 1: merge patch
 	n=0
