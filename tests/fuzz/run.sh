@@ -30,7 +30,7 @@ import)
 	PKGS="jansson libxml-2.0 libcrypto libutf8proc libmicrohttpd"
 	;;
 product)
-	SRCS="tests/fuzz/fuzz_product.c $(ls pimd/*.c | grep -v pimd/main.c) importers/*.c common/*.c"
+	SRCS="tests/fuzz/fuzz_product.c $(echo pimd/*.c | sed 's|pimd/main.c||') importers/*.c common/*.c"
 	PKGS="jansson libxml-2.0 libcrypto libutf8proc libmicrohttpd lmdb libcurl"
 	;;
 params)
