@@ -20,7 +20,8 @@ static struct pim_app app;
 
 static void open_app(void)
 {
-	static char dir[] = "/tmp/fuzz-product-XXXXXX";
+	/* under the fuzz build directory, which run.sh empties of them */
+	static char dir[] = "tests/fuzz/build/store-XXXXXX";
 	struct hub_err err = {0};
 
 	if (!mkdtemp(dir) || test_app_open(&app, dir, 1000, &err) < 0) {

@@ -22,6 +22,7 @@ DATA=${DATA:-$ROOT/../shared/data}
 OUT=$ROOT/tests/fuzz/build
 CORPUS=$OUT/corpus-$TARGET
 mkdir -p "$CORPUS" tests/fuzz/findings
+rm -rf "$OUT"/store-* # the product target's stores of earlier runs
 CFLAGS="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -D_GNU_SOURCE
 	-Icommon -Iimporters -include common/fmacros.h"
 case $TARGET in
