@@ -6,6 +6,7 @@
  * Built and run by tests/fuzz/run.sh (clang, -fsanitize=fuzzer,address,
  * undefined), from the project root.
  */
+#include "../unit/imp_starter.h"
 #include "err.h"
 #include "imp.h"
 
@@ -20,39 +21,6 @@ static const char *const profile_names[] = {NULL, "akeneo", "bmecat", "gmc", "ma
 
 static json_t *schema;
 static json_t *profiles[NPROFILES];
-
-/* schemas/starter in libimp's shape (as tests/unit/test_imp_feeds.c) */
-static json_t *starter_schema(void)
-{
-	static const char *const kinds[] = {"attributes", "families",  "channels",
-					    "categories", "locales", "currencies"};
-	json_t *s = json_object();
-
-	for (size_t k = 0; k < 6; k++) {
-		json_t *arr, *out = k < 4 ? json_object() : json_array(), *d;
-		char path[256];
-		size_t i;
-
-		snprintf(path, sizeof(path), "schemas/starter/%s.json", kinds[k]);
-		if (!(arr = json_load_file(path, 0, NULL))) {
-			fprintf(stderr, "%s: cannot load (run from the project root)\n", path);
-			abort();
-		}
-		json_array_foreach(arr, i, d) {
-			const char *code = json_string_value(json_object_get(d, "code"));
-
-			if (!code)
-				continue;
-			if (k < 4)
-				json_object_set(out, code, d);
-			else
-				json_array_append_new(out, json_string(code));
-		}
-		json_decref(arr);
-		json_object_set_new(s, kinds[k], out);
-	}
-	return s;
-}
 
 static int on_doc(void *cls, json_t *doc, enum imp_op op, long line)
 {
@@ -100,7 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int fd;
 
 	if (!schema) {
-		schema = starter_schema();
+		if (!(schema = starter_schema()))
+			abort();
 		for (size_t i = 1; i < NPROFILES; i++)
 			if (imp_profile_load("schemas/profiles", profile_names[i], &profiles[i], &err) < 0)
 				abort();
