@@ -55,6 +55,8 @@ if [ "$TARGET" = import ]; then
 	for f in "$DATA"/catalogs/google-merchant/*.xml; do seed 16 "$(basename "$f")" "$f"; done
 	for f in "$DATA"/catalogs/google-merchant/*.tsv; do seed 17 "$(basename "$f")" "$f"; done
 	for f in "$DATA"/catalogs/json/*; do seed 4 "$(basename "$f")" "$f"; done
+	seed 20 imp-magento-export.csv tests/data/imp-magento-export.csv
+	for f in tests/data/akeneo-submodels/*.csv; do seed 5 "sub-$(basename "$f")" "$f"; done
 	for f in "$DATA"/hostile/csv/* "$DATA"/hostile/xml/*; do
 		seed 0 "$(basename "$f")" "$f"
 		seed 1 "$(basename "$f")" "$f"
