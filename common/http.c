@@ -919,6 +919,17 @@ int http_query_bool(struct http_req *req, const char *name, int def)
 	return v ? config_parse_bool(v) : def;
 }
 
+int http_query_flag(struct http_req *req, const char *name, bool *out, struct hub_err *err)
+{
+	int v = http_query_bool(req, name, 0);
+
+	*out = v == 1;
+	return v < 0 ? hub_err_set(err, HUB_EINVAL,
+				   "%s '%.40s' is not a boolean (true, false, 1, 0, yes, no)", name,
+				   http_filter(req, name))
+		     : 0;
+}
+
 /* ---- long-poll ---- */
 
 struct http_waitq *http_waitq_new(void)

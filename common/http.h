@@ -101,6 +101,9 @@ int http_query_long(struct http_req *req, const char *name, long def, long min, 
 /* Query parameter as a boolean (config_parse_bool); def when absent or
  * empty. */
 int http_query_bool(struct http_req *req, const char *name, int def);
+/* The same for a flag that is false when absent: HUB_EINVAL, naming the
+ * parameter and its value, when it is not a boolean. */
+int http_query_flag(struct http_req *req, const char *name, bool *out, struct hub_err *err);
 
 /* Replies. Each returns 0; call exactly one per request. */
 void http_set_header(struct http_req *req, const char *name, const char *value);

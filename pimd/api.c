@@ -775,8 +775,6 @@ static int batch_body(struct http_req *req, const char *data, size_t len)
 	struct hub_err err = {0};
 
 	if (!c) {
-		int dry;
-
 		c = calloc(1, sizeof(*c));
 		if (!c)
 			return http_fail(req, &(struct hub_err){HUB_ENOMEM, "out of memory"});
@@ -788,12 +786,8 @@ static int batch_body(struct http_req *req, const char *data, size_t len)
 			hub_err_set(&err, HUB_EINVAL, "mode is upsert, create or update");
 			return http_fail(req, &err);
 		}
-		dry = http_query_bool(req, "dry_run", 0);
-		if (dry < 0) {
-			hub_err_set(&err, HUB_EINVAL, "dry_run is true or false");
+		if (http_query_flag(req, "dry_run", &c->dry_run, &err) < 0)
 			return http_fail(req, &err);
-		}
-		c->dry_run = dry;
 	}
 	if (buf_add(&c->pend, data, len) < 0)
 		return http_fail(req, &(struct hub_err){HUB_ENOMEM, "out of memory"});

@@ -1267,7 +1267,6 @@ static int job_new(struct http_req *req, struct pim_imports *im, struct job **ou
 	const char *format = http_query(req, "format");
 	const char *profile = http_query(req, "profile");
 	const char *mode = http_query(req, "mode");
-	int dry = http_query_bool(req, "dry_run", 0);
 	const char *locale = http_query(req, "locale");
 	const char *inline_prof = http_header(req, "X-Import-Profile");
 	enum imp_format f;
@@ -1295,13 +1294,9 @@ static int job_new(struct http_req *req, struct pim_imports *im, struct job **ou
 				 mode);
 		goto fail;
 	}
-	if (dry < 0) {
-		rc = hub_err_set(err, HUB_EINVAL,
-				 "dry_run '%.40s' is not a boolean (true, false, 1, 0, yes, no)",
-				 http_query(req, "dry_run"));
+	rc = http_query_flag(req, "dry_run", &j->dry_run, err);
+	if (rc < 0)
 		goto fail;
-	}
-	j->dry_run = dry;
 	if (locale && *locale) {
 		rc = check_locale(im->app, locale, err);
 		if (rc < 0)

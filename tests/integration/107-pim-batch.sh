@@ -52,6 +52,8 @@ post "?dry_run=true" "$TMP/b4.ndjson"
 check "dry run reports outcomes" is "$(st 1 .outcome),$(st 2 '.status|tostring')" created,422
 req GET "$PIM/v1/products/DRY-1"; check "dry run wrote nothing" code_is 404
 post "?dry_run=ture" "$TMP/b4.ndjson"; check "misspelt dry_run: 400, not a real run" code_is 400
+check "misspelt dry_run: the message names it, as an import's does" \
+	bash -c "jq -r .detail '$TMP/body' | grep -q \"^dry_run 'ture' is not a boolean\""
 post "?dry_run=TRUE" "$TMP/b4.ndjson"; check "dry_run=TRUE is a dry run" is "$(st 1 .outcome)" created
 req GET "$PIM/v1/products/DRY-1"; check "dry_run=TRUE wrote nothing" code_is 404
 
