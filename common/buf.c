@@ -2,6 +2,8 @@
 #include "err.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +49,7 @@ static int buf_grow(struct buf *b, size_t extra)
 	return 0;
 }
 
-int buf_add(struct buf *b, const void *data, size_t len)
+int buf_add_grow(struct buf *b, const void *data, size_t len)
 {
 	int rc = buf_grow(b, len);
 
@@ -65,57 +67,86 @@ int buf_adds(struct buf *b, const char *s)
 	return buf_add(b, s, strlen(s));
 }
 
-int buf_addc(struct buf *b, char c)
-{
-	return buf_add(b, &c, 1);
-}
-
 int buf_addf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
+	size_t room = b->cap > b->len ? b->cap - b->len : 0;
 	int n, rc;
 
+	/* formatted straight into the room left, and again only if it did not
+	 * fit: printf's cost counts on the write path */
 	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
+	n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		return HUB_EINVAL;
-	rc = buf_grow(b, n);
+	if ((size_t)n < room && (!b->max || b->len + (size_t)n <= b->max)) {
+		b->len += (size_t)n;
+		return 0;
+	}
+	if (room)
+		b->data[b->len] = 0; /* what did not fit is not kept */
+	rc = buf_grow(b, (size_t)n);
 	if (rc < 0)
 		return rc;
 	va_start(ap, fmt);
-	vsnprintf(b->data + b->len, n + 1, fmt, ap);
+	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
 	va_end(ap);
-	b->len += n;
+	b->len += (size_t)n;
 	return 0;
+}
+
+/* Whether one of the 8 bytes in w is below 0x20, '"' or '\\', the bytes a
+ * JSON string escapes: each term is the "has a zero byte" or "has a byte
+ * less than n" test of Bit Twiddling Hacks, exact for the word as a whole.
+ * Most text has none, so it is skipped a word at a time. */
+static bool word_needs_escape(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = ones << 7;
+	uint64_t quote = w ^ (ones * '"'), bslash = w ^ (ones * '\\');
+
+	return (((w - ones * 0x20) & ~w) | ((quote - ones) & ~quote) |
+		((bslash - ones) & ~bslash)) & highs;
 }
 
 int buf_add_json_escaped(struct buf *b, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i, start = 0;
+	size_t i = 0, start = 0;
 	int rc = 0;
 
-	for (i = 0; i < len && rc == 0; i++) {
-		unsigned char c = s[i];
-		char esc[7] = "\\u00";
+	while (i < len && rc == 0) {
+		uint64_t w;
+		size_t stop;
 
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		rc = buf_add(b, s + start, i - start);
-		start = i + 1;
-		if (rc < 0)
-			break;
-		switch (c) {
-		case '"': rc = buf_add(b, "\\\"", 2); break;
-		case '\\': rc = buf_add(b, "\\\\", 2); break;
-		case '\n': rc = buf_add(b, "\\n", 2); break;
-		case '\r': rc = buf_add(b, "\\r", 2); break;
-		case '\t': rc = buf_add(b, "\\t", 2); break;
-		default:
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			rc = buf_add(b, esc, 6);
+		if (len - i >= 8) {
+			memcpy(&w, s + i, 8);
+			if (!word_needs_escape(w)) {
+				i += 8;
+				continue;
+			}
+		}
+		for (stop = len - i >= 8 ? i + 8 : len; i < stop && rc == 0; i++) {
+			unsigned char c = s[i];
+			char esc[7] = "\\u00";
+
+			if (c >= 0x20 && c != '"' && c != '\\')
+				continue;
+			rc = buf_add(b, s + start, i - start);
+			start = i + 1;
+			if (rc < 0)
+				break;
+			switch (c) {
+			case '"': rc = buf_add(b, "\\\"", 2); break;
+			case '\\': rc = buf_add(b, "\\\\", 2); break;
+			case '\n': rc = buf_add(b, "\\n", 2); break;
+			case '\r': rc = buf_add(b, "\\r", 2); break;
+			case '\t': rc = buf_add(b, "\\t", 2); break;
+			default:
+				esc[4] = hex[c >> 4];
+				esc[5] = hex[c & 15];
+				rc = buf_add(b, esc, 6);
+			}
 		}
 	}
 	if (rc == 0)

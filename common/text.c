@@ -64,8 +64,9 @@ void text_words(const char *folded, text_word_fn fn, void *cls)
 	const char *start = NULL;
 
 	while (*p) {
-		utf8proc_int32_t cp;
-		utf8proc_ssize_t n = utf8proc_iterate(p, -1, &cp);
+		utf8proc_int32_t cp = *p;
+		/* most text is ASCII, which needs no decoding */
+		utf8proc_ssize_t n = cp < 0x80 ? 1 : utf8proc_iterate(p, -1, &cp);
 
 		if (n <= 0) {
 			n = 1;

@@ -567,7 +567,7 @@ int map_header(struct map *m, long line, const struct map_cell *cells, size_t n,
 
 /* ---- values ---- */
 
-static json_t *entry_for(json_t *arr, const char *locale, const char *channel)
+static json_t *entry_find(json_t *arr, const char *locale, const char *channel)
 {
 	size_t i;
 	json_t *e;
@@ -580,27 +580,30 @@ static json_t *entry_for(json_t *arr, const char *locale, const char *channel)
 		    ((!c && !channel) || (c && channel && !strcmp(c, channel))))
 			return e;
 	}
-	/* built directly: json_pack parses its format for each of a feed's many
-	 * values */
-	e = json_object();
-	json_object_set_new(e, "locale", locale ? json_string(locale) : json_null());
-	json_object_set_new(e, "channel", channel ? json_string(channel) : json_null());
-	json_object_set_new(e, "data", json_null());
-	json_array_append_new(arr, e);
-	return e;
+	return NULL;
 }
 
-static void set_entry(json_t *values, const char *code, const json_t *adef, const char *locale,
+/* t: the attribute's type */
+static void set_entry(json_t *values, const char *code, const char *t, const char *locale,
 		      const char *channel, json_t *data /* stolen */)
 {
 	json_t *arr = json_object_get(values, code), *e, *old;
-	const char *t = val_type(adef);
 
 	if (!arr) {
 		arr = json_array();
 		json_object_set_new(values, code, arr);
 	}
-	e = entry_for(arr, locale, channel);
+	e = entry_find(arr, locale, channel);
+	if (!e) {
+		/* built directly: json_pack parses its format for each of a feed's
+		 * many values */
+		e = json_object();
+		json_object_set_new(e, "locale", locale ? json_string(locale) : json_null());
+		json_object_set_new(e, "channel", channel ? json_string(channel) : json_null());
+		json_object_set_new(e, "data", data);
+		json_array_append_new(arr, e);
+		return;
+	}
 	old = json_object_get(e, "data");
 	if (!strcmp(t, "price") && json_is_array(old)) {
 		/* one column per currency: merge into the entry's list */
@@ -637,6 +640,7 @@ bool map_value(struct map *m, json_t *doc, const char *code, const char *locale,
 {
 	json_t *adef = json_object_get(m->attrs, code), *values, *data;
 	struct val_problem p;
+	const char *type;
 	bool loc, scope;
 
 	if (!adef)
@@ -654,7 +658,8 @@ bool map_value(struct map *m, json_t *doc, const char *code, const char *locale,
 		values = json_object();
 		json_object_set_new(doc, "values", values);
 	}
-	if ((!strcmp(val_type(adef), "asset") || !strcmp(val_type(adef), "asset_collection")) &&
+	type = val_type(adef);
+	if ((!strcmp(type, "asset") || !strcmp(type, "asset_collection")) &&
 	    strncmp(s, "sha256:", 7)) {
 		/* a file name, not an asset id: upload the files to damd and send
 		 * their ids, or name them SKU_1.jpg for damd's linking */
@@ -678,7 +683,7 @@ bool map_value(struct map *m, json_t *doc, const char *code, const char *locale,
 	}
 	/* a scopable value without a channel holds for every channel: pimd
 	 * picks an exact channel first, then the null one */
-	set_entry(values, code, adef, locale, channel, data);
+	set_entry(values, code, type, locale, channel, data);
 	return true;
 }
 

@@ -13,6 +13,32 @@
 
 #define PATH_MAX_LEN 512
 
+/* Writes base (at most 400 bytes of it), then "/i" unless i is negative,
+ * then leaf, into p of PATH_MAX_LEN bytes; returns p. It is
+ * snprintf(p, PATH_MAX_LEN, "%.400s/%zu%s", ...) without printf's cost,
+ * which counted here: the path of every value of every product written is
+ * made ready in case the value has a problem. */
+static const char *path_at(char *p, const char *base, long i, const char *leaf)
+{
+	size_t bl = strnlen(base, 400), ll = strlen(leaf);
+	char num[24], *q = num + sizeof(num);
+
+	memcpy(p, base, bl);
+	if (i >= 0) {
+		do
+			*--q = (char)('0' + i % 10);
+		while (i /= 10);
+		*--q = '/';
+	}
+	memcpy(p + bl, q, (size_t)(num + sizeof(num) - q));
+	bl += (size_t)(num + sizeof(num) - q);
+	if (ll > PATH_MAX_LEN - 1 - bl)
+		ll = PATH_MAX_LEN - 1 - bl;
+	memcpy(p + bl, leaf, ll);
+	p[bl + ll] = 0;
+	return p;
+}
+
 struct vctx {
 	const struct pim_schema *s;
 	struct pim_txn *t;
@@ -192,15 +218,15 @@ static void check_data(struct vctx *c, const struct pim_attr *a, json_t *v, cons
 		json_array_foreach(v, i, e) {
 			const char *cur = json_string_value(json_object_get(e, "currency"));
 
-			snprintf(p, sizeof(p), "%.400s/%zu", path, i);
+			path_at(p, path, (long)i, "");
 			if (!json_is_object(e)) {
 				pim_problem(c->problems, p, "wrong_type",
 					    "a price is {\"amount\",\"currency\"}");
 				continue;
 			}
-			snprintf(p, sizeof(p), "%.400s/%zu/amount", path, i);
+			path_at(p, path, (long)i, "/amount");
 			check_decimal(c, a, json_object_get(e, "amount"), p);
-			snprintf(p, sizeof(p), "%.400s/%zu/currency", path, i);
+			path_at(p, path, (long)i, "/currency");
 			if (!cur || !pim_schema_doc(c->s, PK_CURRENCIES, cur))
 				pim_problem(c->problems, p, "unknown_currency",
 					    "'%s' is not a known currency", cur ? cur : "(none)");
@@ -228,7 +254,7 @@ static void check_data(struct vctx *c, const struct pim_attr *a, json_t *v, cons
 			break;
 		}
 		json_array_foreach(v, i, e) {
-			snprintf(p, sizeof(p), "%.400s/%zu", path, i);
+			path_at(p, path, (long)i, "");
 			if (!json_is_string(e) || !json_object_get(a->options, json_string_value(e)))
 				pim_problem(c->problems, p, "unknown_option",
 					    "not an option of '%s'", a->code);
@@ -242,9 +268,9 @@ static void check_data(struct vctx *c, const struct pim_attr *a, json_t *v, cons
 				    "a metric is {\"amount\",\"unit\"}");
 			break;
 		}
-		snprintf(p, sizeof(p), "%.400s/amount", path);
+		path_at(p, path, -1, "/amount");
 		check_decimal(c, a, json_object_get(v, "amount"), p);
-		snprintf(p, sizeof(p), "%.400s/unit", path);
+		path_at(p, path, -1, "/unit");
 		if (!unit || !json_object_get(a->units, unit))
 			pim_problem(c->problems, p, "unknown_unit", "'%s' is not a unit of '%s'",
 				    unit ? unit : "(none)", a->code);
@@ -258,7 +284,7 @@ static void check_data(struct vctx *c, const struct pim_attr *a, json_t *v, cons
 			break;
 		}
 		json_array_foreach(v, i, e) {
-			snprintf(p, sizeof(p), "%.400s/%zu", path, i);
+			path_at(p, path, (long)i, "");
 			check_asset(c, e, p);
 		}
 		break;
@@ -351,7 +377,7 @@ static json_t *check_values(struct vctx *c, json_t *vals, const struct pim_famil
 			size_t j;
 
 			/* paths are formatted only for a problem: the write path is hot */
-#define AT(leaf) (snprintf(p, sizeof(p), "%.400s/%zu%s", base, i, leaf), p)
+#define AT(leaf) path_at(p, base, (long)i, leaf)
 			if (!json_is_object(e)) {
 				pim_problem(c->problems, AT(""), "wrong_type",
 					    "a value is {\"locale\",\"channel\",\"data\"}");
@@ -532,7 +558,7 @@ static json_t *check_assocs(struct vctx *c, json_t *as)
 			const char *qs;
 			json_t *qv;
 
-			snprintf(p, sizeof(p), "%.400s/quantities", base);
+			path_at(p, base, -1, "/quantities");
 			if (!json_is_true(json_object_get(tdoc, "quantity")))
 				pim_problem(c->problems, p, "no_quantities",
 					    "association type '%s' has no quantities", type);
@@ -674,7 +700,7 @@ static void refs_of_values(struct vctx *c, json_t *vals)
 			if (!data || json_is_null(data))
 				continue;
 			pim_ptr(base, sizeof(base), "/values", code);
-			snprintf(p, sizeof(p), "%.400s/%zu/data", base, i);
+			path_at(p, base, (long)i, "/data");
 			if (a->unique)
 				check_unique(c, a, data, p);
 			if (a->type == PT_PRODUCT_REF && json_is_string(data) &&

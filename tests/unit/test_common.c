@@ -23,10 +23,89 @@ static void test_buf(void)
 	buf_init(&b, 0);
 	buf_addf(&b, "%d-%s", 42, "x");
 	ok(!strcmp(b.data, "42-x"), "buf_addf formats");
+	for (int i = 0; i < 100; i++)
+		buf_addf(&b, "<%d>", i);
+	ok(b.len == strlen(b.data) && b.len == 4 + 10 * 3 + 90 * 4 &&
+	   !strncmp(b.data, "42-x<0><1>", 10) && !strcmp(b.data + b.len - 8, "<98><99>"),
+	   "buf_addf formats into the room left and grows when it does not fit");
+	buf_release(&b);
+	buf_init(&b, 10);
+	buf_adds(&b, "abcdef");
+	ok(buf_addf(&b, "%s", "ghijk") == HUB_ETOOBIG && b.len == 6 && !strcmp(b.data, "abcdef"),
+	   "buf_addf past the cap fails and keeps the contents as they were");
+	ok(buf_addf(&b, "%d", 1234) == 0 && !strcmp(b.data, "abcdef1234"), "buf_addf up to the cap");
+	buf_release(&b);
+	buf_init(&b, 0);
 	buf_reset(&b);
 	buf_add_json_escaped(&b, "a\"b\\\n\x01", 6);
 	ok(!strcmp(b.data, "a\\\"b\\\\\\n\\u0001"), "JSON escaping of quotes, backslashes and controls");
 	buf_release(&b);
+}
+
+/* The escaping of one byte at a time, as JSON (RFC 8259) asks. */
+static void escape_reference(struct buf *b, const unsigned char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '"' || s[i] == '\\')
+			buf_addf(b, "\\%c", s[i]);
+		else if (s[i] == '\n')
+			buf_adds(b, "\\n");
+		else if (s[i] == '\r')
+			buf_adds(b, "\\r");
+		else if (s[i] == '\t')
+			buf_adds(b, "\\t");
+		else if (s[i] < 0x20)
+			buf_addf(b, "\\u%04x", s[i]);
+		else
+			buf_addc(b, (char)s[i]);
+	}
+}
+
+/* buf_add_json_escaped skips 8 bytes at a time: every byte that must be
+ * escaped, and its neighbours in value, at every place in and around a
+ * word, among ASCII and among UTF-8 bytes. */
+static void test_json_escaping(void)
+{
+	static const unsigned char odd[] = {0x00, 0x01, 0x09, 0x0a, 0x0d, 0x1f, 0x20, 0x21, '"',
+					    0x23, 0x5b, '\\', 0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xff};
+	unsigned char s[40];
+	struct buf got = BUF_INIT, want = BUF_INIT;
+	unsigned seed = 1;
+	int bad = 0, n = 0;
+
+	for (size_t len = 0; len <= sizeof(s); len++)
+		for (size_t at = 0; at < len; at++)
+			for (size_t k = 0; k < sizeof(odd); k++)
+				for (int fill = 0; fill < 2; fill++) {
+					memset(s, fill ? 0xc3 : 'a', len);
+					s[at] = odd[k];
+					buf_reset(&got);
+					buf_reset(&want);
+					buf_add_json_escaped(&got, (const char *)s, len);
+					escape_reference(&want, s, len);
+					bad += got.len != want.len || memcmp(got.data, want.data, got.len);
+					n++;
+				}
+	for (int r = 0; r < 3000; r++) {
+		size_t len = (size_t)rand_r(&seed) % sizeof(s);
+
+		for (size_t i = 0; i < len; i++)
+			s[i] = rand_r(&seed) % 4 ? (unsigned char)(0x20 + rand_r(&seed) % 0x60)
+						 : odd[rand_r(&seed) % sizeof(odd)];
+		buf_reset(&got);
+		buf_reset(&want);
+		buf_add_json_escaped(&got, (const char *)s, len);
+		escape_reference(&want, s, len);
+		bad += got.len != want.len || memcmp(got.data, want.data, got.len);
+		n++;
+	}
+	ok(bad == 0, "JSON escaping a word at a time agrees with byte by byte (%d of %d differ)", bad, n);
+	buf_release(&got);
+	buf_init(&got, 12);
+	ok(buf_add_json_escaped(&got, "abcdefgh\"ijklmnop", 17) == HUB_ETOOBIG && got.len <= 12 &&
+	   got.data[got.len] == 0, "escaping stops at the buffer's cap, its contents still a string");
+	buf_release(&got);
+	buf_release(&want);
 }
 
 static void test_err(void)
@@ -142,6 +221,7 @@ static void test_json(void)
 int main(void)
 {
 	test_buf();
+	test_json_escaping();
 	test_err();
 	test_hash();
 	test_config();
