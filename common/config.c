@@ -64,3 +64,55 @@ bool config_bool(int argc, char **argv, const char *flag, const char *env)
 	v = env ? getenv(env) : NULL;
 	return v && (!strcmp(v, "1") || !strcmp(v, "true") || !strcmp(v, "yes"));
 }
+
+static const struct config_flag *flag_find(const struct config_flag *const *lists,
+					   const char *arg)
+{
+	size_t n = strcspn(arg, "=");
+
+	for (; *lists; lists++)
+		for (const struct config_flag *f = *lists; f->name; f++)
+			if (strlen(f->name) == n && !strncmp(f->name, arg, n))
+				return f;
+	return NULL;
+}
+
+int config_check(int argc, char **argv, const char *usage,
+		 const struct config_flag *const *lists, FILE *out, FILE *err)
+{
+	const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const struct config_flag *f;
+
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fprintf(out, "usage: %s\n\nflags (each also has an environment variable, named in the "
+				     "README):\n", usage);
+			for (const struct config_flag *const *l = lists; *l; l++)
+				for (f = *l; f->name; f++) {
+					char name[64];
+
+					snprintf(name, sizeof(name), "%s%s", f->name,
+						 f->value ? " V" : "");
+					fprintf(out, "  %-26s %s\n", name, f->help);
+				}
+			return 0;
+		}
+		f = flag_find(lists, a);
+		if (!f) {
+			fprintf(err, "%s: unknown %s '%s' (--help lists the flags)\n", prog,
+				a[0] == '-' ? "flag" : "argument", a);
+			return 2;
+		}
+		if (strchr(a, '=') && !f->value) {
+			fprintf(err, "%s: flag '%s' takes no value\n", prog, f->name);
+			return 2;
+		}
+		if (f->value && !strchr(a, '=') && ++i >= argc) {
+			fprintf(err, "%s: flag '%s' needs a value\n", prog, f->name);
+			return 2;
+		}
+	}
+	return -1;
+}

@@ -4,6 +4,7 @@
 #define HUB_CONFIG_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 /* The value of "--name VALUE" or "--name=VALUE" in argv, else getenv(env),
  * else def. Borrowed from argv or the environment. */
@@ -16,5 +17,23 @@ long config_long(int argc, char **argv, const char *flag, const char *env, long 
 int config_parse_bool(const char *s);
 /* True if "--name" is present or env is set to 1, true or yes. */
 bool config_bool(int argc, char **argv, const char *flag, const char *env);
+
+/* A flag a program takes: "--name", whether a value follows it ("--name V"
+ * or "--name=V"), and its line in --help. */
+struct config_flag {
+	const char *name;
+	bool value;
+	const char *help;
+};
+
+/* Checks argv against the flags a program takes: lists is a NULL-terminated
+ * array of lists, each ending with a NULL name. Returns -1 when every
+ * argument is a known flag (with its value); else prints the list of flags
+ * to out for --help or -h and returns 0, or the first unknown or incomplete
+ * argument to err and returns 2: the exit status to use. A misspelt flag
+ * must not be dropped silently, leaving the daemon on a default its
+ * operator did not want. */
+int config_check(int argc, char **argv, const char *usage,
+		 const struct config_flag *const *lists, FILE *out, FILE *err);
 
 #endif

@@ -12,6 +12,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
+const struct config_flag daemon_flags[] = {
+	{"--listen", true, "HOST:PORT to serve on"},
+	{"--data", true, "the data directory"},
+	{"--threads", true, "epoll worker threads (default: one per core)"},
+	{"--quiet", false, "no access log"},
+	{"--private-reads", false, "the public read API needs a token too"},
+	{"--log-level", true, "debug, info, warn or error"},
+	{NULL, false, NULL},
+};
+
 void daemon_opts_parse(struct daemon_opts *o, int argc, char **argv, const char *name,
 		       const char *prefix, const char *def_listen, const char *def_data)
 {

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 
+#include "config.h"
 #include "http.h"
 
 struct hub_err;
@@ -19,6 +20,9 @@ struct daemon_opts {
 	const char *admin_token; /* PIM_ADMIN_TOKEN */
 	const char *log_level;   /* --log-level, <PREFIX>_LOG_LEVEL */
 };
+
+/* The flags every daemon takes, for config_check. */
+extern const struct config_flag daemon_flags[];
 
 /* Reads the shared settings; prefix is "PIMD" or "DAMD". Strings are
  * borrowed from argv or the environment. */

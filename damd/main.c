@@ -60,8 +60,21 @@ static int run_fsck(struct dam_app *app, bool repair)
 	return damaged ? 1 : 0;
 }
 
+static const struct config_flag damd_flags[] = {
+	{"--max-upload", true, "largest upload (default 8G; K, M, G, T suffixes)"},
+	{"--archive-max-entries", true, "most entries in an archive (default 10000)"},
+	{"--archive-max-bytes", true, "most bytes unpacked from an archive (default 4G)"},
+	{"--gc-interval", true, "seconds between collections (default 600)"},
+	{"--gc-grace", true, "seconds a deleted asset is kept (default 86400)"},
+	{"--fsck", false, "check the store (daemon stopped), then exit"},
+	{"--repair", false, "with --fsck: repair what it finds"},
+	{NULL, false, NULL},
+};
+
 int main(int argc, char **argv)
 {
+	static const struct config_flag *const flags[] = {daemon_flags, damd_flags, rend_flags,
+							  NULL};
 	struct daemon_opts o;
 	struct dam_app app = {0};
 	struct hub_err err = {0};
@@ -72,6 +85,11 @@ int main(int argc, char **argv)
 		return sandbox_child_main(argc, argv);
 	if (argc > 1 && !strcmp(argv[1], "--sign"))
 		return rend_sign_main(argc, argv);
+	rc = config_check(argc, argv,
+			  "damd [flags]\n       damd --sign ID 'w=…&h=…' [--data DIR] [--sign-keys K]",
+			  flags, stdout, stderr);
+	if (rc >= 0)
+		return rc;
 	sandbox_set_helper("/proc/self/exe");
 	/* render threads would each grow a malloc arena of their own */
 	mallopt(M_ARENA_MAX, 2);

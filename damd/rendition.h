@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "http.h"
 
 struct buf;
@@ -108,6 +109,8 @@ int rend_fmt_parse(const char *name);
  * --render-workers, --render-queue, --render-timeout, --sign-keys and
  * --allow-unsigned (and their DAMD_* twins) and keeps them in app->rend. */
 int rend_service_start(struct dam_app *app, int argc, char **argv, struct hub_err *err);
+/* Those flags, for config_check. */
+extern const struct config_flag rend_flags[];
 void rend_service_stop(struct dam_app *app);
 /* The collector removed derived blob hex: renditions stop holding its file
  * open. Does nothing before rend_service_start. */

@@ -728,6 +728,19 @@ void rend_metrics(struct buf *out, void *appv)
 		 (unsigned long long)atomic_load(&rs->served), st.queued, st.running);
 }
 
+const struct config_flag rend_flags[] = {
+	{"--allow-unsigned", false, "serve ad-hoc renditions without a signature"},
+	{"--sign-keys", true, "kid:secret,… (default: sign.key in the data directory)"},
+	{"--presets", true, "the presets file (default schemas/renditions.json)"},
+	{"--max-pixels", true, "largest source in pixels (default 200000000)"},
+	{"--max-frames", true, "most animation frames kept (default 300)"},
+	{"--render-workers", true, "render threads (default: one per core)"},
+	{"--render-queue", true, "renders waiting before 503 (default 64)"},
+	{"--render-timeout", true, "seconds a render may take (default 20)"},
+	{"--rendition-max-age", true, "Cache-Control max-age of renditions (default 31536000)"},
+	{NULL, false, NULL},
+};
+
 /* The presets file: --presets, else schemas/renditions.json under the
  * working directory, else beside the binary's ../schemas. */
 static int load_presets(struct rend_service *rs, int argc, char **argv, struct hub_err *err)

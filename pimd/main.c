@@ -35,13 +35,28 @@ static void metrics(struct buf *out, void *app)
 	pim_refresher_metrics(out, app);
 }
 
+static const struct config_flag pimd_flags[] = {
+	{"--damd-url", true, "damd to follow (default http://127.0.0.1:8081)"},
+	{"--damd-token", true, "the token pimd reads damd's change feed with"},
+	{"--schemas", true, "the schemas directory (default schemas)"},
+	{"--web", true, "the UI's directory (default web)"},
+	{"--projection-cache-mb", true, "the projection cache's size (default 64)"},
+	{"--refresh-chunk", true, "products a schema write refreshes at once (default 4096)"},
+	{"--no-starter", false, "a new data directory starts without the starter catalog"},
+	{NULL, false, NULL},
+};
+
 int main(int argc, char **argv)
 {
+	static const struct config_flag *const flags[] = {daemon_flags, pimd_flags, NULL};
 	struct daemon_opts o;
 	struct pim_app app = {0};
 	struct hub_err err = {0};
 	int rc;
 
+	rc = config_check(argc, argv, "pimd [flags]", flags, stdout, stderr);
+	if (rc >= 0)
+		return rc;
 	http_signals_block();
 	daemon_opts_parse(&o, argc, argv, "pimd", "PIMD", "127.0.0.1:8080", "var/pim");
 	app.data_dir = o.data;

@@ -50,3 +50,17 @@ check "LMDB readable after stop" mdb_stat -e "$PIM_DATA" >/dev/null
 PIDS=()
 start_pimd
 reqj POST "$PIM/v1/tokens" '{"name":"y","role":"reader"}'; check "restart keeps PIM_ADMIN_TOKEN working" code_is 201
+
+# A misspelt flag stops a daemon before it starts, rather than leaving it
+# running on a default its operator did not choose.
+for d in pimd damd; do
+	rc=0; "$BIN/$d" --listn 127.0.0.1:1 --data "$TMP/never-$d" >"$TMP/flag.out" 2>"$TMP/flag.err" || rc=$?
+	check "$d: an unknown flag exits 2" is "$rc" 2
+	check "$d: the message names the flag" grep -q "unknown flag '--listn'" "$TMP/flag.err"
+	check "$d: it started nothing and made no data directory" test ! -e "$TMP/never-$d"
+	rc=0; "$BIN/$d" --data "$TMP/never-$d" --threads >/dev/null 2>"$TMP/flag.err" || rc=$?
+	check "$d: a flag without its value exits 2" is "$rc $(grep -c "'--threads' needs a value" "$TMP/flag.err")" "2 1"
+	rc=0; "$BIN/$d" --help >"$TMP/flag.out" 2>&1 || rc=$?
+	check "$d --help exits 0 and lists the shared and its own flags" \
+		is "$rc $(grep -cE '^  --(listen V|log-level V|quiet|'"$([ $d = pimd ] && echo 'damd-url V|no-starter|refresh-chunk V' || echo 'max-upload V|render-workers V|fsck')"') ' "$TMP/flag.out")" "0 6"
+done

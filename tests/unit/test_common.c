@@ -151,6 +151,56 @@ static void test_config(void)
 	ok(config_bool(5, argv, "--quiet", NULL) && !config_bool(5, argv, "--loud", NULL), "boolean flags");
 }
 
+/* config_check on argv (argc items); what it printed to its two streams
+ * goes to out and err. */
+static int check_flags(int argc, char **argv, char *out, char *err)
+{
+	static const struct config_flag mine[] = {
+		{"--listen", true, "where"}, {"--quiet", false, "hush"}, {NULL, false, NULL}};
+	static const struct config_flag theirs[] = {{"--max", true, "most"}, {NULL, false, NULL}};
+	static const struct config_flag *const lists[] = {mine, theirs, NULL};
+	FILE *o = tmpfile(), *e = tmpfile();
+	int rc = config_check(argc, argv, "x [flags]", lists, o, e);
+	size_t n;
+
+	rewind(o);
+	n = fread(out, 1, 1023, o);
+	out[n] = 0;
+	rewind(e);
+	n = fread(err, 1, 1023, e);
+	err[n] = 0;
+	fclose(o);
+	fclose(e);
+	return rc;
+}
+
+static void test_config_check(void)
+{
+	char out[1024], err[1024];
+	char *good[] = {"x", "--listen", "a:1", "--quiet", "--max=3", NULL};
+	char *typo[] = {"x", "--listn", "a:1", NULL};
+	char *stray[] = {"x", "--quiet", "extra", NULL};
+	char *last[] = {"x", "--max", NULL};
+	char *valued[] = {"x", "--quiet=1", NULL};
+	char *prefix[] = {"x", "--listen-all", NULL};
+	char *help[] = {"x", "--listen", "a:1", "--help", NULL};
+
+	ok(check_flags(5, good, out, err) == -1 && !*out && !*err,
+	   "known flags, with their values in both forms, pass");
+	ok(check_flags(3, typo, out, err) == 2 && strstr(err, "unknown flag '--listn'"),
+	   "a misspelt flag is refused by name");
+	ok(check_flags(3, stray, out, err) == 2 && strstr(err, "unknown argument 'extra'"),
+	   "so is a stray argument");
+	ok(check_flags(2, last, out, err) == 2 && strstr(err, "'--max' needs a value"),
+	   "a flag missing its value is refused");
+	ok(check_flags(2, valued, out, err) == 2 && strstr(err, "'--quiet' takes no value"),
+	   "a value given to a flag that takes none is refused");
+	ok(check_flags(2, prefix, out, err) == 2, "a flag is matched whole, not by its prefix");
+	ok(check_flags(4, help, out, err) == 0 && strstr(out, "usage: x [flags]") &&
+	   strstr(out, "--listen V") && strstr(out, "--quiet ") && strstr(out, "--max V") && !*err,
+	   "--help lists every flag of every list and exits 0");
+}
+
 static void test_auth(void)
 {
 	char dir[] = "/tmp/hub-auth-XXXXXX", path[256], name[64], token[HASH_SHA256_HEX], admin[128];
@@ -225,6 +275,7 @@ int main(void)
 	test_err();
 	test_hash();
 	test_config();
+	test_config_check();
 	test_auth();
 	test_json();
 	return tap_done();
