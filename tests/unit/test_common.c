@@ -61,6 +61,15 @@ static void escape_reference(struct buf *b, const unsigned char *s, size_t len)
 	}
 }
 
+static bool escapes_differ(struct buf *got, struct buf *want, const unsigned char *s, size_t len)
+{
+	buf_reset(got);
+	buf_reset(want);
+	buf_add_json_escaped(got, (const char *)s, len);
+	escape_reference(want, s, len);
+	return got->len != want->len || memcmp(got->data, want->data, got->len);
+}
+
 /* buf_add_json_escaped skips 8 bytes at a time: every byte that must be
  * escaped, and its neighbours in value, at every place in and around a
  * word, among ASCII and among UTF-8 bytes. */
@@ -79,11 +88,7 @@ static void test_json_escaping(void)
 				for (int fill = 0; fill < 2; fill++) {
 					memset(s, fill ? 0xc3 : 'a', len);
 					s[at] = odd[k];
-					buf_reset(&got);
-					buf_reset(&want);
-					buf_add_json_escaped(&got, (const char *)s, len);
-					escape_reference(&want, s, len);
-					bad += got.len != want.len || memcmp(got.data, want.data, got.len);
+					bad += escapes_differ(&got, &want, s, len);
 					n++;
 				}
 	for (int r = 0; r < 3000; r++) {
@@ -92,11 +97,7 @@ static void test_json_escaping(void)
 		for (size_t i = 0; i < len; i++)
 			s[i] = rand_r(&seed) % 4 ? (unsigned char)(0x20 + rand_r(&seed) % 0x60)
 						 : odd[rand_r(&seed) % sizeof(odd)];
-		buf_reset(&got);
-		buf_reset(&want);
-		buf_add_json_escaped(&got, (const char *)s, len);
-		escape_reference(&want, s, len);
-		bad += got.len != want.len || memcmp(got.data, want.data, got.len);
+		bad += escapes_differ(&got, &want, s, len);
 		n++;
 	}
 	ok(bad == 0, "JSON escaping a word at a time agrees with byte by byte (%d of %d differ)", bad, n);
