@@ -41,6 +41,26 @@ long config_long(int argc, char **argv, const char *flag, const char *env, long 
 	return *end ? def : n;
 }
 
+unsigned long long config_size(int argc, char **argv, const char *flag, const char *env,
+			       unsigned long long def)
+{
+	const char *v = config_str(argc, argv, flag, env, NULL);
+	char *end;
+	unsigned long long n;
+
+	if (!v)
+		return def;
+	n = strtoull(v, &end, 10);
+	switch (*end) {
+	case 'k': case 'K': n <<= 10; break;
+	case 'm': case 'M': n <<= 20; break;
+	case 'g': case 'G': n <<= 30; break;
+	case 't': case 'T': n <<= 40; break;
+	default: break;
+	}
+	return n ? n : def;
+}
+
 int config_parse_bool(const char *s)
 {
 	static const char *const yes[] = {"true", "yes", "1"}, *const no[] = {"false", "no", "0"};

@@ -11,6 +11,9 @@
 const char *config_str(int argc, char **argv, const char *flag, const char *env,
 		       const char *def);
 long config_long(int argc, char **argv, const char *flag, const char *env, long def);
+/* A byte count with an optional K, M, G or T suffix (powers of 1024). */
+unsigned long long config_size(int argc, char **argv, const char *flag, const char *env,
+			       unsigned long long def);
 /* 1 for true, yes, 1 and 0 for false, no, 0 (any case); -1 for anything
  * else, which callers refuse: a misspelt "dry_run=ture" must not mean
  * false. */

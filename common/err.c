@@ -24,6 +24,7 @@ static const struct {
 	[-HUB_ETIMEOUT] = {504, "timeout"},
 	[-HUB_EGONE] = {410, "gone"},
 	[-HUB_EMETHOD] = {405, "method_not_allowed"},
+	[-HUB_ENOSPACE] = {507, "insufficient_storage"},
 };
 
 int hub_err_set(struct hub_err *err, int code, const char *fmt, ...)

@@ -24,7 +24,8 @@ enum {
 	HUB_ETIMEOUT = -14,   /* work took too long: 504 */
 	HUB_EGONE = -15,      /* deleted: 410 */
 	HUB_EMETHOD = -16,    /* 405 */
-	HUB_ECODES = 17
+	HUB_ENOSPACE = -17,   /* the store is full: 507 */
+	HUB_ECODES = 18
 };
 
 struct hub_err {

@@ -460,6 +460,7 @@ static const char *status_title(int status)
 	case 451: return "Unavailable For Legal Reasons";
 	case 503: return "Service Unavailable";
 	case 504: return "Gateway Timeout";
+	case 507: return "Insufficient Storage";
 	default: return status >= 500 ? "Internal Server Error" : "Error";
 	}
 }

@@ -26,27 +26,6 @@ static const struct route_table route_tables[] = {
 	{rend_routes, &rend_nroutes},
 };
 
-/* A byte count with an optional K, M, G or T suffix (powers of 1024). */
-static uint64_t config_size(int argc, char **argv, const char *flag, const char *env,
-			    uint64_t def)
-{
-	const char *v = config_str(argc, argv, flag, env, NULL);
-	char *end;
-	unsigned long long n;
-
-	if (!v)
-		return def;
-	n = strtoull(v, &end, 10);
-	switch (*end) {
-	case 'k': case 'K': n <<= 10; break;
-	case 'm': case 'M': n <<= 20; break;
-	case 'g': case 'G': n <<= 30; break;
-	case 't': case 'T': n <<= 40; break;
-	default: break;
-	}
-	return n ? n : def;
-}
-
 /* damd --fsck [--repair]: checks the store offline; non-zero on damage. */
 static int run_fsck(struct dam_app *app, bool repair)
 {
@@ -68,6 +47,7 @@ static const struct config_flag damd_flags[] = {
 	{"--gc-grace", true, "seconds a deleted asset is kept (default 86400)"},
 	{"--fsck", false, "check the store (daemon stopped), then exit"},
 	{"--repair", false, "with --fsck: repair what it finds"},
+	{"--map-size", true, "the most the metadata store may grow to (default 16G)"},
 	{NULL, false, NULL},
 };
 
@@ -105,7 +85,9 @@ int main(int argc, char **argv)
 	app.gc_interval = config_long(argc, argv, "--gc-interval", "DAMD_GC_INTERVAL", 600);
 	app.gc_grace = config_long(argc, argv, "--gc-grace", "DAMD_GC_GRACE", 24 * 3600);
 	pthread_mutex_init(&app.blob_lock, NULL);
-	if (daemon_mkdirs(o.data, &err) < 0 || dam_store_open(&app.store, o.data, &err) < 0 ||
+	if (daemon_mkdirs(o.data, &err) < 0 || dam_store_open(&app.store, o.data,
+					   config_size(argc, argv, "--map-size", "DAMD_MAP_SIZE", 0),
+					   &err) < 0 ||
 	    cas_open(&app.cas, o.data, &err) < 0) {
 		hub_log(LOG_ERROR, "damd start error=\"%s\"", err.msg);
 		return 1;

@@ -2,6 +2,7 @@
 #include "store.h"
 #include "err.h"
 
+#include <errno.h>
 #include <lmdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +25,13 @@ static int lmdb_err(struct hub_err *err, int rc, const char *what)
 {
 	if (rc == MDB_NOTFOUND)
 		return hub_err_set(err, HUB_ENOTFOUND, "not found");
+	if (rc == ENOSPC)
+		return hub_err_set(err, HUB_ENOSPACE, "%s: the disk is full", what);
 	if (rc == MDB_MAP_FULL)
-		return hub_err_set(err, HUB_EIO, "%s: the store is full", what);
+		return hub_err_set(err, HUB_ENOSPACE,
+				   "%s: the store is full: it reached its map size (start damd "
+				   "with a larger --map-size)",
+				   what);
 	return hub_err_set(err, HUB_EIO, "%s: %s", what, mdb_strerror(rc));
 }
 
@@ -37,7 +43,8 @@ static int db_index(const char *name)
 	return -1;
 }
 
-int dam_store_open(struct dam_store **out, const char *dir, struct hub_err *err)
+int dam_store_open(struct dam_store **out, const char *dir, unsigned long long map_size,
+		   struct hub_err *err)
 {
 	struct dam_store *s = calloc(1, sizeof(*s));
 	char path[4096];
@@ -51,7 +58,7 @@ int dam_store_open(struct dam_store **out, const char *dir, struct hub_err *err)
 	if (rc == 0)
 		rc = mdb_env_set_maxdbs(s->env, 16);
 	if (rc == 0)
-		rc = mdb_env_set_mapsize(s->env, (size_t)16 << 30);
+		rc = mdb_env_set_mapsize(s->env, map_size ? map_size : DAM_STORE_MAP_SIZE);
 	if (rc == 0)
 		rc = mdb_env_open(s->env, path, MDB_NOSUBDIR | MDB_NOTLS, 0600);
 	if (rc == 0)

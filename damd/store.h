@@ -17,7 +17,11 @@ struct hub_err;
 struct dam_store;
 struct dam_txn;
 
-int dam_store_open(struct dam_store **out, const char *dir, struct hub_err *err);
+/* map_size: the most the metadata store may grow to (0:
+ * DAM_STORE_MAP_SIZE); a write past it fails with HUB_ENOSPACE. */
+#define DAM_STORE_MAP_SIZE (16ull << 30)
+int dam_store_open(struct dam_store **out, const char *dir, unsigned long long map_size,
+		   struct hub_err *err);
 void dam_store_close(struct dam_store *s);
 
 /* Copies the value out (malloc'd, NUL-terminated; the caller frees).

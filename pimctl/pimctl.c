@@ -439,7 +439,8 @@ static int offline_open(struct offline *off, const struct opts *o, struct hub_er
 	rc = pim_imports_lock(o->data, &off->lock_fd, err);
 	if (rc < 0)
 		return rc;
-	rc = pim_store_open(&off->app.store, o->data, err);
+	rc = pim_store_open(&off->app.store, o->data,
+			    config_size(0, NULL, "--map-size", "PIMD_MAP_SIZE", 0), err);
 	if (rc == 0)
 		rc = pim_catalog_open(&off->app, err);
 	return rc;

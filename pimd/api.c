@@ -727,7 +727,7 @@ static int batch_flush(struct http_req *req, struct batch_ctx *c, bool final)
 		if (rc == 0) {
 			out_line(&c->out, lines[i].line, sku, outcome == PIM_CREATED ? 201 : 200,
 				 outcome_name(outcome), NULL);
-		} else if (rc == HUB_EIO || rc == HUB_ENOMEM) {
+		} else if (rc == HUB_EIO || rc == HUB_ENOMEM || rc == HUB_ENOSPACE) {
 			json_decref(problems);
 			err = e2;
 			goto fail;
@@ -755,10 +755,18 @@ static int batch_flush(struct http_req *req, struct batch_ctx *c, bool final)
 	goto out;
 fail:
 	pim_batch_abort(b);
-	/* nothing of this transaction was written: say so for each of its lines */
+	/* nothing of this transaction was written: say so, and why, for each of
+	 * its lines */
 	c->out.len = out_mark;
-	for (long n = first_line + 1; n <= c->line; n++)
-		out_line(&c->out, n, NULL, 500, NULL, NULL);
+	{
+		json_t *why = json_array();
+
+		pim_problem(why, "", hub_err_name(err.code ? err.code : HUB_EIO), "%s", err.msg);
+		for (long n = first_line + 1; n <= c->line; n++)
+			out_line(&c->out, n, NULL, hub_err_status(err.code ? err.code : HUB_EIO), NULL,
+				 why);
+		json_decref(why);
+	}
 	hub_log(LOG_ERROR, "batch lines=%ld-%ld error=\"%s\"", first_line + 1, c->line, err.msg);
 out:
 	batch_lines_free(lines, nlines);

@@ -43,6 +43,7 @@ static const struct config_flag pimd_flags[] = {
 	{"--projection-cache-mb", true, "the projection cache's size (default 64)"},
 	{"--refresh-chunk", true, "products a schema write refreshes at once (default 4096)"},
 	{"--no-starter", false, "a new data directory starts without the starter catalog"},
+	{"--map-size", true, "the most the store may grow to (default 64G; K, M, G, T)"},
 	{NULL, false, NULL},
 };
 
@@ -67,7 +68,9 @@ int main(int argc, char **argv)
 	app.cache_mb = config_long(argc, argv, "--projection-cache-mb", "PIMD_PROJECTION_CACHE_MB", 64);
 	app.refresh_chunk = config_long(argc, argv, "--refresh-chunk", "PIMD_REFRESH_CHUNK", 4096);
 	app.no_starter = config_bool(argc, argv, "--no-starter", "PIMD_NO_STARTER");
-	if (daemon_mkdirs(o.data, &err) < 0 || pim_store_open(&app.store, o.data, &err) < 0 ||
+	if (daemon_mkdirs(o.data, &err) < 0 || pim_store_open(&app.store, o.data,
+					   config_size(argc, argv, "--map-size", "PIMD_MAP_SIZE", 0),
+					   &err) < 0 ||
 	    pim_catalog_open(&app, &err) < 0 || pim_refresher_start(&app, &err) < 0 ||
 	    pim_imports_open(&app, &err) < 0 ||
 	    pim_assets_start(&app, &err) < 0) {

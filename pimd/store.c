@@ -1,6 +1,7 @@
 #include "store.h"
 #include "err.h"
 
+#include <errno.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@ struct pim_txn {
 	struct pim_store *s;
 	MDB_txn *txn;
 	bool write;
+	int failed;           /* the first LMDB error of a write, if any */
 	struct pim_txn *next; /* in the pool of reset read transactions */
 };
 
@@ -29,18 +31,37 @@ struct pim_store {
 
 struct pim_iter {
 	MDB_cursor *cur;
+	struct pim_txn *t;
 };
 
 static int lmdb_err(struct hub_err *err, int rc, const char *what)
 {
+	if (rc == ENOSPC)
+		return hub_err_set(err, HUB_ENOSPACE, "%s: the disk is full", what);
 	if (rc == MDB_MAP_FULL)
-		return hub_err_set(err, HUB_EIO, "%s: the store is full (%s)", what, mdb_strerror(rc));
+		return hub_err_set(err, HUB_ENOSPACE,
+				   "%s: the store is full: it reached its map size (start pimd "
+				   "with a larger --map-size)",
+				   what);
 	if (rc == MDB_BAD_VALSIZE)
 		return hub_err_set(err, HUB_EINVAL, "%s: key too long", what);
 	return hub_err_set(err, HUB_EIO, "%s: %s", what, mdb_strerror(rc));
 }
 
-int pim_store_open(struct pim_store **out, const char *dir, struct hub_err *err)
+/* A write that fails leaves LMDB's transaction unusable, and each later
+ * call says only MDB_BAD_TXN: the first failure (a full store, say) is the
+ * one to report. */
+static int write_err(struct pim_txn *t, struct hub_err *err, int rc, const char *what)
+{
+	if (rc == MDB_BAD_TXN && t->failed)
+		rc = t->failed;
+	else if (!t->failed)
+		t->failed = rc;
+	return lmdb_err(err, rc, what);
+}
+
+int pim_store_open(struct pim_store **out, const char *dir, unsigned long long map_size,
+		   struct hub_err *err)
 {
 	struct pim_store *s = calloc(1, sizeof(*s));
 	MDB_txn *txn = NULL;
@@ -55,7 +76,7 @@ int pim_store_open(struct pim_store **out, const char *dir, struct hub_err *err)
 	if (rc == 0)
 		rc = mdb_env_set_maxreaders(s->env, 512);
 	if (rc == 0)
-		rc = mdb_env_set_mapsize(s->env, (size_t)64 << 30);
+		rc = mdb_env_set_mapsize(s->env, map_size ? map_size : PIM_STORE_MAP_SIZE);
 	/* NOTLS: pooled read transactions move between threads. NOSYNC: the
 	 * catalog syncs after the last transaction of a request instead (see
 	 * pim_store_sync), so a streamed batch pays for one sync */
@@ -162,8 +183,10 @@ int pim_txn_commit(struct pim_txn *t, struct hub_err *err)
 		return 0;
 	}
 	rc = mdb_txn_commit(t->txn);
+	if (rc)
+		rc = write_err(t, err, rc, "cannot commit");
 	free(t);
-	return rc ? lmdb_err(err, rc, "cannot commit") : 0;
+	return rc;
 }
 
 void pim_txn_abort(struct pim_txn *t)
@@ -218,10 +241,10 @@ int pim_put(struct pim_txn *t, enum pim_db db, const void *key, size_t klen, con
 	if (db == PDB_PRODUCTS || db == PDB_HISTORY || db == PDB_IXKEYS || db == PDB_CHANGES) {
 		rc = mdb_put(t->txn, t->s->dbi[db], &k, &v, MDB_APPEND);
 		if (rc != MDB_KEYEXIST)
-			return rc ? lmdb_err(err, rc, "cannot write") : 0;
+			return rc ? write_err(t, err, rc, "cannot write") : 0;
 	}
 	rc = mdb_put(t->txn, t->s->dbi[db], &k, &v, 0);
-	return rc ? lmdb_err(err, rc, "cannot write") : 0;
+	return rc ? write_err(t, err, rc, "cannot write") : 0;
 }
 
 int pim_del(struct pim_txn *t, enum pim_db db, const void *key, size_t klen,
@@ -233,7 +256,7 @@ int pim_del(struct pim_txn *t, enum pim_db db, const void *key, size_t klen,
 	if (klen == 0 || klen > PIM_MAX_KEY)
 		return 0;
 	rc = mdb_del(t->txn, t->s->dbi[db], &k, NULL);
-	return rc && rc != MDB_NOTFOUND ? lmdb_err(err, rc, "cannot delete") : 0;
+	return rc && rc != MDB_NOTFOUND ? write_err(t, err, rc, "cannot delete") : 0;
 }
 
 int pim_iter_open(struct pim_txn *t, enum pim_db db, struct pim_iter **out,
@@ -247,8 +270,10 @@ int pim_iter_open(struct pim_txn *t, enum pim_db db, struct pim_iter **out,
 	rc = mdb_cursor_open(t->txn, t->s->dbi[db], &it->cur);
 	if (rc) {
 		free(it);
-		return lmdb_err(err, rc, "cannot open a cursor");
+		return t->write ? write_err(t, err, rc, "cannot open a cursor")
+				: lmdb_err(err, rc, "cannot open a cursor");
 	}
+	it->t = t;
 	*out = it;
 	return 0;
 }
@@ -313,7 +338,7 @@ int pim_iter_put(struct pim_iter *it, const void *key, size_t klen, const void *
 	if (klen == 0 || klen > PIM_MAX_KEY)
 		return hub_err_set(err, HUB_EINVAL, "key of %zu bytes", klen);
 	rc = mdb_cursor_put(it->cur, &k, &v, 0);
-	return rc ? lmdb_err(err, rc, "cannot write") : 0;
+	return rc ? write_err(it->t, err, rc, "cannot write") : 0;
 }
 
 int pim_iter_del(struct pim_iter *it, const void *key, size_t klen, struct hub_err *err)
@@ -328,7 +353,7 @@ int pim_iter_del(struct pim_iter *it, const void *key, size_t klen, struct hub_e
 		return 0;
 	if (rc == 0)
 		rc = mdb_cursor_del(it->cur, 0);
-	return rc ? lmdb_err(err, rc, "cannot delete") : 0;
+	return rc ? write_err(it->t, err, rc, "cannot delete") : 0;
 }
 
 void pim_iter_close(struct pim_iter *it)

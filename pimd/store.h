@@ -36,8 +36,12 @@ enum pim_db {
 	PDB_COUNT
 };
 
-/* Opens (creating if needed) the environment in dir. */
-int pim_store_open(struct pim_store **out, const char *dir, struct hub_err *err);
+/* Opens (creating if needed) the environment in dir. map_size is the most
+ * the store may grow to (0: PIM_STORE_MAP_SIZE): LMDB reserves that much
+ * address space, not disk, and a write past it fails with HUB_ENOSPACE. */
+#define PIM_STORE_MAP_SIZE (64ull << 30)
+int pim_store_open(struct pim_store **out, const char *dir, unsigned long long map_size,
+		   struct hub_err *err);
 /* Closes it; every transaction must have ended. Accepts NULL. */
 void pim_store_close(struct pim_store *s);
 

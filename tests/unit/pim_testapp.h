@@ -17,7 +17,7 @@ static inline int test_app_open(struct pim_app *app, const char *dir, size_t ref
 	app->schemas_dir = "schemas";
 	app->cache_mb = 1;
 	app->refresh_chunk = refresh_chunk;
-	if (pim_store_open(&app->store, dir, err) < 0)
+	if (pim_store_open(&app->store, dir, 0, err) < 0)
 		return -1;
 	return pim_catalog_open(app, err);
 }

@@ -150,6 +150,11 @@ static void test_config(void)
 	ok(config_long(5, argv, "--threads", "T_THREADS", 1) == 7, "the variable wins over the default");
 	ok(!strcmp(config_str(5, argv, "--nope", "T_NOPE", "def"), "def"), "the default is last");
 	ok(config_bool(5, argv, "--quiet", NULL) && !config_bool(5, argv, "--loud", NULL), "boolean flags");
+	setenv("T_SIZE", "3M", 1);
+	ok(config_size(5, argv, "--size", "T_SIZE", 7) == 3ull << 20 &&
+	   config_size(5, argv, "--none", NULL, 7) == 7, "sizes take K, M, G and T suffixes");
+	setenv("T_SIZE", "2t", 1);
+	ok(config_size(5, argv, "--size", "T_SIZE", 7) == 2ull << 40, "in either case");
 }
 
 /* config_check on argv (argc items); what it printed to its two streams

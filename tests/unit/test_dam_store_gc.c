@@ -134,7 +134,7 @@ int main(void)
 	app.data_dir = root;
 	app.gc_grace = 0;
 	pthread_mutex_init(&app.blob_lock, NULL);
-	ok(dam_store_open(&app.store, root, &err) == 0 && cas_open(&app.cas, root, &err) == 0,
+	ok(dam_store_open(&app.store, root, 0, &err) == 0 && cas_open(&app.cas, root, &err) == 0,
 	   "store and blobs open");
 
 	ok(put_asset("manual text one\n", "one.txt", a, &created) == 0 && created == 1,

@@ -203,7 +203,7 @@ static void test_store(void)
 	json_t *rec = J("{'code':'Model-Blue','parent':'model','values':{}}"), *got, *l;
 	char cmd[128];
 
-	if (!mkdtemp(dir) || pim_store_open(&s, dir, &err) < 0 ||
+	if (!mkdtemp(dir) || pim_store_open(&s, dir, 0, &err) < 0 ||
 	    pim_txn_begin(s, true, &t, &err) < 0) {
 		ok(0, "store: %s", err.msg);
 		json_decref(rec);

@@ -110,7 +110,7 @@ int main(void)
 	struct pim_txn *t = NULL;
 	struct hub_err err = {0};
 
-	if (!mkdtemp(dir) || pim_store_open(&st, dir, &err) < 0 ||
+	if (!mkdtemp(dir) || pim_store_open(&st, dir, 0, &err) < 0 ||
 	    pim_txn_begin(st, true, &t, &err) < 0) {
 		printf("not ok 1 - store: %s\n", err.msg);
 		return 1;
