@@ -1,5 +1,8 @@
 #include "config.h"
 
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
 #include <string.h>
@@ -29,6 +32,16 @@ const char *config_str(int argc, char **argv, const char *flag, const char *env,
 	return v && *v ? v : def;
 }
 
+/* A value that is not a number stops the program at start: a misspelt
+ * "--threads 4O" must not leave it on a default nobody chose. */
+static void refuse(int argc, char **argv, const char *flag, const char *env, const char *v,
+		   const char *what)
+{
+	fprintf(stderr, "%s: %s '%s' is not %s\n", program_invocation_short_name,
+		flag_value(argc, argv, flag) ? flag : env, v, what);
+	exit(2);
+}
+
 long config_long(int argc, char **argv, const char *flag, const char *env, long def)
 {
 	const char *v = config_str(argc, argv, flag, env, NULL);
@@ -37,27 +50,34 @@ long config_long(int argc, char **argv, const char *flag, const char *env, long 
 
 	if (!v)
 		return def;
+	errno = 0;
 	n = strtol(v, &end, 10);
-	return *end ? def : n;
+	if (end == v || *end || errno)
+		refuse(argc, argv, flag, env, v, "a number");
+	return n;
 }
 
 unsigned long long config_size(int argc, char **argv, const char *flag, const char *env,
 			       unsigned long long def)
 {
 	const char *v = config_str(argc, argv, flag, env, NULL);
+	static const char units[] = "KMGT";
+	const char *u;
 	char *end;
 	unsigned long long n;
+	unsigned shift = 0;
 
 	if (!v)
 		return def;
+	errno = 0;
 	n = strtoull(v, &end, 10);
-	switch (*end) {
-	case 'k': case 'K': n <<= 10; break;
-	case 'm': case 'M': n <<= 20; break;
-	case 'g': case 'G': n <<= 30; break;
-	case 't': case 'T': n <<= 40; break;
-	default: break;
-	}
+	if (*end && !end[1] && (u = strchr(units, toupper((unsigned char)*end))))
+		shift = 10 * (unsigned)(u - units + 1);
+	else if (*end)
+		end = NULL;
+	if (!end || end == v || *v == '-' || errno || n > (~0ull >> shift))
+		refuse(argc, argv, flag, env, v, "a size (a number with K, M, G or T)");
+	n <<= shift;
 	return n ? n : def;
 }
 

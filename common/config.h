@@ -7,7 +7,9 @@
 #include <stdio.h>
 
 /* The value of "--name VALUE" or "--name=VALUE" in argv, else getenv(env),
- * else def. Borrowed from argv or the environment. */
+ * else def. Borrowed from argv or the environment. config_long and
+ * config_size end the program with status 2 and a message on stderr for a
+ * value that is not a number: they are for reading settings at start. */
 const char *config_str(int argc, char **argv, const char *flag, const char *env,
 		       const char *def);
 long config_long(int argc, char **argv, const char *flag, const char *env, long def);

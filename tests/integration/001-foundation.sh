@@ -64,3 +64,9 @@ for d in pimd damd; do
 	check "$d --help exits 0 and lists the shared and its own flags" \
 		is "$rc $(grep -cE '^  --(listen V|log-level V|quiet|'"$([ $d = pimd ] && echo 'damd-url V|no-starter|refresh-chunk V' || echo 'max-upload V|render-workers V|fsck')"') ' "$TMP/flag.out")" "0 6"
 done
+rc=0; PIMD_THREADS=4O "$BIN/pimd" --data "$TMP/never-pimd" >/dev/null 2>"$TMP/flag.err" || rc=$?
+check "pimd: a setting that is not a number exits 2, naming the variable" \
+	is "$rc $(grep -c "PIMD_THREADS '4O' is not a number" "$TMP/flag.err")" "2 1"
+rc=0; "$BIN/damd" --data "$TMP/never-damd" --max-upload 5X >/dev/null 2>"$TMP/flag.err" || rc=$?
+check "damd: a size with an unknown suffix exits 2, naming the flag" \
+	is "$rc $(grep -c "\-\-max-upload '5X' is not a size" "$TMP/flag.err")" "2 1"

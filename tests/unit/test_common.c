@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void test_buf(void)
@@ -157,6 +158,42 @@ static void test_config(void)
 	ok(config_size(5, argv, "--size", "T_SIZE", 7) == 2ull << 40, "in either case");
 }
 
+/* The exit status of a child that reads env T_BAD with config_long (size:
+ * false) or config_size (true); stderr goes to /dev/null. */
+static int read_bad(const char *value, bool size)
+{
+	char *argv[] = {"x", NULL};
+	int status = -1;
+	pid_t pid;
+
+	setenv("T_BAD", value, 1);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		if (!freopen("/dev/null", "w", stderr))
+			_exit(99);
+		if (size)
+			config_size(1, argv, "--bad", "T_BAD", 1);
+		else
+			config_long(1, argv, "--bad", "T_BAD", 1);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void test_config_values(void)
+{
+	ok(read_bad("12", false) == 0 && read_bad("-3", false) == 0, "numbers are read");
+	ok(read_bad("4O", false) == 2 && read_bad("x", false) == 2 &&
+	   read_bad("99999999999999999999", false) == 2,
+	   "a value that is not a number, or too big for one, ends the program with status 2");
+	ok(read_bad("16G", true) == 0 && read_bad("512", true) == 0, "sizes are read");
+	ok(read_bad("5X", true) == 2 && read_bad("3MB", true) == 2 && read_bad("-1G", true) == 2 &&
+	   read_bad("99999999999T", true) == 2,
+	   "a size with another suffix, negative or past 64 bits ends the program with status 2");
+}
+
 /* config_check on argv (argc items); what it printed to its two streams
  * goes to out and err. */
 static int check_flags(int argc, char **argv, char *out, char *err)
@@ -282,6 +319,7 @@ int main(void)
 	test_hash();
 	test_config();
 	test_config_check();
+	test_config_values();
 	test_auth();
 	test_json();
 	return tap_done();
