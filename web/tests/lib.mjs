@@ -81,13 +81,16 @@ export async function drawn(page, hash) {
 // Opens a hash route and waits until the UI has drawn it. Opening the
 // route already shown draws it anew (as a reload would).
 export async function go(page, hash) {
+  // cleared and redrawn in one step: a render still drawing in between
+  // (after a save, say) would mark the page shown before this one is
   const same = await page.evaluate((h) => {
     const main = document.getElementById('main');
     if (main) main.dataset.route = '';
-    return location.hash === h;
+    if (location.hash !== h) return false;
+    window.dispatchEvent(new HashChangeEvent('hashchange'));
+    return true;
   }, hash);
-  if (same) await page.evaluate(() => window.dispatchEvent(new HashChangeEvent('hashchange')));
-  else await page.goto(`${PIM}/${hash}`);
+  if (!same) await page.goto(`${PIM}/${hash}`);
   await page.waitForFunction((h) => document.getElementById('main').dataset.route === h, hash);
 }
 
