@@ -120,8 +120,6 @@ static const struct config_flag *flag_find(const struct config_flag *const *list
 int config_check(int argc, char **argv, const char *usage,
 		 const struct config_flag *const *lists, FILE *out, FILE *err)
 {
-	const char *prog = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
-
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const struct config_flag *f;
@@ -141,16 +139,19 @@ int config_check(int argc, char **argv, const char *usage,
 		}
 		f = flag_find(lists, a);
 		if (!f) {
-			fprintf(err, "%s: unknown %s '%s' (--help lists the flags)\n", prog,
+			fprintf(err, "%s: unknown %s '%s' (--help lists the flags)\n",
+				program_invocation_short_name,
 				a[0] == '-' ? "flag" : "argument", a);
 			return 2;
 		}
 		if (strchr(a, '=') && !f->value) {
-			fprintf(err, "%s: flag '%s' takes no value\n", prog, f->name);
+			fprintf(err, "%s: flag '%s' takes no value\n",
+				program_invocation_short_name, f->name);
 			return 2;
 		}
 		if (f->value && !strchr(a, '=') && ++i >= argc) {
-			fprintf(err, "%s: flag '%s' needs a value\n", prog, f->name);
+			fprintf(err, "%s: flag '%s' needs a value\n",
+				program_invocation_short_name, f->name);
 			return 2;
 		}
 	}

@@ -58,6 +58,7 @@ int main(int argc, char **argv)
 	struct daemon_opts o;
 	struct dam_app app = {0};
 	struct hub_err err = {0};
+	unsigned long long map_size;
 	int rc;
 
 	/* damd started again as the sandboxed renderer of untrusted formats */
@@ -84,10 +85,9 @@ int main(int argc, char **argv)
 					    "DAMD_ARCHIVE_MAX_BYTES", (uint64_t)4 << 30);
 	app.gc_interval = config_long(argc, argv, "--gc-interval", "DAMD_GC_INTERVAL", 600);
 	app.gc_grace = config_long(argc, argv, "--gc-grace", "DAMD_GC_GRACE", 24 * 3600);
+	map_size = config_size(argc, argv, "--map-size", "DAMD_MAP_SIZE", 0);
 	pthread_mutex_init(&app.blob_lock, NULL);
-	if (daemon_mkdirs(o.data, &err) < 0 || dam_store_open(&app.store, o.data,
-					   config_size(argc, argv, "--map-size", "DAMD_MAP_SIZE", 0),
-					   &err) < 0 ||
+	if (daemon_mkdirs(o.data, &err) < 0 || dam_store_open(&app.store, o.data, map_size, &err) < 0 ||
 	    cas_open(&app.cas, o.data, &err) < 0) {
 		hub_log(LOG_ERROR, "damd start error=\"%s\"", err.msg);
 		return 1;

@@ -626,6 +626,19 @@ static void out_line(struct buf *out, long line, const char *sku, int status,
 	buf_adds(out, "}\n");
 }
 
+/* Nothing of a transaction was written: says so, and why, for each of its
+ * lines from first to last. */
+static void out_failed(struct buf *out, long first, long last, const struct hub_err *err)
+{
+	int code = err->code ? err->code : HUB_EIO;
+	json_t *why = json_array();
+
+	pim_problem(why, "", hub_err_name(code), "%s", err->msg);
+	for (long n = first; n <= last; n++)
+		out_line(out, n, NULL, hub_err_status(code), NULL, why);
+	json_decref(why);
+}
+
 static const char *outcome_name(int o)
 {
 	return o == PIM_CREATED ? "created" : o == PIM_UPDATED ? "updated" : "unchanged";
@@ -755,18 +768,8 @@ static int batch_flush(struct http_req *req, struct batch_ctx *c, bool final)
 	goto out;
 fail:
 	pim_batch_abort(b);
-	/* nothing of this transaction was written: say so, and why, for each of
-	 * its lines */
 	c->out.len = out_mark;
-	{
-		json_t *why = json_array();
-
-		pim_problem(why, "", hub_err_name(err.code ? err.code : HUB_EIO), "%s", err.msg);
-		for (long n = first_line + 1; n <= c->line; n++)
-			out_line(&c->out, n, NULL, hub_err_status(err.code ? err.code : HUB_EIO), NULL,
-				 why);
-		json_decref(why);
-	}
+	out_failed(&c->out, first_line + 1, c->line, &err);
 	hub_log(LOG_ERROR, "batch lines=%ld-%ld error=\"%s\"", first_line + 1, c->line, err.msg);
 out:
 	batch_lines_free(lines, nlines);

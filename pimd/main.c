@@ -53,6 +53,7 @@ int main(int argc, char **argv)
 	struct daemon_opts o;
 	struct pim_app app = {0};
 	struct hub_err err = {0};
+	unsigned long long map_size;
 	int rc;
 
 	rc = config_check(argc, argv, "pimd [flags]", flags, stdout, stderr);
@@ -68,9 +69,8 @@ int main(int argc, char **argv)
 	app.cache_mb = config_long(argc, argv, "--projection-cache-mb", "PIMD_PROJECTION_CACHE_MB", 64);
 	app.refresh_chunk = config_long(argc, argv, "--refresh-chunk", "PIMD_REFRESH_CHUNK", 4096);
 	app.no_starter = config_bool(argc, argv, "--no-starter", "PIMD_NO_STARTER");
-	if (daemon_mkdirs(o.data, &err) < 0 || pim_store_open(&app.store, o.data,
-					   config_size(argc, argv, "--map-size", "PIMD_MAP_SIZE", 0),
-					   &err) < 0 ||
+	map_size = config_size(argc, argv, "--map-size", "PIMD_MAP_SIZE", 0);
+	if (daemon_mkdirs(o.data, &err) < 0 || pim_store_open(&app.store, o.data, map_size, &err) < 0 ||
 	    pim_catalog_open(&app, &err) < 0 || pim_refresher_start(&app, &err) < 0 ||
 	    pim_imports_open(&app, &err) < 0 ||
 	    pim_assets_start(&app, &err) < 0) {

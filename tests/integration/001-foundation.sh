@@ -70,3 +70,12 @@ check "pimd: a setting that is not a number exits 2, naming the variable" \
 rc=0; "$BIN/damd" --data "$TMP/never-damd" --max-upload 5X >/dev/null 2>"$TMP/flag.err" || rc=$?
 check "damd: a size with an unknown suffix exits 2, naming the flag" \
 	is "$rc $(grep -c "\-\-max-upload '5X' is not a size" "$TMP/flag.err")" "2 1"
+
+# Every flag a daemon reads is one --help lists, and so one config_check lets
+# through: a flag read but not listed would be refused at start.
+flags_read() { grep -rhoE 'config_(str|long|bool|size)\(argc, argv, "--[a-z-]+"' "$@" | grep -oE -- '--[a-z-]+' | sort -u; }
+for d in pimd damd; do
+	"$BIN/$d" --help | grep -oE '^  --[a-z-]+' | tr -d ' ' | sort -u >"$TMP/listed"
+	check "$d --help lists every flag its sources read" \
+		is "$(flags_read "$ROOT/$d" "$ROOT/common" | comm -23 - "$TMP/listed" | tr '\n' ' ')" ""
+done
