@@ -1108,24 +1108,20 @@ struct derived {
 	json_t *comp;       /* completeness */
 	struct keyset ks;   /* index keys but ix_updated */
 	struct buf body;    /* the stored JSON, open for the version's own fields */
-	struct buf changes; /* its history entry's changes if the product is new */
 	bool assets;        /* completeness read asset records, */
 	uint64_t gen;       /* no older than this assets_gen */
 };
 
-#define DERIVED_INIT {NULL, KEYSET_INIT, BUF_INIT, BUF_INIT, false, 0}
+#define DERIVED_INIT {NULL, KEYSET_INIT, BUF_INIT, false, 0}
 
 static void derived_release(struct derived *d)
 {
 	json_decref(d->comp);
 	keys_release(&d->ks);
 	buf_release(&d->body);
-	buf_release(&d->changes);
 }
 
-/* as_new: also the changes of a first version, for when the product turns
- * out not to exist. */
-static int derive(const struct pim_schema *s, json_t *norm, json_t *parent, bool as_new,
+static int derive(const struct pim_schema *s, json_t *norm, json_t *parent,
 		  struct asset_check *check, struct derived *d)
 {
 	json_t *resolved = pim_resolved_values(norm, parent);
@@ -1145,8 +1141,6 @@ static int derive(const struct pim_schema *s, json_t *norm, json_t *parent, bool
 		buf_adds(&d->body, ",\"completeness\":");
 		rc = pim_json_write(&d->body, d->comp);
 	}
-	if (rc == 0 && as_new)
-		diff_write(&d->changes, NULL, norm);
 	return rc < 0 || d->body.len <= 2 ? HUB_ENOMEM : 0;
 }
 
@@ -1169,7 +1163,7 @@ static int store(struct pim_batch *b, const char *sku, json_t *old, json_t *norm
 
 	if (!created)
 		created = b->now_s;
-	if (!pre && derive(b->schema, norm, parent, false, &check, &own) < 0) {
+	if (!pre && derive(b->schema, norm, parent, &check, &own) < 0) {
 		rc = hub_err_set(err, HUB_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -1193,11 +1187,12 @@ static int store(struct pim_batch *b, const char *sku, json_t *old, json_t *norm
 		buf_reset(&put_buf);
 		buf_addf(&put_buf, "{\"version\":%ld,\"at\":\"%s\",\"by\":\"", version, b->now_s);
 		buf_add_json_escaped(&put_buf, b->by, strlen(b->by));
-		buf_adds(&put_buf, "\",\"changes\":");
-		if (!old && d->changes.len) {
-			buf_add(&put_buf, d->changes.data, d->changes.len);
-		} else {
-			oldcore = old ? core_of(old) : NULL;
+		buf_addc(&put_buf, '"');
+		/* a first version's changes would repeat the whole document:
+		 * the history API rebuilds them (pim_history_first_changes) */
+		if (old) {
+			oldcore = core_of(old);
+			buf_adds(&put_buf, ",\"changes\":");
 			diff_write(&put_buf, oldcore, norm);
 			json_decref(oldcore);
 		}
@@ -1385,7 +1380,7 @@ struct pim_prep *pim_prepare(struct pim_app *app, json_t *doc)
 		struct asset_check check = {.store = app->store};
 
 		p->d.gen = __atomic_load_n(&app->catalog->assets_gen, __ATOMIC_ACQUIRE);
-		p->derived = derive(p->schema, p->norm, NULL, true, &check, &p->d) == 0 &&
+		p->derived = derive(p->schema, p->norm, NULL, &check, &p->d) == 0 &&
 			     !check.failed;
 		asset_check_release(&check);
 	}
@@ -1477,21 +1472,23 @@ int pim_batch_patch(struct pim_batch *b, const char *sku, json_t *patch, enum pi
 	return pim_batch_merge(b, sku, patch, mode, NULL, outcome, NULL, problems, err);
 }
 
-/* Applies one history entry's changes to doc (NULL: no product). */
-static json_t *replay_one(json_t *doc, json_t *changes)
+/* Undoes one history entry's changes on doc (NULL: no product), giving
+ * the document before it: every entry but a first version's records the
+ * old value of each path it changed. */
+static json_t *undo_one(json_t *doc, json_t *changes)
 {
 	json_t *c;
 	size_t i;
 
 	json_array_foreach(changes, i, c) {
 		const char *path = json_string_value(json_object_get(c, "path"));
-		json_t *nv = json_object_get(c, "new");
+		json_t *ov = json_object_get(c, "old");
 
 		if (!path)
 			continue;
 		if (!*path) {
 			json_decref(doc);
-			doc = json_is_object(nv) ? json_deep_copy(nv) : NULL;
+			doc = json_is_object(ov) ? json_deep_copy(ov) : NULL;
 			continue;
 		}
 		if (!doc)
@@ -1514,34 +1511,52 @@ static json_t *replay_one(json_t *doc, json_t *changes)
 				vals = json_object();
 				json_object_set_new(doc, "values", vals);
 			}
-			if (!nv || json_is_null(nv))
+			if (!ov || json_is_null(ov))
 				json_object_del(vals, attr);
 			else
-				json_object_set(vals, attr, nv);
+				json_object_set(vals, attr, ov);
 		} else {
-			json_object_set(doc, path + 1, nv ? nv : json_null());
+			json_object_set(doc, path + 1, ov ? ov : json_null());
 		}
 	}
 	return doc;
 }
 
-/* The document of a version, rebuilt from the history's changes up to it
- * (a new reference), or NULL when the product did not exist then. */
-static json_t *replay(struct pim_txn *t, const char *sku, long version, bool *found)
+static bool is_deletion(json_t *entry)
+{
+	const char *path = json_string_value(
+		json_object_get(json_array_get(json_object_get(entry, "changes"), 0), "path"));
+
+	return path && !*path;
+}
+
+/* The core document of a version (a new reference), or NULL when the
+ * product did not exist then (a deletion). A first version's history entry
+ * does not repeat the document (store writes it without changes), so
+ * versions are rebuilt backwards: from the product as it is now, undoing
+ * each later entry. *found tells whether the version was recorded. */
+static json_t *version_doc(struct pim_txn *t, const char *sku, long version, bool *found)
 {
 	char key[PIM_MAX_KEY + 8];
 	size_t kl, sl = strlen(sku);
 	struct pim_iter *it;
 	const void *k, *v;
 	size_t klen, vl;
-	json_t *doc = NULL;
+	json_t *now = pim_product_load(t, sku), *doc = now ? core_of(now) : NULL;
+	int r;
 
+	json_decref(now);
 	*found = false;
-	history_key(sku, 0, key, &kl);
-	if (pim_iter_open(t, PDB_HISTORY, &it, NULL) < 0)
+	history_key(sku, 0xffffffffu, key, &kl);
+	if (pim_iter_open(t, PDB_HISTORY, &it, NULL) < 0) {
+		json_decref(doc);
 		return NULL;
-	for (int r = pim_iter_seek(it, key, kl, &k, &klen, &v, &vl); r == 0;
-	     r = pim_iter_next(it, &k, &klen, &v, &vl)) {
+	}
+	if (pim_iter_seek(it, key, kl, &k, &klen, &v, &vl) == 0)
+		r = pim_iter_prev(it, &k, &klen, &v, &vl);
+	else
+		r = pim_iter_last(it, &k, &klen, &v, &vl);
+	for (; r == 0; r = pim_iter_prev(it, &k, &klen, &v, &vl)) {
 		const unsigned char *p = (const unsigned char *)k + sl + 1;
 		long ver;
 		json_t *h;
@@ -1549,17 +1564,50 @@ static json_t *replay(struct pim_txn *t, const char *sku, long version, bool *fo
 		if (klen != sl + 5 || memcmp(k, key, sl + 1))
 			break;
 		ver = (long)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]);
-		if (ver > version)
+		if (ver < version)
 			break;
 		h = json_loadb(v, vl, 0, NULL);
-		doc = replay_one(doc, json_object_get(h, "changes"));
+		if (ver == version) {
+			/* after a deletion there is no product, even when the
+			 * next entry is a first version stored with its changes
+			 * (as pimd did before), whose undoing leaves nulls */
+			*found = true;
+			if (is_deletion(h)) {
+				json_decref(doc);
+				doc = NULL;
+			}
+		} else if (json_object_get(h, "changes")) {
+			doc = undo_one(doc, json_object_get(h, "changes"));
+		} else { /* a first version: nothing before it */
+			json_decref(doc);
+			doc = NULL;
+		}
 		json_decref(h);
-		*found = ver == version;
+		if (*found)
+			break;
 	}
 	pim_iter_close(it);
-	if (doc)
-		json_object_set_new(doc, "sku", json_string(sku));
+	if (!*found) {
+		json_decref(doc);
+		return NULL;
+	}
 	return doc;
+}
+
+json_t *pim_history_first_changes(struct pim_txn *t, const char *sku, long version)
+{
+	struct buf out = BUF_INIT;
+	bool found;
+	json_t *doc = strlen(sku) <= PIM_MAX_KEY - 5 ? version_doc(t, sku, version, &found) : NULL;
+	json_t *changes = NULL;
+
+	if (doc) {
+		diff_write(&out, NULL, doc);
+		changes = json_loadb(out.data, out.len, 0, NULL);
+		buf_release(&out);
+		json_decref(doc);
+	}
+	return changes;
 }
 
 int pim_batch_revert(struct pim_batch *b, const char *sku, long version, const char *if_match,
@@ -1574,7 +1622,7 @@ int pim_batch_revert(struct pim_batch *b, const char *sku, long version, const c
 	*outcome = 0;
 	if (version < 1 || version > 0xffffffffL || strlen(sku) > PIM_MAX_KEY - 5)
 		return hub_err_set(err, HUB_ENOTFOUND, "no version %ld of '%.200s'", version, sku);
-	doc = replay(b->txn, sku, version, &found);
+	doc = version_doc(b->txn, sku, version, &found);
 	if (!found) {
 		json_decref(doc);
 		return hub_err_set(err, HUB_ENOTFOUND, "no version %ld of '%.200s'", version, sku);

@@ -26,6 +26,9 @@ check "old value recorded" is "$(jqb '.items[1].changes[0].old[0].data')" "Linen
 check "new value recorded" is "$(jqb '.items[1].changes[0].new[0].data')" "Linen sheet set"
 check "v3 changed categories and brand" is "$(jqb '[.items[2].changes[].path]|sort|join(",")')" /categories,/values/brand
 check "a new value's old is null" is "$(jqb '.items[2].changes[]|select(.path=="/values/brand")|.old')" null
+check "v1: the created document, field by field" is "$(jqb '[.items[0].changes[].path]|sort|join(",")')" /associations,/categories,/enabled,/family,/values/name
+check "v1: its values as created, not as now" is "$(jqb '.items[0].changes[]|select(.path=="/values/name")|.new[0].data')" "Linen sheet"
+check "v1: every old is null" is "$(jqb '[.items[0].changes[].old]|unique|tostring')" "[null]"
 req GET "$PIM/v1/products/H-1/history?limit=2"; check "paged history" is "$(jqb '[.items[].version]|map(tostring)|join(",")')" 1,2
 cur=$(jqb .next_cursor)
 req GET "$PIM/v1/products/H-1/history?limit=2&cursor=$cur"; check "history page 2" is "$(jqb '[.items[].version]|map(tostring)|join(",")')" 3
@@ -54,6 +57,10 @@ req DELETE "$PIM/v1/products/H-1"; check "delete" code_is 204
 reqj PUT "$PIM/v1/products/H-1" "{\"sku\":\"H-1\",\"family\":\"home\",\"values\":{}}"; check "recreated" code_is 201
 check "recreated product continues the version count" is "$(jqb .version)" 8
 reqj POST "$PIM/v1/products/H-1/revert" '{"version":2}'; check "revert across the delete" is "$(jqb '.values.name[0].data')" "Linen sheet set"
+req GET "$PIM/v1/products/H-1/history"
+check "the delete: one change at \"\" from the whole product" is "$(jqb '.items[6].changes|map(.path + "=" + (.old.values.name[0].data|tostring) + "," + (.new|tostring))|join(";")')" "=Linen sheet,null"
+check "the re-creation: its own document" is "$(jqb '[.items[7].changes[]|.path + "=" + (.new|tostring)]|join(";")')" '/family=home;/categories=[];/enabled=true;/associations={}'
+check "v1 still the first document after the delete" is "$(jqb '.items[0].changes[]|select(.path=="/values/name")|.new[0].data')" "Linen sheet"
 
 # change feed
 req GET "$PIM/v1/changes?since=0&limit=1000"; check "changes: 200" code_is 200

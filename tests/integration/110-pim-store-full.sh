@@ -31,7 +31,7 @@ req GET "$PIM/v1/products/FULL-$(printf %06d $((full * 100)))"; check "nothing o
 
 # single writes until one does not fit either
 big=$(head -c 3000 /dev/zero | tr '\0' x)
-for j in $(seq 1 40); do
+for j in $(seq 1 300); do
 	reqj PUT "$PIM/v1/products/BIG-$j" "{\"sku\":\"BIG-$j\",\"family\":\"default\",\"values\":{\"description\":[{\"locale\":\"en_US\",\"channel\":null,\"data\":\"$big\"}]}}"
 	[ "$CODE" = 201 ] || break
 done
