@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <stdlib.h>
+#include <string.h>
 #include <utf8proc.h>
 
 bool text_utf8_valid(const char *s, size_t len)
@@ -20,31 +21,87 @@ bool text_utf8_valid(const char *s, size_t len)
 	return true;
 }
 
+#define FOLD_OPTS \
+	(UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK | UTF8PROC_CASEFOLD | \
+	 UTF8PROC_IGNORE)
+
+/* Room in *out for `more` bytes past n and a NUL. */
+static bool fold_room(char **out, size_t *cap, size_t n, size_t more)
+{
+	char *p;
+
+	if (n + more < *cap)
+		return true;
+	*cap = (n + more) * 2;
+	p = realloc(*out, *cap);
+	if (!p)
+		return false;
+	*out = p;
+	return true;
+}
+
+/* Appends the folding of one run of non-ASCII characters. */
+static bool fold_run(const char *s, size_t len, char **out, size_t *cap, size_t *n)
+{
+	utf8proc_int32_t cps[128];
+	utf8proc_ssize_t m = utf8proc_decompose((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len,
+						cps, 128, FOLD_OPTS);
+	utf8proc_uint8_t *big;
+
+	if (m < 0)
+		return false;
+	if (m <= 128) {
+		if (!fold_room(out, cap, *n, (size_t)m * 4))
+			return false;
+		for (utf8proc_ssize_t i = 0; i < m; i++)
+			*n += (size_t)utf8proc_encode_char(cps[i], (utf8proc_uint8_t *)*out + *n);
+		return true;
+	}
+	m = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &big, FOLD_OPTS);
+	if (m < 0 || !fold_room(out, cap, *n, (size_t)m)) {
+		free(big);
+		return false;
+	}
+	memcpy(*out + *n, big, (size_t)m);
+	*n += (size_t)m;
+	free(big);
+	return true;
+}
+
+/* ASCII, most of any text, is folded here and each run of other
+ * characters by utf8proc: that gives what utf8proc_map gives for the whole
+ * text, since ASCII characters decompose to themselves and are starters,
+ * which canonical reordering never moves marks across. */
 char *text_fold(const char *s, size_t len)
 {
-	utf8proc_uint8_t *out = NULL;
-	utf8proc_ssize_t n;
-	bool ascii = true;
+	size_t cap = len + 16, n = 0, i = 0;
+	char *out = malloc(cap);
 
-	/* the common case, plain ASCII, needs no Unicode tables */
-	for (size_t i = 0; i < len && ascii; i++)
-		ascii = !((unsigned char)s[i] & 0x80);
-	if (ascii) {
-		char *r = malloc(len + 1);
+	while (out && i < len) {
+		size_t j = i;
 
-		if (!r)
+		if (!((unsigned char)s[i] & 0x80)) {
+			/* a run before may have grown past len */
+			if (!fold_room(&out, &cap, n, 1))
+				break;
+			out[n++] = (char)tolower((unsigned char)s[i++]);
+			continue;
+		}
+		while (j < len && ((unsigned char)s[j] & 0x80))
+			j++;
+		if (!fold_run(s + i, j - i, &out, &cap, &n)) {
+			free(out);
 			return NULL;
-		for (size_t i = 0; i < len; i++)
-			r[i] = (char)tolower((unsigned char)s[i]);
-		r[len] = 0;
-		return r;
+		}
+		i = j;
 	}
-	n = utf8proc_map((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len, &out,
-			 UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK |
-				 UTF8PROC_CASEFOLD | UTF8PROC_IGNORE);
-	if (n < 0)
+	if (out && i < len) { /* out of memory */
+		free(out);
 		return NULL;
-	return (char *)out;
+	}
+	if (out)
+		out[n] = 0;
+	return out;
 }
 
 static bool word_cp(utf8proc_int32_t cp)
