@@ -19,6 +19,7 @@ struct dam_store {
 struct dam_txn {
 	struct dam_store *s;
 	MDB_txn *txn;
+	int failed; /* the first LMDB error of a write */
 };
 
 static int lmdb_err(struct hub_err *err, int rc, const char *what)
@@ -33,6 +34,18 @@ static int lmdb_err(struct hub_err *err, int rc, const char *what)
 				   "with a larger --map-size)",
 				   what);
 	return hub_err_set(err, HUB_EIO, "%s: %s", what, mdb_strerror(rc));
+}
+
+/* After one failed write LMDB answers every later one, and the commit,
+ * with MDB_BAD_TXN: report the failure that started it (a full map, a
+ * full disk) instead. */
+static int write_err(struct dam_txn *t, struct hub_err *err, int rc, const char *what)
+{
+	if (rc == MDB_BAD_TXN && t->failed)
+		rc = t->failed;
+	else if (!t->failed)
+		t->failed = rc;
+	return lmdb_err(err, rc, what);
 }
 
 static int db_index(const char *name)
@@ -152,7 +165,7 @@ int dam_txn_put(struct dam_txn *t, const char *db, const void *key, size_t klen,
 	if (klen == 0 || klen > 511)
 		return hub_err_set(err, HUB_EINVAL, "key of %zu bytes", klen);
 	rc = mdb_put(t->txn, t->s->dbi[i], &k, &v, 0);
-	return rc ? lmdb_err(err, rc, "write") : 0;
+	return rc ? write_err(t, err, rc, "write") : 0;
 }
 
 int dam_txn_del(struct dam_txn *t, const char *db, const void *key, size_t klen,
@@ -164,7 +177,7 @@ int dam_txn_del(struct dam_txn *t, const char *db, const void *key, size_t klen,
 	if (i < 0)
 		return hub_err_set(err, HUB_EINVAL, "no database '%s'", db);
 	rc = mdb_del(t->txn, t->s->dbi[i], &k, NULL);
-	return rc && rc != MDB_NOTFOUND ? lmdb_err(err, rc, "delete") : 0;
+	return rc && rc != MDB_NOTFOUND ? write_err(t, err, rc, "delete") : 0;
 }
 
 int dam_txn_get(struct dam_txn *t, const char *db, const void *key, size_t klen, char **val,
@@ -176,6 +189,8 @@ int dam_txn_get(struct dam_txn *t, const char *db, const void *key, size_t klen,
 	if (i < 0)
 		return hub_err_set(err, HUB_EINVAL, "no database '%s'", db);
 	rc = mdb_get(t->txn, t->s->dbi[i], &k, &v);
+	if (rc == MDB_BAD_TXN && t->failed)
+		rc = t->failed;
 	return rc ? lmdb_err(err, rc, "read") : copy_out(&v, val, vlen, err);
 }
 
@@ -183,8 +198,10 @@ int dam_txn_commit(struct dam_txn *t, struct hub_err *err)
 {
 	int rc = mdb_txn_commit(t->txn);
 
+	if (rc)
+		rc = write_err(t, err, rc, "commit");
 	free(t);
-	return rc ? lmdb_err(err, rc, "commit") : 0;
+	return rc;
 }
 
 void dam_txn_abort(struct dam_txn *t)
