@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
@@ -55,6 +56,22 @@ long config_long(int argc, char **argv, const char *flag, const char *env, long 
 	if (end == v || *end || errno)
 		refuse(argc, argv, flag, env, v, "a number");
 	return n;
+}
+
+long config_range(int argc, char **argv, const char *flag, const char *env, long def, long min,
+		  long max)
+{
+	long n = config_long(argc, argv, flag, env, def);
+	char what[80];
+
+	if (n >= min && n <= max)
+		return n;
+	if (max == LONG_MAX)
+		snprintf(what, sizeof(what), "%ld or more", min);
+	else
+		snprintf(what, sizeof(what), "from %ld to %ld", min, max);
+	refuse(argc, argv, flag, env, config_str(argc, argv, flag, env, ""), what);
+	return def;
 }
 
 unsigned long long config_size(int argc, char **argv, const char *flag, const char *env,

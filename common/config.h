@@ -13,6 +13,10 @@
 const char *config_str(int argc, char **argv, const char *flag, const char *env,
 		       const char *def);
 long config_long(int argc, char **argv, const char *flag, const char *env, long def);
+/* config_long for a value that must lie from min to max (LONG_MAX: no
+ * upper bound); one outside ends the program the same way. */
+long config_range(int argc, char **argv, const char *flag, const char *env, long def, long min,
+		  long max);
 /* A byte count with an optional K, M, G or T suffix (powers of 1024). */
 unsigned long long config_size(int argc, char **argv, const char *flag, const char *env,
 			       unsigned long long def);

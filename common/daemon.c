@@ -32,14 +32,18 @@ void daemon_opts_parse(struct daemon_opts *o, int argc, char **argv, const char 
 	o->name = name;
 	o->listen = config_str(argc, argv, "--listen", ENV("LISTEN"), def_listen);
 	o->data = config_str(argc, argv, "--data", ENV("DATA"), def_data);
-	o->threads = config_long(argc, argv, "--threads", ENV("THREADS"), 0);
+	o->threads = config_range(argc, argv, "--threads", ENV("THREADS"), 0, 0, 1024);
 	o->access_log = !config_bool(argc, argv, "--quiet", ENV("QUIET"));
 	o->private_reads = config_bool(argc, argv, "--private-reads", ENV("PRIVATE_READS"));
 	o->log_level = config_str(argc, argv, "--log-level", ENV("LOG_LEVEL"), "info");
 	o->admin_token = getenv("PIM_ADMIN_TOKEN");
 #undef ENV
-	if (hub_log_parse_level(o->log_level) >= 0)
-		hub_log_level = hub_log_parse_level(o->log_level);
+	if (hub_log_parse_level(o->log_level) < 0) {
+		fprintf(stderr, "%s: log level '%s' is not debug, info, warn or error\n", name,
+			o->log_level);
+		exit(2);
+	}
+	hub_log_level = hub_log_parse_level(o->log_level);
 }
 
 int daemon_mkdirs(const char *path, struct hub_err *err)

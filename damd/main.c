@@ -58,6 +58,7 @@ int main(int argc, char **argv)
 	struct daemon_opts o;
 	struct dam_app app = {0};
 	struct hub_err err = {0};
+	struct rend_settings rend;
 	unsigned long long map_size;
 	int rc;
 
@@ -86,6 +87,7 @@ int main(int argc, char **argv)
 	app.gc_interval = config_long(argc, argv, "--gc-interval", "DAMD_GC_INTERVAL", 600);
 	app.gc_grace = config_long(argc, argv, "--gc-grace", "DAMD_GC_GRACE", 24 * 3600);
 	map_size = config_size(argc, argv, "--map-size", "DAMD_MAP_SIZE", 0);
+	rend_settings_read(&rend, argc, argv);
 	pthread_mutex_init(&app.blob_lock, NULL);
 	if (daemon_mkdirs(o.data, &err) < 0 || dam_store_open(&app.store, o.data, map_size, &err) < 0 ||
 	    cas_open(&app.cas, o.data, &err) < 0) {
@@ -103,7 +105,7 @@ int main(int argc, char **argv)
 	}
 	app.changes_q = http_waitq_new();
 	/* renditions first: the collector tells them which blobs it removes */
-	if (!app.changes_q || rend_service_start(&app, argc, argv, &err) < 0 ||
+	if (!app.changes_q || rend_service_start(&app, &rend, argc, argv, &err) < 0 ||
 	    dam_gc_start(&app, &err) < 0) {
 		hub_log(LOG_ERROR, "damd start error=\"%s\"", err.msg[0] ? err.msg : "out of memory");
 		rc = 1;

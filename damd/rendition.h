@@ -105,10 +105,18 @@ const char *rend_fmt_name(enum rend_fmt f);
 int rend_fmt_parse(const char *name);
 
 /* The daemon's rendition service: settings from flags, the render pool and
- * the HTTP routes. rend_service_start reads --max-pixels, --max-frames,
- * --render-workers, --render-queue, --render-timeout, --sign-keys and
- * --allow-unsigned (and their DAMD_* twins) and keeps them in app->rend. */
-int rend_service_start(struct dam_app *app, int argc, char **argv, struct hub_err *err);
+ * the HTTP routes. rend_settings_read reads and checks --max-pixels,
+ * --max-frames, --render-workers, --render-queue, --render-timeout and
+ * --rendition-max-age (and their DAMD_* twins) before damd makes its data
+ * directory, so that a bad one stops it (config_range) with nothing made.
+ * rend_service_start then loads the presets and the signing keys
+ * (--sign-keys, or sign.key under the data directory) and starts the pool. */
+struct rend_settings {
+	long pixels, frames, workers, queue, timeout_s, max_age;
+};
+void rend_settings_read(struct rend_settings *set, int argc, char **argv);
+int rend_service_start(struct dam_app *app, const struct rend_settings *set, int argc,
+		       char **argv, struct hub_err *err);
 /* Those flags, for config_check. */
 extern const struct config_flag rend_flags[];
 void rend_service_stop(struct dam_app *app);

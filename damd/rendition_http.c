@@ -22,6 +22,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -769,11 +770,27 @@ static int load_presets(struct rend_service *rs, int argc, char **argv, struct h
 			   "no rendition presets: schemas/renditions.json not found (--presets)");
 }
 
-int rend_service_start(struct dam_app *app, int argc, char **argv, struct hub_err *err)
+void rend_settings_read(struct rend_settings *set, int argc, char **argv)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	set->pixels =
+		config_range(argc, argv, "--max-pixels", "DAMD_MAX_PIXELS", 200000000L, 1, LONG_MAX);
+	set->frames = config_range(argc, argv, "--max-frames", "DAMD_MAX_FRAMES", 300, 1, LONG_MAX);
+	set->workers = config_range(argc, argv, "--render-workers", "DAMD_RENDER_WORKERS",
+				    ncpu > 0 ? ncpu : 2, 1, 64);
+	set->queue =
+		config_range(argc, argv, "--render-queue", "DAMD_RENDER_QUEUE", 64, 1, LONG_MAX);
+	set->timeout_s =
+		config_range(argc, argv, "--render-timeout", "DAMD_RENDER_TIMEOUT", 20, 1, 600);
+	set->max_age = config_range(argc, argv, "--rendition-max-age", "DAMD_RENDITION_MAX_AGE",
+				    RENDITION_IMMUTABLE, 0, 31536000);
+}
+
+int rend_service_start(struct dam_app *app, const struct rend_settings *set, int argc,
+		       char **argv, struct hub_err *err)
 {
 	struct rend_service *rs = calloc(1, sizeof(*rs));
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	long workers, queue, timeout_s, pixels, frames, max_age;
 	int rc;
 
 	if (!rs)
@@ -783,36 +800,20 @@ int rend_service_start(struct dam_app *app, int argc, char **argv, struct hub_er
 		pthread_mutex_init(&rs->hot_lock[i], NULL);
 	for (int i = 0; i < OPEN_SETS; i++)
 		pthread_mutex_init(&rs->open[i].lock, NULL);
-	pixels = config_long(argc, argv, "--max-pixels", "DAMD_MAX_PIXELS", 200000000L);
-	frames = config_long(argc, argv, "--max-frames", "DAMD_MAX_FRAMES", 300);
-	workers = config_long(argc, argv, "--render-workers", "DAMD_RENDER_WORKERS",
-			      ncpu > 0 ? ncpu : 2);
-	queue = config_long(argc, argv, "--render-queue", "DAMD_RENDER_QUEUE", 64);
-	timeout_s = config_long(argc, argv, "--render-timeout", "DAMD_RENDER_TIMEOUT", 20);
-	max_age = config_long(argc, argv, "--rendition-max-age", "DAMD_RENDITION_MAX_AGE",
-			      RENDITION_IMMUTABLE);
-	if (pixels < 1 || frames < 1 || workers < 1 || workers > 64 || queue < 1 ||
-	    timeout_s < 1 || timeout_s > 600 || max_age < 0 || max_age > 31536000) {
-		free(rs);
-		return hub_err_set(err, HUB_EINVAL,
-				   "--max-pixels, --max-frames, --render-workers (1-64), "
-				   "--render-queue and --render-timeout (1-600 s) must be positive, "
-				   "--rendition-max-age 0-31536000 s");
-	}
 	/* Immutable for a year by default, as DESIGN.md's contract has it:
 	 * a rendition URL names an asset and a preset or parameters, not
 	 * bytes, but the URLs pimd hands out change with the asset's focal
 	 * point (?v=, its crop tag). A shorter max-age, without immutable,
 	 * is for sites whose own URLs do not: caches then revalidate with
 	 * the ETag, which costs a 304. */
-	snprintf(rs->cache_control, sizeof(rs->cache_control), "public, max-age=%ld%s", max_age,
-		 max_age == RENDITION_IMMUTABLE ? ", immutable" : "");
-	rs->lim.max_pixels = (uint64_t)pixels;
-	rs->lim.max_frames = (int)frames;
-	rs->lim.timeout_ms = (int)timeout_s * 1000;
+	snprintf(rs->cache_control, sizeof(rs->cache_control), "public, max-age=%ld%s",
+		 set->max_age, set->max_age == RENDITION_IMMUTABLE ? ", immutable" : "");
+	rs->lim.max_pixels = (uint64_t)set->pixels;
+	rs->lim.max_frames = (int)set->frames;
+	rs->lim.timeout_ms = (int)set->timeout_s * 1000;
 	sandbox_limits_default(&rs->sbx);
 	rs->sbx.timeout_ms = rs->lim.timeout_ms + 2000;
-	rs->sbx.cpu_s = (int)timeout_s;
+	rs->sbx.cpu_s = (int)set->timeout_s;
 	rs->wait_ms = rs->sbx.timeout_ms + 10000;
 
 	rc = rend_engine_init(NULL, err);
@@ -823,8 +824,8 @@ int rend_service_start(struct dam_app *app, int argc, char **argv, struct hub_er
 				    config_str(argc, argv, "--sign-keys", "DAMD_SIGN_KEYS", NULL),
 				    app->data_dir, err);
 	if (rc == 0)
-		rc = render_pool_start(&rs->pool, (int)workers, (int)queue, run_job, is_cached, rs,
-				       err);
+		rc = render_pool_start(&rs->pool, (int)set->workers, (int)set->queue, run_job,
+				       is_cached, rs, err);
 	if (rc < 0) {
 		presets_free(rs->presets);
 		sign_keys_free(rs->keys);
@@ -835,7 +836,7 @@ int rend_service_start(struct dam_app *app, int argc, char **argv, struct hub_er
 	hub_log(LOG_INFO,
 		"renditions presets=%zu workers=%ld queue=%ld max_pixels=%ld timeout_s=%ld "
 		"signing_keys=%zu allow_unsigned=%d",
-		presets_count(rs->presets), workers, queue, pixels, timeout_s,
+		presets_count(rs->presets), set->workers, set->queue, set->pixels, set->timeout_s,
 		sign_keys_count(rs->keys), app->allow_unsigned);
 	return 0;
 }

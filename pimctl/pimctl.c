@@ -32,6 +32,7 @@
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -432,7 +433,8 @@ static int offline_open(struct offline *off, const struct opts *o, struct hub_er
 	off->app.damd_url = getenv("PIMD_DAMD_URL") ? getenv("PIMD_DAMD_URL") : "http://127.0.0.1:8081";
 	off->app.cache_mb = 16;
 	/* pimd's setting (PIMD_REFRESH_CHUNK), for the refresh pimctl finishes */
-	off->app.refresh_chunk = config_long(0, NULL, "--refresh-chunk", "PIMD_REFRESH_CHUNK", 4096);
+	off->app.refresh_chunk =
+		config_range(0, NULL, "--refresh-chunk", "PIMD_REFRESH_CHUNK", 4096, 1, LONG_MAX);
 	off->app.no_starter = config_bool(0, NULL, "--no-starter", "PIMD_NO_STARTER");
 	if (mkdir(o->data, 0700) < 0 && errno != EEXIST)
 		return hub_err_set(err, HUB_EIO, "cannot create '%s': %s", o->data, strerror(errno));

@@ -15,6 +15,7 @@
 #include "store.h"
 #include "web.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,8 +67,10 @@ int main(int argc, char **argv)
 	app.damd_token = config_str(argc, argv, "--damd-token", "PIMD_DAMD_TOKEN", NULL);
 	app.schemas_dir = config_str(argc, argv, "--schemas", "PIMD_SCHEMAS", "schemas");
 	app.web_dir = config_str(argc, argv, "--web", "PIMD_WEB", "web");
-	app.cache_mb = config_long(argc, argv, "--projection-cache-mb", "PIMD_PROJECTION_CACHE_MB", 64);
-	app.refresh_chunk = config_long(argc, argv, "--refresh-chunk", "PIMD_REFRESH_CHUNK", 4096);
+	app.cache_mb = config_range(argc, argv, "--projection-cache-mb", "PIMD_PROJECTION_CACHE_MB",
+				    64, 1, 1 << 20);
+	app.refresh_chunk = config_range(argc, argv, "--refresh-chunk", "PIMD_REFRESH_CHUNK", 4096, 1,
+					 LONG_MAX);
 	app.no_starter = config_bool(argc, argv, "--no-starter", "PIMD_NO_STARTER");
 	map_size = config_size(argc, argv, "--map-size", "PIMD_MAP_SIZE", 0);
 	if (daemon_mkdirs(o.data, &err) < 0 || pim_store_open(&app.store, o.data, map_size, &err) < 0 ||

@@ -70,10 +70,23 @@ check "pimd: a setting that is not a number exits 2, naming the variable" \
 rc=0; "$BIN/damd" --data "$TMP/never-damd" --max-upload 5X >/dev/null 2>"$TMP/flag.err" || rc=$?
 check "damd: a size with an unknown suffix exits 2, naming the flag" \
 	is "$rc $(grep -c "\-\-max-upload '5X' is not a size" "$TMP/flag.err")" "2 1"
+rc=0; PIMD_THREADS=-1 "$BIN/pimd" --data "$TMP/never-pimd" >/dev/null 2>"$TMP/flag.err" || rc=$?
+check "pimd: a number out of its range exits 2, naming the variable and the range" \
+	is "$rc $(grep -c "PIMD_THREADS '-1' is not from 0 to 1024" "$TMP/flag.err")" "2 1"
+rc=0; "$BIN/pimd" --data "$TMP/never-pimd" --log-level verbose >/dev/null 2>"$TMP/flag.err" || rc=$?
+check "pimd: an unknown log level exits 2" is "$rc $(grep -c "log level 'verbose' is not" "$TMP/flag.err")" "2 1"
+check "pimd: neither made its data directory" test ! -e "$TMP/never-pimd"
+rc=0; "$BIN/damd" --data "$TMP/never-damd" --render-workers 0 >/dev/null 2>"$TMP/flag.err" || rc=$?
+check "damd: a rendition setting out of range exits 2, naming it and its range" \
+	is "$rc $(grep -c "\-\-render-workers '0' is not from 1 to 64" "$TMP/flag.err")" "2 1"
+rc=0; DAMD_RENDER_TIMEOUT=2O "$BIN/damd" --data "$TMP/never-damd" >/dev/null 2>"$TMP/flag.err" || rc=$?
+check "damd: a rendition setting that is not a number exits 2" \
+	is "$rc $(grep -c "DAMD_RENDER_TIMEOUT '2O' is not a number" "$TMP/flag.err")" "2 1"
+check "damd: neither made its data directory" test ! -e "$TMP/never-damd"
 
 # Every flag a daemon reads is one --help lists, and so one config_check lets
 # through: a flag read but not listed would be refused at start.
-flags_read() { grep -rhoE 'config_(str|long|bool|size)\(argc, argv, "--[a-z-]+"' "$@" | grep -oE -- '--[a-z-]+' | sort -u; }
+flags_read() { grep -rhoE 'config_(str|long|range|bool|size)\(argc, argv, "--[a-z-]+"' "$@" | grep -oE -- '--[a-z-]+' | sort -u; }
 for d in pimd damd; do
 	"$BIN/$d" --help | grep -oE '^  --[a-z-]+' | tr -d ' ' | sort -u >"$TMP/listed"
 	check "$d --help lists every flag its sources read" \

@@ -158,9 +158,10 @@ static void test_config(void)
 	ok(config_size(5, argv, "--size", "T_SIZE", 7) == 2ull << 40, "in either case");
 }
 
-/* The exit status of a child that reads env T_BAD with config_long (size:
- * false) or config_size (true); stderr goes to /dev/null. */
-static int read_bad(const char *value, bool size)
+/* The exit status of a child that reads env T_BAD with config_long (kind
+ * 'l'), config_size ('s') or config_range from 1 to 10 ('r'); stderr goes
+ * to /dev/null. */
+static int read_bad(const char *value, char kind)
 {
 	char *argv[] = {"x", NULL};
 	int status = -1;
@@ -172,8 +173,10 @@ static int read_bad(const char *value, bool size)
 	if (pid == 0) {
 		if (!freopen("/dev/null", "w", stderr))
 			_exit(99);
-		if (size)
+		if (kind == 's')
 			config_size(1, argv, "--bad", "T_BAD", 1);
+		else if (kind == 'r')
+			config_range(1, argv, "--bad", "T_BAD", 1, 1, 10);
 		else
 			config_long(1, argv, "--bad", "T_BAD", 1);
 		_exit(0);
@@ -184,14 +187,18 @@ static int read_bad(const char *value, bool size)
 
 static void test_config_values(void)
 {
-	ok(read_bad("12", false) == 0 && read_bad("-3", false) == 0, "numbers are read");
-	ok(read_bad("4O", false) == 2 && read_bad("x", false) == 2 &&
-	   read_bad("99999999999999999999", false) == 2,
+	ok(read_bad("12", 'l') == 0 && read_bad("-3", 'l') == 0, "numbers are read");
+	ok(read_bad("4O", 'l') == 2 && read_bad("x", 'l') == 2 &&
+	   read_bad("99999999999999999999", 'l') == 2,
 	   "a value that is not a number, or too big for one, ends the program with status 2");
-	ok(read_bad("16G", true) == 0 && read_bad("512", true) == 0, "sizes are read");
-	ok(read_bad("5X", true) == 2 && read_bad("3MB", true) == 2 && read_bad("-1G", true) == 2 &&
-	   read_bad("99999999999T", true) == 2,
+	ok(read_bad("16G", 's') == 0 && read_bad("512", 's') == 0, "sizes are read");
+	ok(read_bad("5X", 's') == 2 && read_bad("3MB", 's') == 2 && read_bad("-1G", 's') == 2 &&
+	   read_bad("99999999999T", 's') == 2,
 	   "a size with another suffix, negative or past 64 bits ends the program with status 2");
+	ok(read_bad("1", 'r') == 0 && read_bad("10", 'r') == 0, "a range takes both its ends");
+	ok(read_bad("0", 'r') == 2 && read_bad("11", 'r') == 2 && read_bad("-1", 'r') == 2 &&
+	   read_bad("5x", 'r') == 2,
+	   "a number outside its range, or none, ends the program with status 2");
 }
 
 /* config_check on argv (argc items); what it printed to its two streams
