@@ -548,14 +548,10 @@ static int handle_history(struct http_req *req)
 			continue;
 		last = (uint32_t)json_integer_value(json_object_get(h, "version"));
 		json_object_del(h, "document");
-		if (!json_object_get(h, "changes")) {
-			json_t *c = pim_history_first_changes(t, sku, last);
-
-			json_object_set_new(h, "changes", c ? c : json_array());
-		}
 		json_array_append_new(items, h);
 	}
 	pim_iter_close(it);
+	pim_history_fill(t, sku, items);
 	pim_txn_abort(t);
 	if (!json_array_size(items) && !has_after) {
 		json_decref(items);

@@ -1530,12 +1530,36 @@ static bool is_deletion(json_t *entry)
 	return path && !*path;
 }
 
+/* The entry of version ver on a history page (entries in version order,
+ * so one per version from the first), when it was stored without its
+ * changes: a first version's, from doc, the product right after it. */
+static void page_fill(json_t *page, long ver, json_t *doc)
+{
+	long first = (long)json_integer_value(json_object_get(json_array_get(page, 0), "version"));
+	json_t *h = ver >= first ? json_array_get(page, (size_t)(ver - first)) : NULL, *changes;
+	struct buf out = BUF_INIT;
+
+	if (!h || json_integer_value(json_object_get(h, "version")) != ver ||
+	    json_object_get(h, "changes"))
+		return;
+	if (!doc) { /* no product after its first version: a damaged history */
+		json_object_set_new(h, "changes", json_array());
+		return;
+	}
+	diff_write(&out, NULL, doc);
+	changes = json_loadb(out.data, out.len, 0, NULL);
+	json_object_set_new(h, "changes", changes ? changes : json_array());
+	buf_release(&out);
+}
+
 /* The core document of a version (a new reference), or NULL when the
  * product did not exist then (a deletion). A first version's history entry
  * does not repeat the document (store writes it without changes), so
  * versions are rebuilt backwards: from the product as it is now, undoing
- * each later entry. *found tells whether the version was recorded. */
-static json_t *version_doc(struct pim_txn *t, const char *sku, long version, bool *found)
+ * each later entry. *found tells whether the version was recorded. With
+ * page, the first versions on it get their changes on the way. */
+static json_t *version_doc(struct pim_txn *t, const char *sku, long version, bool *found,
+			   json_t *page)
 {
 	char key[PIM_MAX_KEY + 8];
 	size_t kl, sl = strlen(sku);
@@ -1566,6 +1590,8 @@ static json_t *version_doc(struct pim_txn *t, const char *sku, long version, boo
 		ver = (long)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3]);
 		if (ver < version)
 			break;
+		if (page)
+			page_fill(page, ver, doc);
 		h = json_loadb(v, vl, 0, NULL);
 		if (ver == version) {
 			/* after a deletion there is no product, even when the
@@ -1594,20 +1620,13 @@ static json_t *version_doc(struct pim_txn *t, const char *sku, long version, boo
 	return doc;
 }
 
-json_t *pim_history_first_changes(struct pim_txn *t, const char *sku, long version)
+void pim_history_fill(struct pim_txn *t, const char *sku, json_t *page)
 {
-	struct buf out = BUF_INIT;
+	long first = (long)json_integer_value(json_object_get(json_array_get(page, 0), "version"));
 	bool found;
-	json_t *doc = strlen(sku) <= PIM_MAX_KEY - 5 ? version_doc(t, sku, version, &found) : NULL;
-	json_t *changes = NULL;
 
-	if (doc) {
-		diff_write(&out, NULL, doc);
-		changes = json_loadb(out.data, out.len, 0, NULL);
-		buf_release(&out);
-		json_decref(doc);
-	}
-	return changes;
+	if (first >= 1 && strlen(sku) <= PIM_MAX_KEY - 5)
+		json_decref(version_doc(t, sku, first, &found, page));
 }
 
 int pim_batch_revert(struct pim_batch *b, const char *sku, long version, const char *if_match,
@@ -1622,7 +1641,7 @@ int pim_batch_revert(struct pim_batch *b, const char *sku, long version, const c
 	*outcome = 0;
 	if (version < 1 || version > 0xffffffffL || strlen(sku) > PIM_MAX_KEY - 5)
 		return hub_err_set(err, HUB_ENOTFOUND, "no version %ld of '%.200s'", version, sku);
-	doc = version_doc(b->txn, sku, version, &found);
+	doc = version_doc(b->txn, sku, version, &found, NULL);
 	if (!found) {
 		json_decref(doc);
 		return hub_err_set(err, HUB_ENOTFOUND, "no version %ld of '%.200s'", version, sku);

@@ -52,11 +52,11 @@ int pim_batch_merge(struct pim_batch *b, const char *sku, json_t *patch, enum pi
 /* Writes the document of an earlier version again, as a new version. */
 int pim_batch_revert(struct pim_batch *b, const char *sku, long version, const char *if_match,
 		     int *outcome, json_t **stored, json_t **problems, struct hub_err *err);
-/* The changes of a product's first version (after nothing or after a
- * deletion), whose history entry is stored without them, rebuilt from the
- * product and the entries after it: [{"path","old":null,"new"}] (a new
- * reference), or NULL when version is no such entry. */
-json_t *pim_history_first_changes(struct pim_txn *t, const char *sku, long version);
+/* Gives the entries of a history page (as stored, in version order) that
+ * are a product's first version (of a new sku, or after a deletion), which
+ * are stored without their changes, those changes: [{"path","old":null,
+ * "new"}], rebuilt from the product and the entries after them. */
+void pim_history_fill(struct pim_txn *t, const char *sku, json_t *page);
 /* HUB_ENOTFOUND, HUB_EPRECOND, or HUB_ECONFLICT while it has variants. */
 int pim_batch_delete(struct pim_batch *b, const char *sku, const char *if_match,
 		     struct hub_err *err);

@@ -129,17 +129,30 @@ static int put_entry(struct pim_app *app, const char *sku, uint32_t version, jso
 	return pim_batch_commit(b, err);
 }
 
-/* A first version's changes as the history API answers them. */
-static json_t *first_changes(struct pim_app *app, const char *sku, long version)
+/* The history page from version `from` to the last, as the history API
+ * answers it (a new reference). */
+static json_t *page_from(struct pim_app *app, const char *sku, uint32_t from)
 {
 	struct hub_err err = {0};
 	struct pim_txn *t;
-	json_t *c;
+	json_t *page = json_array(), *h;
 
+	for (uint32_t v = from; (h = entry(app, sku, v)); v++)
+		json_array_append_new(page, h);
 	if (pim_txn_begin(app->store, false, &t, &err) < 0)
-		return NULL;
-	c = pim_history_first_changes(t, sku, version);
+		return page;
+	pim_history_fill(t, sku, page);
 	pim_txn_abort(t);
+	return page;
+}
+
+/* A version's changes as the history API answers them (a new reference). */
+static json_t *first_changes(struct pim_app *app, const char *sku, uint32_t version)
+{
+	json_t *page = page_from(app, sku, version);
+	json_t *c = json_incref(json_object_get(json_array_get(page, 0), "changes"));
+
+	json_decref(page);
 	return c;
 }
 
@@ -238,6 +251,15 @@ int main(void)
 	   "v4's changes rebuilt: the document created again");
 	json_decref(c);
 	ok(!first_changes(&app, "H-1", 9), "no entry, no changes");
+	c = page_from(&app, "H-1", 1);
+	ok(json_array_size(c) == 5 &&
+		   !strcmp(or_empty(new_name(json_object_get(json_array_get(c, 0), "changes"))),
+			   "Linen shirt") &&
+		   !strcmp(or_empty(new_name(json_object_get(json_array_get(c, 3), "changes"))),
+			   "Hemp shirt") &&
+		   json_array_size(json_object_get(json_array_get(c, 1), "changes")) == 1,
+	   "one page with both first versions: each rebuilt, the others as stored");
+	json_decref(c);
 
 	ok(revert(&app, "H-1", 1, &err) == 0 &&
 		   !strcmp(stored_name(&app, "H-1", name, sizeof(name)), "Linen shirt"),
