@@ -48,10 +48,20 @@ struct pim_batch {
 /* ---- packed index keys ---- */
 
 struct ixk {
+	uint64_t head; /* db and the key's first 7 bytes: most comparisons end here */
 	unsigned char db;
 	unsigned short len;
 	const char *key;
 };
+
+static struct ixk ixk_make(int db, const char *key, size_t len)
+{
+	struct ixk k = {(uint64_t)db << 56, (unsigned char)db, (unsigned short)len, key};
+
+	for (unsigned i = 0; i < 7 && i < len; i++)
+		k.head |= (uint64_t)(unsigned char)key[i] << (48 - 8 * i);
+	return k;
+}
 
 /* Index keys gathered packed in mem, then sorted into v by keys_sort. */
 struct keyset {
@@ -87,8 +97,8 @@ static int ixk_cmp(const void *x, const void *y)
 	const struct ixk *a = x, *b = y;
 	int c;
 
-	if (a->db != b->db)
-		return a->db < b->db ? -1 : 1;
+	if (a->head != b->head)
+		return a->head < b->head ? -1 : 1;
 	c = memcmp(a->key, b->key, a->len < b->len ? a->len : b->len);
 	if (c)
 		return c;
@@ -119,13 +129,25 @@ static int keys_parse(const char *mem, size_t len, struct ixk **out, size_t *n)
 			}
 			v = nv;
 		}
-		v[cnt].db = h[0];
-		v[cnt].len = (unsigned short)kl;
-		v[cnt].key = mem + o + 3;
-		cnt++;
+		v[cnt++] = ixk_make(h[0], mem + o + 3, kl);
 		o += 3 + kl;
 	}
-	qsort(v, cnt, sizeof(*v), ixk_cmp);
+	/* a product's few dozen keys: an insertion sort on the heads beats
+	 * qsort's calls through a pointer */
+	if (cnt > 128) {
+		qsort(v, cnt, sizeof(*v), ixk_cmp);
+	} else {
+		for (size_t i = 1; i < cnt; i++) {
+			struct ixk k = v[i];
+			size_t j = i;
+
+			for (; j > 0 && (v[j - 1].head > k.head ||
+					 (v[j - 1].head == k.head && ixk_cmp(&v[j - 1], &k) > 0));
+			     j--)
+				v[j] = v[j - 1];
+			v[j] = k;
+		}
+	}
 	{
 		size_t w = 0;
 
@@ -161,7 +183,7 @@ static int keys_sort(struct keyset *ks)
 /* Adds a key to the sorted keys of ks; its bytes must outlive ks's use. */
 static int keys_insert(struct keyset *ks, int db, const char *key, size_t len)
 {
-	struct ixk k = {(unsigned char)db, (unsigned short)len, key}, *v;
+	struct ixk k = ixk_make(db, key, len), *v;
 	size_t at = ks->n;
 
 	if (len > PIM_MAX_KEY)
@@ -338,7 +360,6 @@ static void pending_add(struct pim_batch *b, const struct ixk *k, bool del)
 }
 
 struct pop {
-	uint64_t head; /* db and the key's first 7 bytes: most comparisons end here */
 	struct ixk k;
 	bool del;
 	size_t seq; /* order of arrival: a key put then deleted stays deleted */
@@ -349,8 +370,6 @@ static int pop_cmp(const void *x, const void *y)
 	const struct pop *a = x, *b = y;
 	int c;
 
-	if (a->head != b->head)
-		return a->head < b->head ? -1 : 1;
 	c = ixk_cmp(&a->k, &b->k);
 	return c ? c : a->seq < b->seq ? -1 : a->seq > b->seq;
 }
@@ -372,8 +391,8 @@ static void pops_sort(struct pop *v, size_t n)
 		size_t count[256] = {0}, pos = 0;
 
 		for (size_t i = 0; i < n; i++)
-			count[(src[i].head >> shift) & 0xff]++;
-		if (count[(src[0].head >> shift) & 0xff] == n)
+			count[(src[i].k.head >> shift) & 0xff]++;
+		if (count[(src[0].k.head >> shift) & 0xff] == n)
 			continue; /* every head has the same byte here */
 		for (unsigned d = 0; d < 256; d++) {
 			size_t c = count[d];
@@ -382,7 +401,7 @@ static void pops_sort(struct pop *v, size_t n)
 			pos += c;
 		}
 		for (size_t i = 0; i < n; i++)
-			dst[count[(src[i].head >> shift) & 0xff]++] = src[i];
+			dst[count[(src[i].k.head >> shift) & 0xff]++] = src[i];
 		tmp = src;
 		src = dst;
 		dst = tmp;
@@ -393,7 +412,7 @@ static void pops_sort(struct pop *v, size_t n)
 	for (size_t i = 0, j; i < n; i = j) {
 		bool sorted = true;
 
-		for (j = i + 1; j < n && v[j].head == v[i].head; j++)
+		for (j = i + 1; j < n && v[j].k.head == v[i].k.head; j++)
 			if (sorted && pop_cmp(&v[j - 1], &v[j]) > 0)
 				sorted = false;
 		if (!sorted)
@@ -420,14 +439,9 @@ static int pending_apply(struct pim_batch *b, struct hub_err *err)
 	for (o = 0, n = 0; n < cap; n++) {
 		const unsigned char *h = (const unsigned char *)mem + o;
 
-		v[n].k.db = h[0];
+		v[n].k = ixk_make(h[0], mem + o + 4, (size_t)(h[2] | h[3] << 8));
 		v[n].del = h[1];
-		v[n].k.len = (unsigned short)(h[2] | h[3] << 8);
-		v[n].k.key = mem + o + 4;
 		v[n].seq = n;
-		v[n].head = (uint64_t)h[0] << 56;
-		for (unsigned i = 0; i < 7 && i < v[n].k.len; i++)
-			v[n].head |= (uint64_t)(unsigned char)v[n].k.key[i] << (48 - 8 * i);
 		o += 4 + v[n].k.len;
 	}
 	pops_sort(v, n);

@@ -57,6 +57,13 @@ expect "q=tee&family=default" "i%2==1" "q + family"
 expect "q=mug%204" "i==4" "two words: both must match"
 expect "q=s-07" "i==7" "q matches the sku"
 expect "q=nothing-like-it" "0" "no match: empty"
+# an edit moves the product's words: repeated ones once, the old ones gone
+reqj PATCH "$PIM/v1/products/S-03" '{"values":{"name":[{"locale":"en_US","channel":null,"data":"Linen linen LINEN shirt"}]}}'
+expect "q=linen" "i==3" "an edit's new word finds it, written three times"
+expect "q=tee&family=default" "i%2==1 && i!=3" "its old word no longer does"
+reqj PATCH "$PIM/v1/products/S-03" '{"values":{"name":[{"locale":"en_US","channel":null,"data":"Plain Tee 3"}]}}'
+expect "q=linen" "0" "edited back: the repeated word is gone"
+expect "q=tee&family=default" "i%2==1" "and the old one is back"
 
 # updated_since
 sleep 1.1
