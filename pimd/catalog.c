@@ -1203,7 +1203,7 @@ static int store(struct pim_batch *b, const char *sku, json_t *old, json_t *norm
 		buf_add_json_escaped(&put_buf, b->by, strlen(b->by));
 		buf_addc(&put_buf, '"');
 		/* a first version's changes would repeat the whole document:
-		 * the history API rebuilds them (pim_history_first_changes) */
+		 * the history API rebuilds them (pim_history_fill) */
 		if (old) {
 			oldcore = core_of(old);
 			buf_adds(&put_buf, ",\"changes\":");
@@ -1631,6 +1631,8 @@ static json_t *version_doc(struct pim_txn *t, const char *sku, long version, boo
 		json_decref(doc);
 		return NULL;
 	}
+	if (doc) /* (one undone from nothing, in a damaged history, has none) */
+		json_object_set_new(doc, "sku", json_string(sku));
 	return doc;
 }
 
