@@ -1638,11 +1638,20 @@ static json_t *version_doc(struct pim_txn *t, const char *sku, long version, boo
 
 void pim_history_fill(struct pim_txn *t, const char *sku, json_t *page)
 {
-	long first = (long)json_integer_value(json_object_get(json_array_get(page, 0), "version"));
+	long oldest = 0;
 	bool found;
+	json_t *h;
+	size_t i;
 
-	if (first >= 1 && strlen(sku) <= PIM_MAX_KEY - 5)
-		json_decref(version_doc(t, sku, first, &found, page));
+	/* the walk back costs a parse of every later entry: only as far as
+	 * the oldest first version on the page, and not at all without one */
+	json_array_foreach(page, i, h)
+		if (!json_object_get(h, "changes")) {
+			oldest = (long)json_integer_value(json_object_get(h, "version"));
+			break;
+		}
+	if (oldest >= 1 && strlen(sku) <= PIM_MAX_KEY - 5)
+		json_decref(version_doc(t, sku, oldest, &found, page));
 }
 
 int pim_batch_revert(struct pim_batch *b, const char *sku, long version, const char *if_match,
