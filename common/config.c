@@ -35,7 +35,7 @@ const char *config_str(int argc, char **argv, const char *flag, const char *env,
 
 /* A value that is not a number stops the program at start: a misspelt
  * "--threads 4O" must not leave it on a default nobody chose. */
-static void refuse(int argc, char **argv, const char *flag, const char *env, const char *v,
+void config_refuse(int argc, char **argv, const char *flag, const char *env, const char *v,
 		   const char *what)
 {
 	fprintf(stderr, "%s: %s '%s' is not %s\n", program_invocation_short_name,
@@ -54,7 +54,7 @@ long config_long(int argc, char **argv, const char *flag, const char *env, long 
 	errno = 0;
 	n = strtol(v, &end, 10);
 	if (end == v || *end || errno)
-		refuse(argc, argv, flag, env, v, "a number");
+		config_refuse(argc, argv, flag, env, v, "a number");
 	return n;
 }
 
@@ -70,8 +70,7 @@ long config_range(int argc, char **argv, const char *flag, const char *env, long
 		snprintf(what, sizeof(what), "%ld or more", min);
 	else
 		snprintf(what, sizeof(what), "from %ld to %ld", min, max);
-	refuse(argc, argv, flag, env, config_str(argc, argv, flag, env, ""), what);
-	return def;
+	config_refuse(argc, argv, flag, env, config_str(argc, argv, flag, env, ""), what);
 }
 
 unsigned long long config_size(int argc, char **argv, const char *flag, const char *env,
@@ -93,7 +92,7 @@ unsigned long long config_size(int argc, char **argv, const char *flag, const ch
 	else if (*end)
 		end = NULL;
 	if (!end || end == v || *v == '-' || errno || n > (~0ull >> shift))
-		refuse(argc, argv, flag, env, v, "a size (a number with K, M, G or T)");
+		config_refuse(argc, argv, flag, env, v, "a size (a number with K, M, G or T)");
 	n <<= shift;
 	return n ? n : def;
 }

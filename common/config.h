@@ -17,6 +17,11 @@ long config_long(int argc, char **argv, const char *flag, const char *env, long 
  * upper bound); one outside ends the program the same way. */
 long config_range(int argc, char **argv, const char *flag, const char *env, long def, long min,
 		  long max);
+/* Ends the program with status 2 and "PROG: FLAG 'v' is not WHAT" on
+ * stderr, naming the flag when argv has it, else the variable env: for a
+ * setting read at start that is not one the program can use. */
+__attribute__((noreturn)) void config_refuse(int argc, char **argv, const char *flag,
+					     const char *env, const char *v, const char *what);
 /* A byte count with an optional K, M, G or T suffix (powers of 1024). */
 unsigned long long config_size(int argc, char **argv, const char *flag, const char *env,
 			       unsigned long long def);

@@ -37,13 +37,11 @@ void daemon_opts_parse(struct daemon_opts *o, int argc, char **argv, const char 
 	o->private_reads = config_bool(argc, argv, "--private-reads", ENV("PRIVATE_READS"));
 	o->log_level = config_str(argc, argv, "--log-level", ENV("LOG_LEVEL"), "info");
 	o->admin_token = getenv("PIM_ADMIN_TOKEN");
-#undef ENV
-	if (hub_log_parse_level(o->log_level) < 0) {
-		fprintf(stderr, "%s: log level '%s' is not debug, info, warn or error\n", name,
-			o->log_level);
-		exit(2);
-	}
+	if (hub_log_parse_level(o->log_level) < 0)
+		config_refuse(argc, argv, "--log-level", ENV("LOG_LEVEL"), o->log_level,
+			      "debug, info, warn or error");
 	hub_log_level = hub_log_parse_level(o->log_level);
+#undef ENV
 }
 
 int daemon_mkdirs(const char *path, struct hub_err *err)

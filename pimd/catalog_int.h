@@ -52,10 +52,10 @@ int pim_batch_merge(struct pim_batch *b, const char *sku, json_t *patch, enum pi
 /* Writes the document of an earlier version again, as a new version. */
 int pim_batch_revert(struct pim_batch *b, const char *sku, long version, const char *if_match,
 		     int *outcome, json_t **stored, json_t **problems, struct hub_err *err);
-/* Gives the entries of a history page (as stored, in version order) that
- * are a product's first version (of a new sku, or after a deletion), which
- * are stored without their changes, those changes: [{"path","old":null,
- * "new"}], rebuilt from the product and the entries after them. */
+/* A product's first version (of a new sku, or after a deletion) is stored
+ * in history without its changes. Fills them in on the entries of page (as
+ * stored, in version order) that lack them: [{"path","old":null,"new"}],
+ * rebuilt from the product and the entries after them. */
 void pim_history_fill(struct pim_txn *t, const char *sku, json_t *page);
 /* HUB_ENOTFOUND, HUB_EPRECOND, or HUB_ECONFLICT while it has variants. */
 int pim_batch_delete(struct pim_batch *b, const char *sku, const char *if_match,

@@ -74,7 +74,8 @@ rc=0; PIMD_THREADS=-1 "$BIN/pimd" --data "$TMP/never-pimd" >/dev/null 2>"$TMP/fl
 check "pimd: a number out of its range exits 2, naming the variable and the range" \
 	is "$rc $(grep -c "PIMD_THREADS '-1' is not from 0 to 1024" "$TMP/flag.err")" "2 1"
 rc=0; "$BIN/pimd" --data "$TMP/never-pimd" --log-level verbose >/dev/null 2>"$TMP/flag.err" || rc=$?
-check "pimd: an unknown log level exits 2" is "$rc $(grep -c "log level 'verbose' is not" "$TMP/flag.err")" "2 1"
+check "pimd: an unknown log level exits 2, naming the flag and the levels" \
+	is "$rc $(grep -c "\-\-log-level 'verbose' is not debug, info, warn or error" "$TMP/flag.err")" "2 1"
 check "pimd: neither made its data directory" test ! -e "$TMP/never-pimd"
 rc=0; "$BIN/damd" --data "$TMP/never-damd" --render-workers 0 >/dev/null 2>"$TMP/flag.err" || rc=$?
 check "damd: a rendition setting out of range exits 2, naming it and its range" \

@@ -26,7 +26,20 @@ static json_t *named(const char *sku, const char *name)
 static int begin(struct pim_app *app, struct pim_batch **b, struct hub_err *err)
 {
 	memset(err, 0, sizeof(*err));
+	*b = NULL;
 	return pim_batch_begin(app, "test", false, b, err);
+}
+
+/* Commits b after a step that gave rc, or aborts it when the step failed. */
+static int end(struct pim_batch *b, int rc, struct hub_err *err)
+{
+	if (!b)
+		return rc;
+	if (rc < 0) {
+		pim_batch_abort(b);
+		return rc;
+	}
+	return pim_batch_commit(b, err);
 }
 
 static int put(struct pim_app *app, json_t *doc, struct hub_err *err)
@@ -39,11 +52,7 @@ static int put(struct pim_app *app, json_t *doc, struct hub_err *err)
 		rc = pim_batch_put(b, doc, PIM_MODE_UPSERT, &outcome, &problems, err);
 	json_decref(problems);
 	json_decref(doc);
-	if (rc < 0) {
-		pim_batch_abort(b);
-		return rc;
-	}
-	return pim_batch_commit(b, err);
+	return end(b, rc, err);
 }
 
 static int del(struct pim_app *app, const char *sku, struct hub_err *err)
@@ -53,11 +62,7 @@ static int del(struct pim_app *app, const char *sku, struct hub_err *err)
 
 	if (rc == 0)
 		rc = pim_batch_delete(b, sku, NULL, err);
-	if (rc < 0) {
-		pim_batch_abort(b);
-		return rc;
-	}
-	return pim_batch_commit(b, err);
+	return end(b, rc, err);
 }
 
 static int revert(struct pim_app *app, const char *sku, long version, struct hub_err *err)
@@ -69,11 +74,7 @@ static int revert(struct pim_app *app, const char *sku, long version, struct hub
 	if (rc == 0)
 		rc = pim_batch_revert(b, sku, version, NULL, &outcome, NULL, &problems, err);
 	json_decref(problems);
-	if (rc < 0) {
-		pim_batch_abort(b);
-		return rc;
-	}
-	return pim_batch_commit(b, err);
+	return end(b, rc, err);
 }
 
 static void history_key(const char *sku, uint32_t version, char *key, size_t *kl)
@@ -122,11 +123,7 @@ static int put_entry(struct pim_app *app, const char *sku, uint32_t version, jso
 		rc = pim_put(pim_batch_txn(b), PDB_HISTORY, key, kl, s, strlen(s), err);
 	free(s);
 	json_decref(h);
-	if (rc < 0) {
-		pim_batch_abort(b);
-		return rc;
-	}
-	return pim_batch_commit(b, err);
+	return end(b, rc, err);
 }
 
 /* The history page from version `from` to the last, as the history API
