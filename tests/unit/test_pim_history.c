@@ -108,8 +108,7 @@ static json_t *entry(struct pim_app *app, const char *sku, uint32_t version)
 	return h;
 }
 
-/* Rewrites a version's entry as pimd wrote first versions before: with
- * every field of the document as a change from null. */
+/* Writes h as the history entry of a version. */
 static int put_entry(struct pim_app *app, const char *sku, uint32_t version, json_t *h,
 		     struct hub_err *err)
 {
@@ -151,6 +150,20 @@ static json_t *first_changes(struct pim_app *app, const char *sku, uint32_t vers
 
 	json_decref(page);
 	return c;
+}
+
+/* Rewrites a first version's entry as pimd wrote them before: with every
+ * field of the document as a change from null. */
+static int store_as_before(struct pim_app *app, const char *sku, uint32_t version,
+			   struct hub_err *err)
+{
+	json_t *c = first_changes(app, sku, version), *h;
+
+	if (!c)
+		return HUB_ENOTFOUND;
+	h = json_pack("{s:i,s:s,s:s,s:o}", "version", (int)version, "at",
+		      "2026-01-01T00:00:00.000Z", "by", "test", "changes", c);
+	return put_entry(app, sku, version, h, err);
 }
 
 static const char *or_empty(const char *s)
@@ -271,20 +284,8 @@ int main(void)
 		   put(&app, named("OLD", "Silk scarf"), &err) == 0 &&
 		   put(&app, named("OLD", "Silk scarf, long"), &err) == 0,
 	   "OLD: v1, deleted v2, v3 created again, v4: %s", err.msg);
-	c = first_changes(&app, "OLD", 1);
-	ok(put_entry(&app, "OLD", 1,
-		     json_pack("{s:i,s:s,s:s,s:O}", "version", 1, "at", "2026-01-01T00:00:00.000Z",
-			       "by", "test", "changes", c),
-		     &err) == 0,
-	   "v1 rewritten with its changes: %s", err.msg);
-	json_decref(c);
-	c = first_changes(&app, "OLD", 3);
-	ok(put_entry(&app, "OLD", 3,
-		     json_pack("{s:i,s:s,s:s,s:O}", "version", 3, "at", "2026-01-01T00:00:00.000Z",
-			       "by", "test", "changes", c),
-		     &err) == 0,
-	   "v3 rewritten with its changes: %s", err.msg);
-	json_decref(c);
+	ok(store_as_before(&app, "OLD", 1, &err) == 0, "v1 rewritten with its changes: %s", err.msg);
+	ok(store_as_before(&app, "OLD", 3, &err) == 0, "v3 rewritten with its changes: %s", err.msg);
 	ok(revert(&app, "OLD", 2, &err) == HUB_ENOTFOUND,
 	   "revert to the deletion before a first version stored with changes: not found");
 	ok(revert(&app, "OLD", 1, &err) == 0 &&
