@@ -21,6 +21,23 @@ bool text_utf8_valid(const char *s, size_t len)
 	return true;
 }
 
+char *text_nfc(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char *nfc;
+
+	while (*p && *p < 0x80)
+		p++;
+	if (!*p) /* ASCII is NFC */
+		return NULL;
+	nfc = (char *)utf8proc_NFC((const utf8proc_uint8_t *)s);
+	if (nfc && !strcmp(nfc, s)) {
+		free(nfc);
+		nfc = NULL;
+	}
+	return nfc;
+}
+
 #define FOLD_OPTS \
 	(UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK | UTF8PROC_CASEFOLD | \
 	 UTF8PROC_IGNORE)

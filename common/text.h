@@ -14,6 +14,11 @@ char *text_fold(const char *s, size_t len);
 /* True when s holds len bytes of UTF-8 (no NUL). */
 bool text_utf8_valid(const char *s, size_t len);
 
+/* The NFC form of UTF-8 text s, malloc'd (the caller frees), or NULL when
+ * s is in NFC already or is not UTF-8. "Cafe\u0301" and "Caf\u00e9" look
+ * alike, and identifiers compare as bytes: NFC makes them one. */
+char *text_nfc(const char *s);
+
 /* Calls fn for each word (a run of letters and digits) of already folded
  * text, at most TEXT_WORD_MAX bytes each (longer ones are cut). */
 #define TEXT_WORD_MAX 48

@@ -1300,6 +1300,7 @@ static int write_checked(struct pim_batch *b, const char *sku, json_t *doc, json
 			 int *outcome, json_t **stored, json_t **problems, struct hub_err *err)
 {
 	json_t *old, *parent = NULL, *oc;
+	char *nfc;
 	int rc = 0;
 
 	if (problems)
@@ -1308,6 +1309,17 @@ static int write_checked(struct pim_batch *b, const char *sku, json_t *doc, json
 		*stored = NULL;
 	*outcome = 0;
 	old = pim_product_load(b->txn, sku);
+	/* Skus compare as bytes, so "Cafe\u0301" and "Caf\u00e9" would be two
+	 * products that look the same: a new one must be NFC. A sku stored
+	 * before, in any form, has a history and keeps working. */
+	if (!old && (nfc = text_nfc(sku))) {
+		if (last_version(b->txn, sku) == 0)
+			pim_problem(probs, "/sku", "not_nfc",
+				    "the sku is not in Unicode NFC form: send it as '%.200s', which "
+				    "looks the same",
+				    nfc);
+		free(nfc);
+	}
 	if (mode == PIM_MODE_CREATE && old) {
 		rc = hub_err_set(err, HUB_ECONFLICT, "product '%.200s' already exists", sku);
 		goto out;

@@ -11,6 +11,8 @@
 #include "models.h"
 #include "schema.h"
 #include "search.h"
+#include "store.h"
+#include "text.h"
 #include "validate.h"
 
 #include "../importers/imp.h"
@@ -116,6 +118,7 @@ struct run {
 	void (*committed)(void *cls);
 	void *committed_cls;
 	struct imp_fault fault; /* where a malformed file went wrong */
+	bool nfc_noted;         /* a sku was taken in NFC (see nfc_refs) */
 };
 
 static double since(const struct timespec *t0)
@@ -348,16 +351,50 @@ static void adopt_parent_family(struct run *r, json_t *doc, long line)
 	json_decref(parent);
 }
 
+/* Files saved on macOS often hold decomposed accents ("Cafe\u0301"), and
+ * the store takes a new sku in NFC only (write_checked): a sku or parent
+ * that is no product as it is, is taken in NFC, the form that looks the
+ * same. Said once a job. */
+static void nfc_refs(struct run *r, json_t *doc, long line)
+{
+	static const char *const fields[] = {"sku", "parent"};
+
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		const char *v = json_string_value(json_object_get(doc, fields[i]));
+		char *nfc = v ? text_nfc(v) : NULL;
+
+		if (!nfc)
+			continue;
+		if (pim_get(pim_batch_txn(r->b), PDB_PRODUCTS, v, strlen(v), NULL, NULL) != 0) {
+			if (!r->nfc_noted) {
+				char msg[600];
+
+				snprintf(msg, sizeof(msg),
+					 "'%.200s' has decomposed accents (Unicode NFD): it is taken "
+					 "in NFC, the form that looks the same, as are skus like it in "
+					 "later rows",
+					 nfc);
+				add_error(r, line, fields[i], "sku_normalized", msg);
+				r->nfc_noted = true;
+			}
+			json_object_set_new(doc, fields[i], json_string(nfc));
+		}
+		free(nfc);
+	}
+}
+
 static int on_doc(void *cls, json_t *doc, enum imp_op op, long line)
 {
 	struct run *r = cls;
-	const char *sku = json_string_value(json_object_get(doc, "sku"));
+	const char *sku;
 	json_t *problems = NULL;
 	struct hub_err e = {0};
 	int outcome = 0, rc;
 
 	if (batch_open(r) < 0)
 		return r->fatal;
+	nfc_refs(r, doc, line);
+	sku = json_string_value(json_object_get(doc, "sku"));
 	if (r->parent_family)
 		adopt_parent_family(r, doc, line);
 	if (op == IMP_PATCH) {
@@ -557,8 +594,7 @@ static int propagate(struct run *r, const json_t *old, const json_t *rec, const 
 static int on_model(void *cls, json_t *doc, enum imp_op op, long line)
 {
 	struct run *r = cls;
-	const char *code = json_get_str(doc, "sku"), *root = json_get_str(doc, "parent");
-	const char *family = json_get_str(doc, "family"), *rfam;
+	const char *code, *root, *family = json_get_str(doc, "family"), *rfam;
 	json_t *old = NULL, *rec = NULL, *rootdoc = NULL, *trial = NULL, *problems, *norm;
 	struct pim_schema *schema;
 	struct hub_err e = {0};
@@ -566,6 +602,9 @@ static int on_model(void *cls, json_t *doc, enum imp_op op, long line)
 
 	if (batch_open(r) < 0)
 		return r->fatal;
+	nfc_refs(r, doc, line); /* as the variants' parents will be */
+	code = json_get_str(doc, "sku");
+	root = json_get_str(doc, "parent");
 	if (!code || strlen(code) > PIM_MODEL_MAX_CODE) {
 		model_failed(r, line, "code", "bad_code", "a sub-model code is 1 to %d bytes",
 			     PIM_MODEL_MAX_CODE);

@@ -134,6 +134,18 @@ reqj PUT "$PIM/v1/products/MUG-SET" "$(v MUG-SET 'del(.values.gtin)|.association
 check "pack with quantities: 201" code_is 201
 check "quantities stored" is "$(jqb '.associations.pack.quantities["MUG-1"]')" 2
 
+# a new sku in Unicode NFC only: 'Café' with a combining accent (NFD) looks
+# the same as the precomposed one, but would be another product
+nfd=$'Cafe\xcc\x81-MUG' nfc=$'Caf\xc3\xa9-MUG'
+nfd_path=Cafe%CC%81-MUG nfc_path=Caf%C3%A9-MUG
+reqj PUT "$PIM/v1/products/$nfd_path" "$(v "$nfd" 'del(.values.gtin)')"
+check "a new sku in NFD: 422" code_is 422
+check "not_nfc at /sku, naming the NFC form" is "$(jqb --arg n "$nfc" '.errors[]|select(.path=="/sku" and .code=="not_nfc")|.message|contains($n)')" true
+req GET "$PIM/v1/products/$nfd_path"; check "nothing was stored" code_is 404
+reqj PUT "$PIM/v1/products/$nfc_path" "$(v "$nfc" 'del(.values.gtin)')"; check "the same sku in NFC: 201" code_is 201
+req POST "$PIM/v1/products/batch" -H 'Content-Type: application/x-ndjson' --data-binary "$(v "$nfd" 'del(.values.gtin)')"
+check "a batch line with the NFD sku fails with not_nfc" is "$(jqb -s '.[0].errors[0].code')" not_nfc
+
 # malformed bodies and deletes
 reqj PUT "$PIM/v1/products/X" '{"sku":'; check "broken JSON: 400" code_is 400
 reqj PUT "$PIM/v1/products/X" '[1,2]'; check "not an object: 422" code_is 422

@@ -3,7 +3,8 @@
  * and the later entries. Here: the stored entries are small, the rebuilt
  * changes are the created document even after later edits, a deletion and
  * a re-creation, and stores written when first versions carried their
- * changes still rebuild and revert right. */
+ * changes still rebuild and revert right. Also: a sku with a history keeps
+ * working whatever its Unicode form, where a new one must be NFC. */
 #include "../../pimd/catalog_int.h"
 #include "../../pimd/store.h"
 #include "../../pimd/validate.h"
@@ -294,6 +295,18 @@ int main(void)
 	ok(revert(&app, "OLD", 3, &err) == 0 &&
 		   !strcmp(stored_name(&app, "OLD", name, sizeof(name)), "Silk scarf"),
 	   "revert to v3: '%s' %s", name, err.msg);
+
+	/* A new sku must be NFC; one with a history from before that rule,
+	 * whatever its form, keeps working */
+	ok(put(&app, named("Cafe\xcc\x81-1", "Mug"), &err) == HUB_EINVALID,
+	   "a new sku in NFD is refused");
+	ok(put_entry(&app, "Cafe\xcc\x81-2", 1,
+		     json_pack("{s:i,s:s,s:s}", "version", 1, "at", "2025-01-01T00:00:00.000Z", "by",
+			       "test"),
+		     &err) == 0 &&
+		   put(&app, named("Cafe\xcc\x81-2", "Mug"), &err) == 0 &&
+		   put(&app, named("Cafe\xcc\x81-2", "Big mug"), &err) == 0,
+	   "an NFD sku with a history is created again and updated: %s", err.msg);
 
 	test_app_close(&app);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);

@@ -145,6 +145,20 @@ int main(void)
 	ok(!text_utf8_valid("A\0B", 3), "a NUL is not");
 	ok(!text_utf8_valid("\xed\xa0\x80", 3), "a surrogate is not");
 
+	{
+		char *n = text_nfc("Cafe\xcc\x81-1"); /* e + COMBINING ACUTE ACCENT */
+
+		ok(n && !strcmp(n, "Caf\xc3\xa9-1"), "a decomposed accent composes");
+		free(n);
+		n = text_nfc("\xe1\x84\x80\xe1\x85\xa1"); /* Hangul jamo */
+		ok(n && !strcmp(n, "\xea\xb0\x80"), "Hangul jamo compose to a syllable");
+		free(n);
+		ok(text_nfc("Caf\xc3\xa9-1") == NULL, "NFC text is left alone");
+		ok(text_nfc("TS-001-RED-M") == NULL, "ASCII is NFC");
+		ok(text_nfc("\xef\xac\x81") == NULL, "NFC keeps compatibility forms (a ligature)");
+		ok(text_nfc("A\xff") == NULL, "not UTF-8: nothing");
+	}
+
 	ok(words_are("Café crème mug, 350 ml!", "cafe|creme|mug|350|ml"), "words split on punctuation");
 	ok(words_are("TS-001-RED-M", "ts|001|red|m"), "a sku splits into words");
 	ok(words_are("  ", ""), "no words in blanks");
