@@ -1437,6 +1437,28 @@ int pim_batch_put_prepared(struct pim_batch *b, struct pim_prep *p, enum pim_mod
 			     NULL, outcome, NULL, problems, err);
 }
 
+static bool has_null_member(json_t *o)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach(o, k, v)
+		if (json_is_null(v) || (json_is_object(v) && has_null_member(v)))
+			return true;
+	return false;
+}
+
+/* Whether patch merged into a product that does not exist is patch itself:
+ * a merge patch drops null members (RFC 7396, arrays are taken whole), and
+ * merged into {"sku":sku} its own sku must be that one. Spares a copy of
+ * each new product an import writes. */
+static bool patch_is_document(json_t *patch, const char *sku)
+{
+	const char *own = json_string_value(json_object_get(patch, "sku"));
+
+	return own && !strcmp(own, sku) && !has_null_member(patch);
+}
+
 int pim_batch_merge(struct pim_batch *b, const char *sku, json_t *patch, enum pim_mode mode,
 		    const char *if_match, int *outcome, json_t **stored, json_t **problems,
 		    struct hub_err *err)
@@ -1455,11 +1477,16 @@ int pim_batch_merge(struct pim_batch *b, const char *sku, json_t *patch, enum pi
 		json_decref(old);
 		return hub_err_set(err, HUB_EINVAL, "a merge patch is a JSON object");
 	}
-	base = old ? core_of(old) : json_pack("{s:s}", "sku", sku);
-	/* null members are absent in a merge patch's eyes */
-	if (json_is_null(json_object_get(base, "parent")))
-		json_object_del(base, "parent");
-	merged = pim_merge_patch(base, patch);
+	if (!old && patch_is_document(patch, sku)) {
+		base = NULL;
+		merged = json_incref(patch);
+	} else {
+		base = old ? core_of(old) : json_pack("{s:s}", "sku", sku);
+		/* null members are absent in a merge patch's eyes */
+		if (json_is_null(json_object_get(base, "parent")))
+			json_object_del(base, "parent");
+		merged = pim_merge_patch(base, patch);
+	}
 	rc = pim_batch_write(b, sku, merged, old ? PIM_MODE_UPDATE : mode, if_match, outcome,
 			     stored, problems, err);
 	json_decref(merged);
