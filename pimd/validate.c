@@ -335,6 +335,41 @@ size_t pim_unique_key(const char *attr, json_t *data, char *out, size_t max)
 	return unique_key(attr, data, out, max);
 }
 
+/* A value entry's members, read in one pass: lookups by name would hash
+ * each of them, for every value of every write. */
+struct entry {
+	json_t *loc, *ch, *data; /* NULL: absent */
+	size_t others;           /* members by other names */
+};
+
+static void entry_read(json_t *e, struct entry *m)
+{
+	const char *k;
+	json_t *x;
+
+	memset(m, 0, sizeof(*m));
+	json_object_foreach(e, k, x) {
+		if (!strcmp(k, "locale"))
+			m->loc = x;
+		else if (!strcmp(k, "channel"))
+			m->ch = x;
+		else if (!strcmp(k, "data"))
+			m->data = x;
+		else
+			m->others++;
+	}
+}
+
+/* Whether locale or channel members a and b (NULL: null or absent) agree. */
+static bool same_member(json_t *a, json_t *b)
+{
+	return a == b || (a && b && json_equal(a, b));
+}
+
+/* the entries of one attribute that a new one is compared with from a small
+ * array; past them, from norm (more than a catalog has locales × channels) */
+#define SEEN_MAX 64
+
 static json_t *check_values(struct vctx *c, json_t *vals, const struct pim_family *fam,
 			    bool variant)
 {
@@ -344,8 +379,8 @@ static json_t *check_values(struct vctx *c, json_t *vals, const struct pim_famil
 	json_object_foreach(vals, code, arr) {
 		const struct pim_attr *a = pim_schema_attr(c->s, code);
 		char base[PATH_MAX_LEN], p[PATH_MAX_LEN];
-		json_t *norm, *e;
-		size_t i;
+		json_t *norm, *e, *seen[SEEN_MAX][2]; /* the locale and channel of norm's entries */
+		size_t i, nseen;
 
 		pim_ptr(base, sizeof(base), "/values", code);
 		if (!a) {
@@ -370,10 +405,12 @@ static json_t *check_values(struct vctx *c, json_t *vals, const struct pim_famil
 			continue;
 		}
 		norm = json_array();
+		nseen = 0;
 		json_array_foreach(arr, i, e) {
-			json_t *loc = json_object_get(e, "locale"), *ch = json_object_get(e, "channel");
-			json_t *data = json_object_get(e, "data"), *x;
+			struct entry m;
+			json_t *loc, *ch, *data, *x;
 			const char *k;
+			bool dup = false;
 			size_t j;
 
 			/* paths are formatted only for a problem: the write path is hot */
@@ -383,7 +420,11 @@ static json_t *check_values(struct vctx *c, json_t *vals, const struct pim_famil
 					    "a value is {\"locale\",\"channel\",\"data\"}");
 				continue;
 			}
-			if (json_object_size(e) > (size_t)(!!loc + !!ch + !!data))
+			entry_read(e, &m);
+			loc = m.loc;
+			ch = m.ch;
+			data = m.data;
+			if (m.others)
 				json_object_foreach(e, k, x)
 					if (strcmp(k, "locale") && strcmp(k, "channel") && strcmp(k, "data")) {
 						char pk[PATH_MAX_LEN];
@@ -415,24 +456,32 @@ static json_t *check_values(struct vctx *c, json_t *vals, const struct pim_famil
 				pim_problem(c->problems, AT("/channel"), "unknown_channel",
 					    "'%.40s' is not a known channel",
 					    json_is_string(ch) ? json_string_value(ch) : "?");
-			for (j = 0; j < json_array_size(norm); j++) {
-				json_t *o = json_array_get(norm, j);
+			if (nseen < SEEN_MAX) {
+				for (j = 0; j < nseen && !dup; j++)
+					dup = same_member(seen[j][0], loc) && same_member(seen[j][1], ch);
+			} else {
+				for (j = 0; j < json_array_size(norm) && !dup; j++) {
+					json_t *o = json_array_get(norm, j);
 
-				if (json_equal(json_object_get(o, "locale"), loc ? loc : json_null()) &&
-				    json_equal(json_object_get(o, "channel"), ch ? ch : json_null())) {
-					pim_problem(c->problems, AT(""), "duplicate_value",
-						    "two values of '%s' for the same locale and channel", code);
-					break;
+					dup = json_equal(json_object_get(o, "locale"), loc ? loc : json_null()) &&
+					      json_equal(json_object_get(o, "channel"), ch ? ch : json_null());
 				}
 			}
+			if (dup)
+				pim_problem(c->problems, AT(""), "duplicate_value",
+					    "two values of '%s' for the same locale and channel", code);
 			if (!data || json_is_null(data))
 				continue; /* an empty value is no value */
 			AT("/data");
 #undef AT
 			check_data(c, a, data, p);
+			if (nseen < SEEN_MAX) {
+				seen[nseen][0] = loc;
+				seen[nseen][1] = ch;
+				nseen++;
+			}
 			/* an entry already in canonical form is shared, not copied */
-			if (json_object_size(e) == 3 && (loc || json_is_null(json_object_get(e, "locale"))) &&
-			    (ch || json_is_null(json_object_get(e, "channel"))) && !json_is_object(data))
+			if (json_object_size(e) == 3 && m.loc && m.ch && !json_is_object(data))
 				json_array_append(norm, e);
 			else
 				json_array_append_new(norm, json_pack("{s:O?,s:O?,s:O}", "locale", loc,

@@ -271,6 +271,36 @@ int main(void)
 		json_decref(doc);
 		json_decref(probs);
 	}
+	/* value entries: read in one pass, checked against each other past
+	 * the dozens an attribute holds in practice */
+	ok(is(run("M-1", V("name", E("\"en_US\"", "null", "\"A\"") "," E("\"fr_FR\"", "null", "\"B\"") ","
+					   E("\"en_US\"", "null", "\"C\""))),
+	      "duplicate_value@/values/name/2"),
+	   "a second value for one locale");
+	ok(is(run("M-1", V("name", "{\"data\":\"A\",\"channel\":null,\"locale\":\"en_US\",\"lang\":1}")),
+	      "unknown_field@/values/name/0/lang"),
+	   "an entry member of another name, in any order");
+	{
+		json_t *doc = json_pack("{s:s,s:s,s:{s:[]}}", "sku", "M-1", "family", "mug", "values", "name");
+		json_t *arr = json_object_get(json_object_get(doc, "values"), "name");
+		json_t *probs = json_array(), *n, *p;
+		size_t i, dups = 0;
+
+		for (i = 0; i < 70; i++)
+			json_array_append_new(arr, json_pack("{s:s,s:n,s:s}", "locale", i < 69 ? "en_US" : "fr_FR",
+							     "channel", "data", "Mug"));
+		json_array_append_new(arr, json_pack("{s:s,s:n,s:s}", "locale", "fr_FR", "channel", "data", "Mug"));
+		n = pim_validate(schema, "M-1", doc, probs);
+		json_array_foreach(probs, i, p)
+			dups += !strcmp(json_string_value(json_object_get(p, "code")), "duplicate_value");
+		ok(!n && dups == 69 &&
+			   !strcmp(json_string_value(json_object_get(json_array_get(probs, 68), "path")),
+				   "/values/name/70"),
+		   "70 entries: every repeat found, the last past the first 64 (%zu)", dups);
+		json_decref(n);
+		json_decref(probs);
+		json_decref(doc);
+	}
 	pim_schema_unref(schema);
 	pim_store_close(st);
 	{
