@@ -94,7 +94,61 @@ struct map {
 	int phase;
 	/* an Akeneo product models file: rows with a parent are sub-models */
 	bool model_file;
+	struct attr_info *ainfo; /* AINFO_SLOTS, filled as attributes are met */
+	size_t nainfo;
 };
+
+/* What map_value needs of an attribute, looked up once a map: a lookup in
+ * an attribute's document hashes the member's name each time, and a feed's
+ * rows name the same few dozen attributes over and over. */
+struct attr_info {
+	const char *code; /* the schema's own key; NULL: a free slot */
+	json_t *adef;
+	const char *type;
+	bool loc, scope;
+};
+
+/* open addressing, kept at most half full: attributes past that are looked
+ * up each time */
+#define AINFO_SLOTS 1024
+
+static bool attr_info(struct map *m, const char *code, struct attr_info *out)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	void *it;
+
+	for (const char *p = code; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	if (!m->ainfo)
+		m->ainfo = calloc(AINFO_SLOTS, sizeof(*m->ainfo));
+	for (size_t i = 0; m->ainfo && i < AINFO_SLOTS; i++) {
+		struct attr_info *ai = &m->ainfo[(h + i) % AINFO_SLOTS];
+
+		if (!ai->code)
+			break;
+		if (!strcmp(ai->code, code)) {
+			*out = *ai;
+			return true;
+		}
+	}
+	it = json_object_iter_at(m->attrs, code);
+	if (!it)
+		return false;
+	out->code = json_object_iter_key(it);
+	out->adef = json_object_iter_value(it);
+	out->type = val_type(out->adef);
+	out->loc = json_is_true(json_object_get(out->adef, "localizable"));
+	out->scope = json_is_true(json_object_get(out->adef, "scopable"));
+	if (m->ainfo && m->nainfo < AINFO_SLOTS / 2) {
+		size_t i = h % AINFO_SLOTS;
+
+		while (m->ainfo[i].code)
+			i = (i + 1) % AINFO_SLOTS;
+		m->ainfo[i] = *out;
+		m->nainfo++;
+	}
+	return true;
+}
 
 static void col_release(struct col *c)
 {
@@ -307,6 +361,7 @@ void map_free(struct map *m)
 	json_decref(m->seen_groups);
 	json_decref(m->child_parent);
 	json_decref(m->axes_map);
+	free(m->ainfo);
 	free(m);
 }
 
@@ -638,27 +693,26 @@ bool map_value(struct map *m, json_t *doc, const char *code, const char *locale,
 	       const char *channel, const char *sub, const char *s, size_t len, const char *field,
 	       json_t *errors)
 {
-	json_t *adef = json_object_get(m->attrs, code), *values, *data;
+	struct attr_info ai;
 	struct val_problem p;
+	json_t *adef, *values, *data;
 	const char *type;
-	bool loc, scope;
 
-	if (!adef)
+	if (!attr_info(m, code, &ai))
 		return false;
-	loc = json_is_true(json_object_get(adef, "localizable"));
-	scope = json_is_true(json_object_get(adef, "scopable"));
-	if (loc && !locale)
+	adef = ai.adef;
+	type = ai.type;
+	if (ai.loc && !locale)
 		locale = m->locale;
-	if (!loc)
+	if (!ai.loc)
 		locale = NULL;
-	if (!scope)
+	if (!ai.scope)
 		channel = NULL;
 	values = json_object_get(doc, "values");
 	if (!values) {
 		values = json_object();
 		json_object_set_new(doc, "values", values);
 	}
-	type = val_type(adef);
 	if ((!strcmp(type, "asset") || !strcmp(type, "asset_collection")) &&
 	    strncmp(s, "sha256:", 7)) {
 		/* a file name, not an asset id: upload the files to damd and send

@@ -1,5 +1,6 @@
 /* libimp on the real catalogs in ../shared/data and on small fixtures:
  * product counts, spot values, the row and file errors. */
+#include "buf.h"
 #include "err.h"
 #include "json.h"
 #include "../../importers/csvr.h"
@@ -683,6 +684,45 @@ static void test_akeneo_family_variants(void)
 /* Values a row does not place take the import's locale, else the
  * profile's, else the catalog default: never the first code in sort
  * order (de_DE). */
+/* A catalog with more attributes than map_value keeps at hand: each column
+ * still lands in its own attribute, localizable or not. */
+static void test_many_attributes(void)
+{
+	json_t *s = json_deep_copy(g_schema), *saved = g_schema, *attrs, *d;
+	struct buf csv = BUF_INIT;
+	struct res r;
+	bool all = true;
+	char code[32];
+
+	attrs = json_object_get(s, "attributes");
+	buf_adds(&csv, "sku;family");
+	for (int i = 0; i < 1200; i++) {
+		snprintf(code, sizeof(code), "attr_%d", i);
+		json_object_set_new(attrs, code, json_pack("{s:s,s:s,s:b}", "code", code, "type", "text",
+							   "localizable", i % 2));
+		buf_addf(&csv, ";%s", code);
+	}
+	buf_adds(&csv, "\nMANY-1;default");
+	for (int i = 0; i < 1200; i++)
+		buf_addf(&csv, ";v%d", i);
+	buf_adds(&csv, "\n");
+	g_schema = s;
+	run_text(&r, csv.data, IMP_CSV, NULL);
+	d = doc_of(&r, "MANY-1");
+	for (int i = 0; d && i < 1200; i++) {
+		char want[16];
+
+		snprintf(code, sizeof(code), "attr_%d", i);
+		snprintf(want, sizeof(want), "v%d", i);
+		all &= streq(sval(d, code, i % 2 ? "en_US" : NULL), want);
+	}
+	ok(r.rc == 0 && d && all, "1,200 attributes, each column's value in its attribute");
+	res_free(&r);
+	g_schema = saved;
+	json_decref(s);
+	buf_release(&csv);
+}
+
 static void test_locale(void)
 {
 	json_t *s = json_deep_copy(g_schema), *saved = g_schema, *web;
@@ -785,6 +825,7 @@ int main(void)
 	test_hostile_xml();
 	test_gmc();
 	test_shopify();
+	test_many_attributes();
 	test_magento();
 	test_bmecat();
 	test_locale();
