@@ -916,6 +916,7 @@ static void row_fill(struct map *m, struct grow *g, long line, const struct col 
 		     const struct map_cell *cells, size_t n)
 {
 	json_t *doc = json_object(), *errors = json_array();
+	struct attr_info ai;
 
 	g->line = line;
 	g->doc = doc;
@@ -976,7 +977,7 @@ static void row_fill(struct map *m, struct grow *g, long line, const struct col 
 			}
 			map_value(m, doc, c->attr, c->locale, c->channel, c->sub, s, len, cells[i].name,
 				  errors);
-			if (!strcmp(val_type(json_object_get(m->attrs, c->attr)), "price"))
+			if (attr_info(m, c->attr, &ai) && !strcmp(ai.type, "price"))
 				g->variant_data = true;
 			break;
 		case C_ASSOC: {

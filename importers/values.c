@@ -387,12 +387,9 @@ json_t *val_from_text(const json_t *adef, const char *s, size_t len, const char 
 		      struct val_problem *p)
 {
 	const char *t = val_type(adef);
-	const char *code = json_string_value(json_object_get(adef, "code"));
 
 	p->code = NULL;
 	p->msg[0] = '\0';
-	if (!code)
-		code = "?";
 	if (!strcmp(t, "number")) {
 		if (!val_is_decimal(s, len)) {
 			p->code = "not_a_number";
