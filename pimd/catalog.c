@@ -312,9 +312,12 @@ static void keys_collect(const struct pim_schema *s, json_t *doc, json_t *comp, 
 				continue;
 			if (!(label && !strcmp(k, label)) && !strstr(k, "name") && !strstr(k, "description"))
 				continue;
-			json_array_foreach(arr, i, e)
-				if (json_is_string(json_object_get(e, "data")))
-					tokens_of(&tc, json_string_value(json_object_get(e, "data")));
+			json_array_foreach(arr, i, e) {
+				const char *text = json_string_value(json_object_get(e, "data"));
+
+				if (text)
+					tokens_of(&tc, text);
+			}
 		}
 	}
 }
