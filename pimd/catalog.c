@@ -254,10 +254,32 @@ static void asset_keys(struct keyset *ks, json_t *entries, const char *sku)
 	}
 }
 
+/* A product's completeness for each channel/locale pair of the schema
+ * (s->chlocs, in order), worked out in C: the write path writes it straight
+ * into the stored document, where a JSON tree would cost dozens of
+ * allocations a product. */
+struct comp {
+	size_t n;             /* pairs */
+	unsigned char *ratio; /* per pair, 0–100 */
+	size_t *first;        /* pair i misses codes[first[i]] to codes[first[i + 1]] */
+	const char **codes;   /* attribute codes, borrowed from the schema */
+	size_t ncodes, cap;
+};
+
+#define COMP_INIT {0, NULL, NULL, NULL, 0, 0}
+
+static void comp_release(struct comp *c)
+{
+	free(c->ratio);
+	free(c->first);
+	free(c->codes);
+	memset(c, 0, sizeof(*c));
+}
+
 /* Every index key of a product but its ix_updated one (see keys_updated):
  * doc is its document, comp its completeness. */
-static void keys_collect(const struct pim_schema *s, json_t *doc, json_t *comp, json_t *resolved,
-			 struct keyset *ks)
+static void keys_collect(const struct pim_schema *s, json_t *doc, const struct comp *comp,
+			 json_t *resolved, struct keyset *ks)
 {
 	const char *sku = json_string_value(json_object_get(doc, "sku"));
 	const char *fam = json_string_value(json_object_get(doc, "family"));
@@ -278,9 +300,9 @@ static void keys_collect(const struct pim_schema *s, json_t *doc, json_t *comp, 
 		json_array_foreach(path, j, e)
 			keys_add(ks, PDB_IX_CAT, json_string_value(e), strlen(json_string_value(e)), sku);
 	}
-	json_object_foreach(comp, k, v)
-		if (json_integer_value(json_object_get(v, "ratio")) == 100)
-			keys_add(ks, PDB_IX_COMPLETE, k, strlen(k), sku);
+	for (i = 0; i < comp->n; i++)
+		if (comp->ratio[i] == 100)
+			keys_add(ks, PDB_IX_COMPLETE, s->chlocs[i].key, strlen(s->chlocs[i].key), sku);
 	/* unique values: the product's own, not inherited ones */
 	json_object_foreach(json_object_get(doc, "values"), k, arr) {
 		const struct pim_attr *a = pim_schema_attr(s, k);
@@ -642,19 +664,24 @@ static bool filled(const struct pim_attr *a, json_t *entry, json_t *currencies,
 	return true;
 }
 
-static json_t *completeness_of(const struct pim_schema *s, const char *family, json_t *resolved,
-			       struct asset_check *check)
+static int comp_of(const struct pim_schema *s, const char *family, json_t *resolved,
+		   struct asset_check *check, struct comp *c)
 {
 	const struct pim_family *fam = pim_schema_family(s, family);
-	json_t *out = json_object(), *a;
+	json_t *a;
 	size_t i, j;
 
+	c->n = s->nchlocs;
+	c->ratio = malloc(c->n + 1);
+	c->first = malloc((c->n + 1) * sizeof(*c->first));
+	if (!c->ratio || !c->first)
+		return HUB_ENOMEM;
 	for (i = 0; i < s->nchlocs; i++) {
 		const struct pim_chloc *cl = &s->chlocs[i];
 		json_t *req = fam ? json_object_get(fam->requirements, cl->channel) : NULL;
-		json_t *missing = json_array(), *e = json_object();
 		size_t nreq = 0;
 
+		c->first[i] = c->ncodes;
 		json_array_foreach(req, j, a) {
 			const char *ac = json_string_value(a);
 			const struct pim_attr *at;
@@ -665,16 +692,64 @@ static json_t *completeness_of(const struct pim_schema *s, const char *family, j
 			if (!strcmp(ac, "sku"))
 				continue;
 			at = pim_schema_attr(s, ac);
-			if (!at || !filled(at, pim_value_pick(at, json_object_get(resolved, ac), cl->channel,
-							     cl->locale),
-					  cl->currencies, check))
-				json_array_append(missing, a);
+			if (at && filled(at, pim_value_pick(at, json_object_get(resolved, ac), cl->channel,
+							    cl->locale),
+					 cl->currencies, check))
+				continue;
+			if (c->ncodes == c->cap) {
+				size_t cap = c->cap ? c->cap * 2 : 16;
+				const char **codes = realloc(c->codes, cap * sizeof(*codes));
+
+				if (!codes)
+					return HUB_ENOMEM;
+				c->codes = codes;
+				c->cap = cap;
+			}
+			c->codes[c->ncodes++] = ac;
 		}
-		json_object_set_new_nocheck(
-			e, "ratio",
-			json_integer((json_int_t)(nreq ? (nreq - json_array_size(missing)) * 100 / nreq : 100)));
-		json_object_set_new_nocheck(e, "missing", missing);
-		json_object_set_new_nocheck(out, cl->key, e);
+		c->ratio[i] = (unsigned char)(nreq ? (nreq - (c->ncodes - c->first[i])) * 100 / nreq : 100);
+	}
+	c->first[c->n] = c->ncodes;
+	return 0;
+}
+
+/* As pim_json_write writes comp_json's tree. */
+static int comp_write(const struct pim_schema *s, const struct comp *c, struct buf *out)
+{
+	int rc = buf_addc(out, '{');
+
+	for (size_t i = 0; rc == 0 && i < c->n; i++) {
+		rc = buf_adds(out, i ? ",\"" : "\"");
+		if (rc == 0)
+			rc = buf_add_json_escaped(out, s->chlocs[i].key, strlen(s->chlocs[i].key));
+		if (rc == 0)
+			rc = buf_addf(out, "\":{\"ratio\":%u,\"missing\":[", (unsigned)c->ratio[i]);
+		for (size_t k = c->first[i]; rc == 0 && k < c->first[i + 1]; k++) {
+			rc = buf_adds(out, k > c->first[i] ? ",\"" : "\"");
+			if (rc == 0)
+				rc = buf_add_json_escaped(out, c->codes[k], strlen(c->codes[k]));
+			if (rc == 0)
+				rc = buf_addc(out, '"');
+		}
+		if (rc == 0)
+			rc = buf_adds(out, "]}");
+	}
+	return rc ? rc : buf_addc(out, '}');
+}
+
+/* {"channel/locale":{"ratio","missing":[codes]}} as products store it. */
+static json_t *comp_json(const struct pim_schema *s, const struct comp *c)
+{
+	json_t *out = json_object();
+
+	for (size_t i = 0; i < c->n; i++) {
+		json_t *missing = json_array();
+
+		for (size_t k = c->first[i]; k < c->first[i + 1]; k++)
+			json_array_append_new(missing, json_string(c->codes[k]));
+		json_object_set_new_nocheck(out, s->chlocs[i].key,
+					    json_pack("{s:i,s:o}", "ratio", (int)c->ratio[i], "missing",
+						      missing));
 	}
 	return out;
 }
@@ -683,8 +758,11 @@ json_t *pim_completeness(const struct pim_schema *s, const char *family, json_t 
 			 struct pim_txn *t)
 {
 	struct asset_check check = {.t = t};
+	struct comp c = COMP_INIT;
+	json_t *out = comp_of(s, family, resolved, &check, &c) == 0 ? comp_json(s, &c) : NULL;
 
-	return completeness_of(s, family, resolved, &check);
+	comp_release(&c);
+	return out;
 }
 
 /* ---- history and changes ---- */
@@ -990,6 +1068,8 @@ static int refresh(struct pim_batch *b, const char *sku, json_t *parent, enum fe
 {
 	json_t *doc = pim_product_load(b->txn, sku), *resolved = NULL, *comp = NULL;
 	const char *parent_sku = json_string_value(json_object_get(doc, "parent"));
+	struct asset_check check = {.t = b->txn};
+	struct comp c = COMP_INIT;
 	struct keyset ks = KEYSET_INIT;
 	json_t *own_parent = NULL;
 	bool changed;
@@ -1000,15 +1080,19 @@ static int refresh(struct pim_batch *b, const char *sku, json_t *parent, enum fe
 	if (!parent && parent_sku)
 		parent = own_parent = pim_product_load(b->txn, parent_sku);
 	resolved = pim_resolved_values(doc, parent);
-	comp = pim_completeness(b->schema, json_string_value(json_object_get(doc, "family")),
-				resolved, b->txn);
+	if (comp_of(b->schema, json_string_value(json_object_get(doc, "family")), resolved, &check,
+		    &c) < 0) {
+		rc = hub_err_set(err, HUB_ENOMEM, "out of memory");
+		goto out;
+	}
+	comp = comp_json(b->schema, &c);
 	changed = !json_equal(comp, json_object_get(doc, "completeness"));
 	if (changed) {
 		json_object_set(doc, "completeness", comp);
 		rc = put_json(b->txn, PDB_PRODUCTS, sku, strlen(sku), doc, err);
 	}
 	if (rc == 0) {
-		keys_collect(b->schema, doc, comp, resolved, &ks);
+		keys_collect(b->schema, doc, &c, resolved, &ks);
 		keys_updated(&ks, pim_time_parse(json_string_value(json_object_get(doc, "updated"))), sku);
 		rc = keys_apply(b, sku, &ks, false, err);
 	}
@@ -1022,6 +1106,8 @@ static int refresh(struct pim_batch *b, const char *sku, json_t *parent, enum fe
 	/* its parent's projection lists the variants that are published */
 	if (parent_sku)
 		json_object_set_new(b->touched, parent_sku, json_true());
+out:
+	comp_release(&c);
 	keys_release(&ks);
 	json_decref(comp);
 	json_decref(resolved);
@@ -1122,18 +1208,18 @@ int pim_batch_asset_changed(struct pim_batch *b, const char *id, struct hub_err 
  * alone, before the store is read: pim_prepare works it out outside the
  * writer's lock for a product without a parent. */
 struct derived {
-	json_t *comp;       /* completeness */
+	struct comp comp;   /* completeness */
 	struct keyset ks;   /* index keys but ix_updated */
 	struct buf body;    /* the stored JSON, open for the version's own fields */
 	bool assets;        /* completeness read asset records, */
 	uint64_t gen;       /* no older than this assets_gen */
 };
 
-#define DERIVED_INIT {NULL, KEYSET_INIT, BUF_INIT, false, 0}
+#define DERIVED_INIT {COMP_INIT, KEYSET_INIT, BUF_INIT, false, 0}
 
 static void derived_release(struct derived *d)
 {
-	json_decref(d->comp);
+	comp_release(&d->comp);
 	keys_release(&d->ks);
 	buf_release(&d->body);
 }
@@ -1142,21 +1228,23 @@ static int derive(const struct pim_schema *s, json_t *norm, json_t *parent,
 		  struct asset_check *check, struct derived *d)
 {
 	json_t *resolved = pim_resolved_values(norm, parent);
-	int rc;
+	int rc = comp_of(s, json_string_value(json_object_get(norm, "family")), resolved, check,
+			 &d->comp);
 
-	d->comp = completeness_of(s, json_string_value(json_object_get(norm, "family")), resolved,
-				  check);
 	d->assets = check->used;
-	keys_collect(s, norm, d->comp, resolved, &d->ks);
-	keys_sort(&d->ks); /* else store sorts them */
+	if (rc == 0) {
+		keys_collect(s, norm, &d->comp, resolved, &d->ks);
+		keys_sort(&d->ks); /* else store sorts them */
+		/* norm's fields and completeness; store closes it with version,
+		 * created and updated */
+		rc = pim_json_write(&d->body, norm);
+	}
 	json_decref(resolved);
-	/* norm's fields and completeness; store closes it with version, created
-	 * and updated */
-	rc = pim_json_write(&d->body, norm);
 	if (rc == 0 && d->body.len > 2) {
 		d->body.len--;
-		buf_adds(&d->body, ",\"completeness\":");
-		rc = pim_json_write(&d->body, d->comp);
+		rc = buf_adds(&d->body, ",\"completeness\":");
+		if (rc == 0)
+			rc = comp_write(s, &d->comp, &d->body);
 	}
 	return rc < 0 || d->body.len <= 2 ? HUB_ENOMEM : 0;
 }
@@ -1232,7 +1320,7 @@ static int store(struct pim_batch *b, const char *sku, json_t *old, json_t *norm
 	/* the document as stored, in the order of the bytes written */
 	if (rc == 0 && (stored_out || (old && !parent_sku))) {
 		stored = json_copy(norm);
-		json_object_set(stored, "completeness", d->comp);
+		json_object_set_new(stored, "completeness", comp_json(b->schema, &d->comp));
 		json_object_set_new(stored, "version", json_integer(version));
 		json_object_set_new(stored, "created", json_string(created));
 		json_object_set_new(stored, "updated", json_string(b->now_s));

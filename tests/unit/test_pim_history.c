@@ -6,8 +6,11 @@
  * changes still rebuild and revert right. Also: a sku with a history keeps
  * working whatever its Unicode form, where a new one must be NFC. */
 #include "../../pimd/catalog_int.h"
+#include "../../pimd/schema.h"
 #include "../../pimd/store.h"
+#include "../../pimd/util.h"
 #include "../../pimd/validate.h"
+#include "buf.h"
 #include "err.h"
 #include "pim_testapp.h"
 #include "tap.h"
@@ -107,6 +110,39 @@ static json_t *entry(struct pim_app *app, const char *sku, uint32_t version)
 		h = json_loadb(v, vl, 0, NULL);
 	pim_txn_abort(t);
 	return h;
+}
+
+/* Whether the completeness stored with sku is, to the byte, what
+ * pim_completeness works out from its values now. */
+static bool completeness_stored_as_computed(struct pim_app *app, const char *sku)
+{
+	struct hub_err err = {0};
+	struct pim_schema *s = pim_catalog_schema(app);
+	struct pim_txn *t;
+	struct buf want = BUF_INIT;
+	const void *v;
+	size_t vl;
+	json_t *doc = NULL, *resolved = NULL, *comp = NULL;
+	bool same = false;
+
+	if (pim_txn_begin(app->store, false, &t, &err) == 0) {
+		if (pim_get(t, PDB_PRODUCTS, sku, strlen(sku), &v, &vl) == 0 &&
+		    (doc = json_loadb(v, vl, 0, NULL))) {
+			resolved = pim_resolved_values(doc, NULL);
+			comp = pim_completeness(s, json_string_value(json_object_get(doc, "family")),
+						resolved, t);
+			same = comp && json_object_size(comp) > 0 && pim_json_write(&want, comp) == 0 &&
+			       memmem(v, vl, want.data, want.len) &&
+			       json_equal(comp, json_object_get(doc, "completeness"));
+		}
+		pim_txn_abort(t);
+	}
+	json_decref(comp);
+	json_decref(resolved);
+	json_decref(doc);
+	buf_release(&want);
+	pim_schema_unref(s);
+	return same;
 }
 
 /* Writes h as the history entry of a version. */
@@ -295,6 +331,9 @@ int main(void)
 	ok(revert(&app, "OLD", 3, &err) == 0 &&
 		   !strcmp(stored_name(&app, "OLD", name, sizeof(name)), "Silk scarf"),
 	   "revert to v3: '%s' %s", name, err.msg);
+
+	ok(completeness_stored_as_computed(&app, "H-1") && completeness_stored_as_computed(&app, "OLD"),
+	   "the completeness a write stores is what pim_completeness works out, to the byte");
 
 	/* A new sku must be NFC; one with a history from before that rule,
 	 * whatever its form, keeps working */
