@@ -54,6 +54,20 @@ struct col {
 	char split;      /* list separator to read as ',' */
 };
 
+/* What map_value needs of an attribute, looked up once a map: a lookup in
+ * an attribute's document hashes the member's name each time, and a feed's
+ * rows name the same few dozen attributes over and over. */
+struct attr_info {
+	const char *code; /* the schema's own key; NULL: a free slot */
+	json_t *adef;
+	const char *type;
+	bool loc, scope;
+};
+
+/* open addressing, kept at most half full: attributes past that are looked
+ * up each time */
+#define AINFO_SLOTS 1024
+
 enum vmode { V_NONE, V_CONTIGUOUS, V_ITEM_GROUP, V_MAGENTO };
 
 struct grow {
@@ -94,23 +108,10 @@ struct map {
 	int phase;
 	/* an Akeneo product models file: rows with a parent are sub-models */
 	bool model_file;
-	struct attr_info *ainfo; /* AINFO_SLOTS, filled as attributes are met */
+	/* attributes as they are met (see attr_info) */
+	struct attr_info ainfo[AINFO_SLOTS];
 	size_t nainfo;
 };
-
-/* What map_value needs of an attribute, looked up once a map: a lookup in
- * an attribute's document hashes the member's name each time, and a feed's
- * rows name the same few dozen attributes over and over. */
-struct attr_info {
-	const char *code; /* the schema's own key; NULL: a free slot */
-	json_t *adef;
-	const char *type;
-	bool loc, scope;
-};
-
-/* open addressing, kept at most half full: attributes past that are looked
- * up each time */
-#define AINFO_SLOTS 1024
 
 static bool attr_info(struct map *m, const char *code, struct attr_info *out)
 {
@@ -119,9 +120,7 @@ static bool attr_info(struct map *m, const char *code, struct attr_info *out)
 
 	for (const char *p = code; *p; p++)
 		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	if (!m->ainfo)
-		m->ainfo = calloc(AINFO_SLOTS, sizeof(*m->ainfo));
-	for (size_t i = 0; m->ainfo && i < AINFO_SLOTS; i++) {
+	for (size_t i = 0; i < AINFO_SLOTS; i++) {
 		struct attr_info *ai = &m->ainfo[(h + i) % AINFO_SLOTS];
 
 		if (!ai->code)
@@ -139,7 +138,7 @@ static bool attr_info(struct map *m, const char *code, struct attr_info *out)
 	out->type = val_type(out->adef);
 	out->loc = json_is_true(json_object_get(out->adef, "localizable"));
 	out->scope = json_is_true(json_object_get(out->adef, "scopable"));
-	if (m->ainfo && m->nainfo < AINFO_SLOTS / 2) {
+	if (m->nainfo < AINFO_SLOTS / 2) {
 		size_t i = h % AINFO_SLOTS;
 
 		while (m->ainfo[i].code)
@@ -361,7 +360,6 @@ void map_free(struct map *m)
 	json_decref(m->seen_groups);
 	json_decref(m->child_parent);
 	json_decref(m->axes_map);
-	free(m->ainfo);
 	free(m);
 }
 

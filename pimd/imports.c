@@ -370,10 +370,10 @@ static void nfc_refs(struct run *r, json_t *doc, long line)
 				char msg[600];
 
 				snprintf(msg, sizeof(msg),
-					 "'%.200s' has decomposed accents (Unicode NFD): it is taken "
-					 "in NFC, the form that looks the same, as are skus like it in "
-					 "later rows",
-					 nfc);
+					 "a %s written with decomposed accents (Unicode NFD) is taken "
+					 "in NFC, the form that looks the same: '%.200s' here, and skus "
+					 "like it in later rows",
+					 fields[i], nfc);
 				add_error(r, line, fields[i], "sku_normalized", msg);
 				r->nfc_noted = true;
 			}
