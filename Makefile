@@ -24,6 +24,11 @@ ifdef SANITIZE
 BUILD   ?= build-san
 CFLAGS  += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=$(SANITIZE)
+else
+# pimd and pimctl run on mimalloc (see common/alloc.c); the sanitizers bring
+# their own malloc
+CPPFLAGS += -DHUB_MIMALLOC
+PIM_MALLOC = -lmimalloc
 endif
 BUILD ?= build
 
@@ -69,11 +74,11 @@ $(LIBHUB) $(LIBIMP) $(LIBPIM) $(LIBDAM):
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/pimd: $(call obj,pimd/main.c) $(LIBPIM) $(LIBIMP) $(LIBHUB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PIMD_PKGS)) -lcsv -lpthread -lm
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PIMD_PKGS)) -lcsv -lpthread -lm $(PIM_MALLOC)
 $(BUILD)/damd: $(call obj,damd/main.c) $(LIBDAM) $(LIBHUB)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(DAMD_PKGS)) -lcsv -lpthread -lm
 $(BUILD)/pimctl: $(call obj,$(wildcard pimctl/*.c)) $(LIBPIM) $(LIBIMP) $(LIBHUB)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PIMCTL_PKGS)) -lcsv -lpthread -lm
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call pkg_libs,$(PIMCTL_PKGS)) -lcsv -lpthread -lm $(PIM_MALLOC)
 # A unit test links only its module: test_pim_* pimd (and importers),
 # test_imp_* importers, test_dam_* damd, anything else common/ alone.
 $(BUILD)/tests/test_pim_%: $(call obj,tests/unit/test_pim_%.c) $(LIBPIM) $(LIBIMP) $(LIBHUB)

@@ -17,6 +17,7 @@
  * Exit status: 0 done, 1 the import failed or rows failed, 2 usage.
  */
 #include "../pimd/app.h"
+#include "alloc.h"
 #include "auth.h"
 #include "config.h"
 #include "../pimd/catalog_int.h"
@@ -630,6 +631,7 @@ int main(int argc, char **argv)
 {
 	int rc;
 
+	hub_alloc_tune();
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
 		return usage();
 	signal(SIGPIPE, SIG_IGN);

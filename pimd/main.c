@@ -1,4 +1,5 @@
 /* pimd: canonical product data over HTTP. */
+#include "alloc.h"
 #include "api.h"
 #include "app.h"
 #include "assets.h"
@@ -57,6 +58,7 @@ int main(int argc, char **argv)
 	unsigned long long map_size;
 	int rc;
 
+	hub_alloc_tune();
 	rc = config_check(argc, argv, "pimd [flags]", flags, stdout, stderr);
 	if (rc >= 0)
 		return rc;

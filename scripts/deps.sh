@@ -6,7 +6,8 @@ set_name=${1:-build}
 
 build="build-essential pkg-config libmicrohttpd-dev liblmdb-dev lmdb-utils
 libjansson-dev libssl-dev libxml2-dev libxml2-utils libcsv-dev libutf8proc-dev
-libvips-dev libvips-tools libarchive-dev libmagic-dev libcurl4-openssl-dev"
+libvips-dev libvips-tools libarchive-dev libmagic-dev libcurl4-openssl-dev
+libmimalloc-dev"
 test="curl jq python3 python3-jsonschema file zip chromium nodejs"
 bench="wrk nginx-light sqlite3 procps time unzip"
 
