@@ -642,18 +642,19 @@ static void set_entry(json_t *values, const char *code, const char *t, const cha
 {
 	json_t *arr = json_object_get(values, code), *e, *old;
 
+	/* the keys are literals and the schema's codes: no UTF-8 check needed */
 	if (!arr) {
 		arr = json_array();
-		json_object_set_new(values, code, arr);
+		json_object_set_new_nocheck(values, code, arr);
 	}
 	e = entry_find(arr, locale, channel);
 	if (!e) {
 		/* built directly: json_pack parses its format for each of a feed's
 		 * many values */
 		e = json_object();
-		json_object_set_new(e, "locale", locale ? json_string(locale) : json_null());
-		json_object_set_new(e, "channel", channel ? json_string(channel) : json_null());
-		json_object_set_new(e, "data", data);
+		json_object_set_new_nocheck(e, "locale", locale ? json_string(locale) : json_null());
+		json_object_set_new_nocheck(e, "channel", channel ? json_string(channel) : json_null());
+		json_object_set_new_nocheck(e, "data", data);
 		json_array_append_new(arr, e);
 		return;
 	}
@@ -709,7 +710,7 @@ bool map_value(struct map *m, json_t *doc, const char *code, const char *locale,
 	values = json_object_get(doc, "values");
 	if (!values) {
 		values = json_object();
-		json_object_set_new(doc, "values", values);
+		json_object_set_new_nocheck(doc, "values", values);
 	}
 	if ((!strcmp(type, "asset") || !strcmp(type, "asset_collection")) &&
 	    strncmp(s, "sha256:", 7)) {

@@ -353,8 +353,8 @@ static json_t *price_of(const char *amount, const char *currency)
 {
 	json_t *p = json_object(), *list = json_array();
 
-	json_object_set_new(p, "amount", json_string(amount));
-	json_object_set_new(p, "currency", json_string(currency));
+	json_object_set_new_nocheck(p, "amount", json_string(amount));
+	json_object_set_new_nocheck(p, "currency", json_string(currency));
 	json_array_append_new(list, p);
 	return list;
 }

@@ -487,8 +487,8 @@ static json_t *check_values(struct vctx *c, json_t *vals, const struct pim_famil
 				json_array_append_new(norm, json_pack("{s:O?,s:O?,s:O}", "locale", loc,
 								      "channel", ch, "data", data));
 		}
-		if (json_array_size(norm))
-			json_object_set_new(out, code, norm);
+		if (json_array_size(norm)) /* code is a schema attribute's */
+			json_object_set_new_nocheck(out, code, norm);
 		else
 			json_decref(norm);
 	}
