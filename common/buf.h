@@ -21,6 +21,9 @@ void buf_release(struct buf *b);
 int buf_add_grow(struct buf *b, const void *data, size_t len);
 int buf_adds(struct buf *b, const char *s);
 int buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* v in decimal, without buf_addf's printf machinery (the write path's
+ * versions, sequence numbers and ratios) */
+int buf_add_int(struct buf *b, long long v);
 /* Appends s as the inside of a JSON string (quotes not included). */
 int buf_add_json_escaped(struct buf *b, const char *s, size_t len);
 /* Hands the malloc'd string to the caller (who frees it) and resets b. */

@@ -723,7 +723,11 @@ static int comp_write(const struct pim_schema *s, const struct comp *c, struct b
 		if (rc == 0)
 			rc = buf_add_json_escaped(out, s->chlocs[i].key, strlen(s->chlocs[i].key));
 		if (rc == 0)
-			rc = buf_addf(out, "\":{\"ratio\":%u,\"missing\":[", (unsigned)c->ratio[i]);
+			rc = buf_adds(out, "\":{\"ratio\":");
+		if (rc == 0)
+			rc = buf_add_int(out, c->ratio[i]);
+		if (rc == 0)
+			rc = buf_adds(out, ",\"missing\":[");
 		for (size_t k = c->first[i]; rc == 0 && k < c->first[i + 1]; k++) {
 			rc = buf_adds(out, k > c->first[i] ? ",\"" : "\"");
 			if (rc == 0)
@@ -1274,9 +1278,13 @@ static int store(struct pim_batch *b, const char *sku, json_t *old, json_t *norm
 	}
 	buf_reset(&put_buf);
 	buf_add(&put_buf, d->body.data, d->body.len);
-	buf_addf(&put_buf, ",\"version\":%ld,\"created\":\"", version);
+	buf_adds(&put_buf, ",\"version\":");
+	buf_add_int(&put_buf, version);
+	buf_adds(&put_buf, ",\"created\":\"");
 	buf_add_json_escaped(&put_buf, created, strlen(created));
-	buf_addf(&put_buf, "\",\"updated\":\"%s\"}", b->now_s);
+	buf_adds(&put_buf, "\",\"updated\":\"");
+	buf_adds(&put_buf, b->now_s);
+	buf_adds(&put_buf, "\"}");
 	rc = pim_put(b->txn, PDB_PRODUCTS, sku, strlen(sku), put_buf.data, put_buf.len, err);
 	if (rc == 0) {
 		char upd[PIM_MAX_KEY + 10];
@@ -1290,7 +1298,11 @@ static int store(struct pim_batch *b, const char *sku, json_t *old, json_t *norm
 	if (rc == 0) {
 		/* history and change entries are written directly: the hot path */
 		buf_reset(&put_buf);
-		buf_addf(&put_buf, "{\"version\":%ld,\"at\":\"%s\",\"by\":\"", version, b->now_s);
+		buf_adds(&put_buf, "{\"version\":");
+		buf_add_int(&put_buf, version);
+		buf_adds(&put_buf, ",\"at\":\"");
+		buf_adds(&put_buf, b->now_s);
+		buf_adds(&put_buf, "\",\"by\":\"");
 		buf_add_json_escaped(&put_buf, b->by, strlen(b->by));
 		buf_addc(&put_buf, '"');
 		/* a first version's changes would repeat the whole document:
@@ -1312,8 +1324,14 @@ static int store(struct pim_batch *b, const char *sku, json_t *old, json_t *norm
 		buf_reset(&put_buf);
 		buf_adds(&put_buf, "{\"type\":\"product.updated\",\"sku\":\"");
 		buf_add_json_escaped(&put_buf, sku, strlen(sku));
-		buf_addf(&put_buf, "\",\"version\":%ld,\"outcome\":\"%s\",\"seq\":%llu,\"at\":\"%s\"}",
-			 version, old ? "updated" : "created", (unsigned long long)b->seq, b->now_s);
+		buf_adds(&put_buf, "\",\"version\":");
+		buf_add_int(&put_buf, version);
+		buf_adds(&put_buf, old ? ",\"outcome\":\"updated\",\"seq\":"
+				       : ",\"outcome\":\"created\",\"seq\":");
+		buf_add_int(&put_buf, (long long)b->seq);
+		buf_adds(&put_buf, ",\"at\":\"");
+		buf_adds(&put_buf, b->now_s);
+		buf_adds(&put_buf, "\"}");
 		pim_be64(b->seq, ckey);
 		rc = pim_put(b->txn, PDB_CHANGES, ckey, 8, put_buf.data, put_buf.len, err);
 	}

@@ -277,19 +277,8 @@ int pim_json_write(struct buf *out, const json_t *j)
 		buf_addc(out, '"');
 		buf_add_json_escaped(out, json_string_value(j), json_string_length(j));
 		return buf_addc(out, '"');
-	case JSON_INTEGER: {
-		long long v = (long long)json_integer_value(j);
-		unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
-		char *p = num + sizeof(num);
-
-		do {
-			*--p = (char)('0' + u % 10);
-			u /= 10;
-		} while (u);
-		if (v < 0)
-			*--p = '-';
-		return buf_add(out, p, (size_t)(num + sizeof(num) - p));
-	}
+	case JSON_INTEGER:
+		return buf_add_int(out, (long long)json_integer_value(j));
 	case JSON_REAL:
 		n = snprintf(num, sizeof(num), "%.17g", json_real_value(j));
 		if (!strpbrk(num, ".eE") && n + 2 < (int)sizeof(num)) {

@@ -7,6 +7,7 @@
 #include "json.h"
 #include "tap.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -40,6 +41,19 @@ static void test_buf(void)
 	buf_reset(&b);
 	buf_add_json_escaped(&b, "a\"b\\\n\x01", 6);
 	ok(!strcmp(b.data, "a\\\"b\\\\\\n\\u0001"), "JSON escaping of quotes, backslashes and controls");
+	buf_release(&b);
+	buf_init(&b, 0);
+	buf_add_int(&b, 0);
+	buf_addc(&b, ' ');
+	buf_add_int(&b, -7);
+	buf_addc(&b, ' ');
+	buf_add_int(&b, 1234567890123LL);
+	buf_addc(&b, ' ');
+	buf_add_int(&b, LLONG_MIN);
+	buf_addc(&b, ' ');
+	buf_add_int(&b, LLONG_MAX);
+	ok(!strcmp(b.data, "0 -7 1234567890123 -9223372036854775808 9223372036854775807"),
+	   "integers in decimal, both ends of the range included");
 	buf_release(&b);
 }
 
