@@ -1,6 +1,5 @@
 #include "text.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -41,6 +40,18 @@ char *text_nfc(const char *s)
 #define FOLD_OPTS \
 	(UTF8PROC_COMPAT | UTF8PROC_DECOMPOSE | UTF8PROC_STRIPMARK | UTF8PROC_CASEFOLD | \
 	 UTF8PROC_IGNORE)
+
+/* The C locale's tolower and isalnum on ASCII, without their calls to
+ * fetch the locale's tables for every character of every indexed text. */
+static inline char ascii_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c + ('a' - 'A')) : c;
+}
+
+static inline bool ascii_alnum(int c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 
 /* Room in *out for `more` bytes past n and a NUL. */
 static bool fold_room(char **out, size_t *cap, size_t n, size_t more)
@@ -97,11 +108,16 @@ char *text_fold(const char *s, size_t len)
 	while (out && i < len) {
 		size_t j = i;
 
-		if (!((unsigned char)s[i] & 0x80)) {
-			/* a run before may have grown past len */
-			if (!fold_room(&out, &cap, n, 1))
+		while (j < len && !((unsigned char)s[j] & 0x80))
+			j++;
+		if (j > i) {
+			/* a run of ASCII, lower-cased a byte at a time (room checked
+			 * once: a run of other characters before may have grown past
+			 * len) */
+			if (!fold_room(&out, &cap, n, j - i))
 				break;
-			out[n++] = (char)tolower((unsigned char)s[i++]);
+			for (; i < j; i++)
+				out[n++] = ascii_lower(s[i]);
 			continue;
 		}
 		while (j < len && ((unsigned char)s[j] & 0x80))
@@ -126,7 +142,7 @@ static bool word_cp(utf8proc_int32_t cp)
 	utf8proc_category_t c;
 
 	if (cp < 0x80)
-		return isalnum(cp) != 0;
+		return ascii_alnum(cp);
 	c = utf8proc_category(cp);
 	return (c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO) ||
 	       (c >= UTF8PROC_CATEGORY_ND && c <= UTF8PROC_CATEGORY_NO);
