@@ -29,4 +29,15 @@ int hash_equal(const void *a, const void *b, size_t len);
 /* Fills out with len cryptographically random bytes; 0 or HUB_EIO. */
 int hash_random(void *out, size_t len);
 
+/* FNV-1a of a NUL-terminated string: for in-memory tables of the schema's
+ * codes, which only administrators name. */
+static inline uint64_t hash_fnv1a(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
 #endif

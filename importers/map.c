@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "json.h"
 #include "err.h"
+#include "hash.h"
 #include "values.h"
 
 #include <ctype.h>
@@ -115,11 +116,9 @@ struct map {
 
 static bool attr_info(struct map *m, const char *code, struct attr_info *out)
 {
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	uint64_t h = hash_fnv1a(code);
 	void *it;
 
-	for (const char *p = code; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
 	for (size_t i = 0; i < AINFO_SLOTS; i++) {
 		struct attr_info *ai = &m->ainfo[(h + i) % AINFO_SLOTS];
 

@@ -1,6 +1,7 @@
 #include "schema.h"
 #include "json.h"
 #include "err.h"
+#include "hash.h"
 #include "store.h"
 #include "util.h"
 
@@ -118,6 +119,28 @@ static int attr_cmp(const void *a, const void *b)
 static int fam_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct pim_family *)a)->code, ((const struct pim_family *)b)->code);
+}
+
+/* The attributes by code in a hash table: a written product looks up
+ * dozens, which a binary search did with a string comparison a step. */
+static int attr_slots_fill(struct pim_schema *s)
+{
+	size_t n = 16;
+
+	while (n < 2 * s->nattrs)
+		n *= 2;
+	s->attr_slots = calloc(n, sizeof(*s->attr_slots));
+	if (!s->attr_slots)
+		return HUB_ENOMEM;
+	s->attr_mask = n - 1;
+	for (size_t i = 0; i < s->nattrs; i++) {
+		size_t at = hash_fnv1a(s->attrs[i].code) & s->attr_mask;
+
+		while (s->attr_slots[at])
+			at = (at + 1) & s->attr_mask;
+		s->attr_slots[at] = (uint32_t)(i + 1);
+	}
+	return 0;
 }
 
 static const char *json_get_code(const json_t *v)
@@ -260,6 +283,10 @@ int pim_schema_load(struct pim_txn *t, struct pim_schema **out, struct hub_err *
 		json_object_foreach(s->docs[PK_ATTRIBUTES], code, doc)
 			attr_compile(&s->attrs[i++], code, doc);
 		qsort(s->attrs, s->nattrs, sizeof(*s->attrs), attr_cmp);
+		if (attr_slots_fill(s) < 0) {
+			rc = hub_err_set(err, HUB_ENOMEM, "out of memory");
+			goto fail;
+		}
 		i = 0;
 		json_object_foreach(s->docs[PK_FAMILIES], code, doc)
 			fam_compile(&s->fams[i++], code, doc);
@@ -319,6 +346,7 @@ void pim_schema_unref(struct pim_schema *s)
 		json_decref(s->fams[i].variant);
 	}
 	free(s->attrs);
+	free(s->attr_slots);
 	free(s->fams);
 	for (size_t i = 0; i < s->nchlocs; i++)
 		free(s->chlocs[i].key);
@@ -336,11 +364,16 @@ json_t *pim_schema_doc(const struct pim_schema *s, int kind, const char *code)
 
 const struct pim_attr *pim_schema_attr(const struct pim_schema *s, const char *code)
 {
-	struct pim_attr key = {.code = code};
-
-	if (!code)
+	if (!code || !s->attr_slots)
 		return NULL;
-	return bsearch(&key, s->attrs, s->nattrs, sizeof(*s->attrs), attr_cmp);
+	for (size_t at = hash_fnv1a(code) & s->attr_mask; s->attr_slots[at];
+	     at = (at + 1) & s->attr_mask) {
+		const struct pim_attr *a = &s->attrs[s->attr_slots[at] - 1];
+
+		if (!strcmp(a->code, code))
+			return a;
+	}
+	return NULL;
 }
 
 const struct pim_family *pim_schema_family(const struct pim_schema *s, const char *code)

@@ -83,6 +83,8 @@ struct pim_schema {
 	json_t *cat_path;         /* object: category → [root, …, itself] */
 	struct pim_attr *attrs;   /* sorted by code */
 	size_t nattrs;
+	uint32_t *attr_slots;     /* open addressing on the code: index + 1, 0 free */
+	size_t attr_mask;         /* slots - 1; at most half of them used */
 	struct pim_family *fams;  /* sorted by code */
 	size_t nfams;
 };

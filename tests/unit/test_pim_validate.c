@@ -302,6 +302,37 @@ int main(void)
 		json_decref(doc);
 	}
 	pim_schema_unref(schema);
+	{
+		/* far more attributes than the table's first size: every one is
+		 * found under its own code, and nothing else is */
+		struct pim_schema *big = NULL;
+		int found = 0, wrong = 0;
+
+		pim_txn_begin(st, true, &t, &err);
+		for (int i = 0; i < 300; i++) {
+			char key[64], doc[96];
+			int kl = snprintf(key, sizeof(key), "attributes%ca%d", 0, i);
+
+			snprintf(doc, sizeof(doc), "{\"code\":\"a%d\",\"type\":\"text\"}", i);
+			pim_put(t, PDB_SCHEMA, key, (size_t)kl, doc, strlen(doc), &err);
+		}
+		ok(pim_schema_load(t, &big, &err) == 0, "a schema of 300 attributes loads");
+		pim_txn_abort(t);
+		for (int i = 0; big && i < 300; i++) {
+			char code[16];
+			const struct pim_attr *a;
+
+			snprintf(code, sizeof(code), "a%d", i);
+			a = pim_schema_attr(big, code);
+			found += a != NULL;
+			wrong += a && strcmp(a->code, code);
+		}
+		ok(big && found == 300 && !wrong, "each of them found by its code");
+		ok(big && !pim_schema_attr(big, "a300") && !pim_schema_attr(big, "a") &&
+		   !pim_schema_attr(big, "") && !pim_schema_attr(big, NULL),
+		   "codes it does not have are not found");
+		pim_schema_unref(big);
+	}
 	pim_store_close(st);
 	{
 		char path[256];
