@@ -13,14 +13,12 @@
  * system time again as the user time saved). A second keeps them across
  * batches and still gives memory back when the daemon goes idle.
  */
-const char *hub_alloc_tune(void)
+void hub_alloc_tune(void)
 {
 	mi_option_set(mi_option_decommit_delay, 1000);
-	return "mimalloc";
 }
 #else
-const char *hub_alloc_tune(void)
+void hub_alloc_tune(void)
 {
-	return "glibc";
 }
 #endif
