@@ -84,7 +84,10 @@ int pim_catalog_refresh_step(struct pim_app *app, bool *worked, struct hub_err *
 json_t *pim_catalog_refresh_list(struct pim_app *app);
 
 /* Completeness of resolved values per channel/locale:
- * {"web/en_US":{"ratio":75,"missing":["description"]}, …} (a new ref).
+ * {"web/en_US":{"ratio":75,"missing":["description"]}, …} (a new ref;
+ * NULL when out of memory), as a write stores it. The write path works it
+ * out in C and writes those bytes itself (comp_of, comp_write); this tree
+ * is what the tests hold the stored bytes against.
  * An asset value fills a required attribute when one of its ids is
  * pim_asset_usable by its record as t sees it; with t NULL every id
  * counts. */
