@@ -233,6 +233,12 @@ static int handle_product_get(struct http_req *req)
 	if (pim_txn_begin(app->store, false, &t, &err) < 0)
 		return http_reply_err(req, &err);
 	doc = pim_product_load(t, http_param(req, "sku"));
+	if (!doc) {
+		char *nfc = pim_sku_resolve(t, http_param(req, "sku"));
+
+		doc = pim_product_load(t, nfc);
+		free(nfc);
+	}
 	pim_txn_abort(t);
 	if (!doc)
 		return http_reply_problem(req, 404, "no such product", NULL);
@@ -297,6 +303,7 @@ static int product_write(struct http_req *req, enum write_kind kind)
 	struct hub_err err = {0};
 	struct pim_batch *b = NULL;
 	json_t *body = body_json(req), *stored = NULL, *problems = NULL;
+	char *nfc = NULL;
 	int outcome = 0, rc;
 
 	if (!body)
@@ -304,6 +311,9 @@ static int product_write(struct http_req *req, enum write_kind kind)
 	rc = pim_batch_begin(app, http_user(req), false, &b, &err);
 	if (rc < 0)
 		goto out;
+	/* a PUT's document names its sku: one sent in NFD is refused there */
+	if (kind != W_PUT && (nfc = pim_sku_resolve(pim_batch_txn(b), sku)))
+		sku = nfc;
 	if (kind == W_PUT) {
 		rc = pim_batch_write(b, sku, body, create_only ? PIM_MODE_CREATE : PIM_MODE_UPSERT,
 				     if_match, &outcome, &stored, &problems, &err);
@@ -333,6 +343,7 @@ static int product_write(struct http_req *req, enum write_kind kind)
 	b = NULL;
 out:
 	json_decref(body);
+	free(nfc);
 	if (rc < 0) {
 		json_decref(stored);
 		return reply_problems(req, &err, problems);
@@ -361,11 +372,15 @@ static int handle_product_delete(struct http_req *req)
 {
 	struct hub_err err = {0};
 	struct pim_batch *b;
+	char *nfc;
 	int rc = pim_batch_begin(http_app(req), http_user(req), false, &b, &err);
 
 	if (rc < 0)
 		return http_reply_err(req, &err);
-	rc = pim_batch_delete(b, http_param(req, "sku"), http_header(req, "If-Match"), &err);
+	nfc = pim_sku_resolve(pim_batch_txn(b), http_param(req, "sku"));
+	rc = pim_batch_delete(b, nfc ? nfc : http_param(req, "sku"), http_header(req, "If-Match"),
+			      &err);
+	free(nfc);
 	if (rc < 0) {
 		pim_batch_abort(b);
 		return http_reply_err(req, &err);
@@ -510,21 +525,13 @@ static int handle_history(struct http_req *req)
 	bool has_after;
 	uint32_t from = 1, last = 0;
 	json_t *items, *out;
+	char *nfc;
 	int rc, more = 0;
 
 	if (read_page(req, 'h', 1000, &limit, after, sizeof(after), &has_after) < 0)
 		return 0;
 	if (has_after)
 		from = (uint32_t)strtoul(after, NULL, 10) + 1;
-	if (sl + 5 > PIM_MAX_KEY)
-		return http_reply_problem(req, 404, "no such product", NULL);
-	memcpy(key, sku, sl);
-	key[sl] = 0;
-	key[sl + 1] = (char)(from >> 24);
-	key[sl + 2] = (char)(from >> 16);
-	key[sl + 3] = (char)(from >> 8);
-	key[sl + 4] = (char)from;
-	kl = sl + 5;
 	rc = pim_txn_begin(app->store, false, &t, &err);
 	if (rc == 0)
 		rc = pim_iter_open(t, PDB_HISTORY, &it, &err);
@@ -532,6 +539,23 @@ static int handle_history(struct http_req *req)
 		pim_txn_abort(t);
 		return http_reply_err(req, &err);
 	}
+	if ((nfc = pim_sku_resolve(t, sku))) {
+		sku = nfc;
+		sl = strlen(sku);
+	}
+	if (sl + 5 > PIM_MAX_KEY) {
+		pim_iter_close(it);
+		pim_txn_abort(t);
+		free(nfc);
+		return http_reply_problem(req, 404, "no such product", NULL);
+	}
+	memcpy(key, sku, sl);
+	key[sl] = 0;
+	key[sl + 1] = (char)(from >> 24);
+	key[sl + 2] = (char)(from >> 16);
+	key[sl + 3] = (char)(from >> 8);
+	key[sl + 4] = (char)from;
+	kl = sl + 5;
 	items = json_array();
 	for (int r = pim_iter_seek(it, key, kl, &k, &klen, &v, &vl); r == 0;
 	     r = pim_iter_next(it, &k, &klen, &v, &vl)) {
@@ -553,6 +577,7 @@ static int handle_history(struct http_req *req)
 	pim_iter_close(it);
 	pim_history_fill(t, sku, items);
 	pim_txn_abort(t);
+	free(nfc);
 	if (!json_array_size(items) && !has_after) {
 		json_decref(items);
 		return http_reply_problem(req, 404, "no such product", NULL);

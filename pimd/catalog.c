@@ -1363,6 +1363,18 @@ out:
 	return rc;
 }
 
+char *pim_sku_resolve(struct pim_txn *t, const char *sku)
+{
+	char *nfc = sku ? text_nfc(sku) : NULL;
+
+	if (nfc && (last_version(t, sku) != 0 ||
+		    pim_get(t, PDB_PRODUCTS, nfc, strlen(nfc), NULL, NULL) != 0)) {
+		free(nfc);
+		nfc = NULL;
+	}
+	return nfc;
+}
+
 /* If-Match is "*" or a list of entity tags compared strongly (RFC 9110),
  * so W/"6" never matches. A product's tag is "<version>.<digest of its
  * completeness>" (or the bare "<version>" older clients hold): the version

@@ -57,6 +57,12 @@ int pim_batch_revert(struct pim_batch *b, const char *sku, long version, const c
  * stored, in version order) that lack them: [{"path","old":null,"new"}],
  * rebuilt from the product and the entries after them. */
 void pim_history_fill(struct pim_txn *t, const char *sku, json_t *page);
+/* The product a path's sku names when that is not the sku as stored: a
+ * sku sent with decomposed accents (Unicode NFD, as macOS and some
+ * keyboards write it) names the product stored under its NFC form, which
+ * looks the same, unless a product was ever stored under the sku as sent
+ * (see write_checked). A new string (free it), or NULL: the sku as sent. */
+char *pim_sku_resolve(struct pim_txn *t, const char *sku);
 /* HUB_ENOTFOUND, HUB_EPRECOND, or HUB_ECONFLICT while it has variants. */
 int pim_batch_delete(struct pim_batch *b, const char *sku, const char *if_match,
 		     struct hub_err *err);

@@ -215,6 +215,7 @@ int pim_project(struct pim_app *app, const char *channel, const char *locale, co
 	struct pim_schema *s = NULL;
 	struct pim_txn *t = NULL;
 	json_t *chdoc, *doc = NULL, *proj = NULL;
+	char *nfc;
 	uint8_t digest[HASH_SHA256_LEN];
 	char hex[HASH_SHA256_HEX];
 	uint64_t epoch;
@@ -251,6 +252,12 @@ int pim_project(struct pim_app *app, const char *channel, const char *locale, co
 	if (rc < 0)
 		goto out;
 	doc = pim_product_load(t, sku);
+	if (!doc && (nfc = pim_sku_resolve(t, sku))) {
+		/* not cached: writes flush the entries of the sku as stored */
+		doc = pim_product_load(t, nfc);
+		free(nfc);
+		cache = NULL;
+	}
 	if (doc)
 		proj = build(app, s, t, channel, chdoc, qloc, doc);
 	if (!proj) {
@@ -271,7 +278,8 @@ int pim_project(struct pim_app *app, const char *channel, const char *locale, co
 	}
 	http_shared_set_header(*out, "ETag", etag);
 	http_shared_set_header(*out, "Cache-Control", PIM_PROJECTION_CACHE_CONTROL);
-	pim_cache_put(cache, channel, locale ? locale : "", sku, *out, etag, epoch);
+	if (cache)
+		pim_cache_put(cache, channel, locale ? locale : "", sku, *out, etag, epoch);
 out:
 	pim_txn_abort(t);
 	json_decref(doc);

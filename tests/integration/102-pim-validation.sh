@@ -145,6 +145,20 @@ req GET "$PIM/v1/products/$nfd_path"; check "nothing was stored" code_is 404
 reqj PUT "$PIM/v1/products/$nfc_path" "$(v "$nfc" 'del(.values.gtin)')"; check "the same sku in NFC: 201" code_is 201
 req POST "$PIM/v1/products/batch" -H 'Content-Type: application/x-ndjson' --data-binary "$(v "$nfd" 'del(.values.gtin)')"
 check "a batch line with the NFD sku fails with not_nfc" is "$(jqb -s '.[0].errors[0].code')" not_nfc
+# a path that spells the stored sku in NFD names that product
+req GET "$PIM/v1/products/$nfd_path"; check "GET by the NFD spelling: 200" code_is 200
+check "GET by the NFD spelling: the NFC product" is "$(jqb .sku)" "$nfc"
+reqj PATCH "$PIM/v1/products/$nfd_path" '{"enabled":false}'; check "PATCH by the NFD spelling: 200" code_is 200
+req GET "$PIM/v1/products/$nfc_path"; check "the PATCH reached the NFC product" is "$(jqb .enabled)" false
+req GET "$PIM/v1/products/$nfd_path/history"; check "history by the NFD spelling: both versions" is "$(jqb '[.items[].version]|join(",")')" "1,2"
+reqj POST "$PIM/v1/products/$nfd_path/revert" '{"version":1}'; check "revert by the NFD spelling: 200" code_is 200
+check "the revert made version 3, enabled again" is "$(jqb '"\(.version) \(.enabled)"')" "3 true"
+req GET "$PIM/v1/channels/web/products/$nfc_path"; nfc_status=$CODE nfc_body=$(body)
+check "the NFC product is published to web" is "$nfc_status" 200
+req GET "$PIM/v1/channels/web/products/$nfd_path"
+check "projection by the NFD spelling: as by the NFC one" is "$CODE $(body)" "$nfc_status $nfc_body"
+req DELETE "$PIM/v1/products/$nfd_path"; check "DELETE by the NFD spelling: 204" code_is 204
+req GET "$PIM/v1/products/$nfc_path"; check "the NFC product is deleted" code_is 404
 
 # malformed bodies and deletes
 reqj PUT "$PIM/v1/products/X" '{"sku":'; check "broken JSON: 400" code_is 400
