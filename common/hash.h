@@ -30,13 +30,25 @@ int hash_equal(const void *a, const void *b, size_t len);
 int hash_random(void *out, size_t len);
 
 /* FNV-1a of a NUL-terminated string: for in-memory tables of the schema's
- * codes, which only administrators name. */
+ * codes, which only administrators name, or of small bounded tables, where
+ * colliding inputs cost little. */
 static inline uint64_t hash_fnv1a(const char *s)
 {
 	uint64_t h = 1469598103934665603ull;
 
 	for (; *s; s++)
 		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+/* The same of len bytes. */
+static inline uint64_t hash_fnv1a_n(const void *p, size_t len)
+{
+	const unsigned char *s = p;
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ s[i]) * 1099511628211ull;
 	return h;
 }
 

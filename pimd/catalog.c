@@ -7,6 +7,7 @@
 #include "cache.h"
 #include "catalog_int.h"
 #include "err.h"
+#include "hash.h"
 #include "http.h"
 #include "json.h"
 #include "log.h"
@@ -210,20 +211,37 @@ static void keys_release(struct keyset *ks)
 	ks->n = 0;
 }
 
+/* A product's words, each once: descriptions repeat their words, and
+ * MAX_TOKENS counts distinct ones. seen is open addressing on the word,
+ * at most half full: where its key starts in ks->mem + 1 (0: free). */
 struct tokctx {
 	struct keyset *ks;
 	const char *sku;
+	size_t sku_len;
 	int count;
+	uint32_t seen[2 * MAX_TOKENS];
 };
 
 static void token_cb(void *cls, const char *w, size_t len)
 {
 	struct tokctx *t = cls;
+	size_t mask = sizeof(t->seen) / sizeof(t->seen[0]) - 1, i, at;
+	const unsigned char *mem;
 
 	if (t->count >= MAX_TOKENS)
 		return;
-	t->count++;
+	for (i = hash_fnv1a_n(w, len) & mask; t->seen[i]; i = (i + 1) & mask) {
+		/* a token key is 3 header bytes, the word, NUL, the sku */
+		mem = (const unsigned char *)t->ks->mem.data + t->seen[i] - 1;
+		if ((size_t)(mem[1] | mem[2] << 8) == len + 1 + t->sku_len && !memcmp(mem + 3, w, len))
+			return;
+	}
+	at = t->ks->mem.len;
 	keys_add(t->ks, PDB_IX_TOKEN, w, len, t->sku);
+	if (t->ks->mem.len == at || at >= UINT32_MAX)
+		return; /* too long to be a key */
+	t->seen[i] = (uint32_t)at + 1;
+	t->count++;
 }
 
 static void tokens_of(struct tokctx *t, const char *text)
@@ -287,7 +305,7 @@ static void keys_collect(const struct pim_schema *s, json_t *doc, const struct c
 	json_t *v, *e, *arr;
 	const char *k;
 	size_t i, j;
-	struct tokctx tc = {ks, sku, 0};
+	struct tokctx tc = {ks, sku, strlen(sku), 0, {0}};
 
 	keys_add(ks, PDB_IX_FAMILY, fam, strlen(fam), sku);
 	keys_add(ks, PDB_IX_ENABLED, json_is_true(json_object_get(doc, "enabled")) ? "1" : "0", 1,

@@ -74,6 +74,11 @@ expect "q=tee&family=default" "i%2==1 && i!=3" "its old word no longer does"
 reqj PATCH "$PIM/v1/products/S-03" '{"values":{"name":[{"locale":"en_US","channel":null,"data":"Plain Tee 3"}]}}'
 expect "q=linen" "0" "edited back: the repeated word is gone"
 expect "q=tee&family=default" "i%2==1" "and the old one is back"
+# a product's first 256 distinct words are found, however often each repeats
+long=$(printf 'soft %.0s' $(seq 300))
+reqj PATCH "$PIM/v1/products/S-05" "{\"values\":{\"description\":[{\"locale\":\"en_US\",\"channel\":null,\"data\":\"${long}zebrawood\"}]}}"
+check "a description of 300 words: 200" code_is 200
+expect "q=zebrawood" "i==5" "a word after 300 repeats of another is found"
 
 # pagination: several pages, each page's cursor continues where it stopped
 all=""; cursor=""; pages=0
