@@ -32,12 +32,15 @@ int hash_random(void *out, size_t len);
 /* FNV-1a of a NUL-terminated string: for in-memory tables of the schema's
  * codes, which only administrators name, or of small bounded tables, where
  * colliding inputs cost little. */
+#define HASH_FNV1A_BASIS 1469598103934665603ull
+#define HASH_FNV1A_PRIME 1099511628211ull
+
 static inline uint64_t hash_fnv1a(const char *s)
 {
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = HASH_FNV1A_BASIS;
 
 	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+		h = (h ^ (unsigned char)*s) * HASH_FNV1A_PRIME;
 	return h;
 }
 
@@ -45,10 +48,10 @@ static inline uint64_t hash_fnv1a(const char *s)
 static inline uint64_t hash_fnv1a_n(const void *p, size_t len)
 {
 	const unsigned char *s = p;
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = HASH_FNV1A_BASIS;
 
 	for (size_t i = 0; i < len; i++)
-		h = (h ^ s[i]) * 1099511628211ull;
+		h = (h ^ s[i]) * HASH_FNV1A_PRIME;
 	return h;
 }
 

@@ -215,6 +215,7 @@ int pim_project(struct pim_app *app, const char *channel, const char *locale, co
 	struct pim_schema *s = NULL;
 	struct pim_txn *t = NULL;
 	json_t *chdoc, *doc = NULL, *proj = NULL;
+	bool cacheable = true;
 	char *nfc;
 	uint8_t digest[HASH_SHA256_LEN];
 	char hex[HASH_SHA256_HEX];
@@ -256,7 +257,7 @@ int pim_project(struct pim_app *app, const char *channel, const char *locale, co
 		/* not cached: writes flush the entries of the sku as stored */
 		doc = pim_product_load(t, nfc);
 		free(nfc);
-		cache = NULL;
+		cacheable = false;
 	}
 	if (doc)
 		proj = build(app, s, t, channel, chdoc, qloc, doc);
@@ -278,7 +279,7 @@ int pim_project(struct pim_app *app, const char *channel, const char *locale, co
 	}
 	http_shared_set_header(*out, "ETag", etag);
 	http_shared_set_header(*out, "Cache-Control", PIM_PROJECTION_CACHE_CONTROL);
-	if (cache)
+	if (cacheable)
 		pim_cache_put(cache, channel, locale ? locale : "", sku, *out, etag, epoch);
 out:
 	pim_txn_abort(t);
