@@ -238,8 +238,9 @@ static void token_cb(void *cls, const char *w, size_t len)
 	}
 	at = t->ks->mem.len;
 	keys_add(t->ks, PDB_IX_TOKEN, w, len, t->sku);
-	if (t->ks->mem.len == at || at >= UINT32_MAX)
-		return; /* too long to be a key */
+	/* too long to be a key, or out of memory part way */
+	if (t->ks->mem.len != at + 3 + len + 1 + t->sku_len || at >= UINT32_MAX)
+		return;
 	t->seen[i] = (uint32_t)at + 1;
 	t->count++;
 }
