@@ -46,6 +46,22 @@ struct imp_sink {
 	 * keep. May return a negative HUB_E* code to stop the import. NULL:
 	 * the row goes to doc like any other. */
 	int (*model)(void *cls, json_t *doc, enum imp_op op, long line);
+	/* Rows that map one by one (a CSV or TSV whose profile groups no
+	 * variant rows) are mapped on `lanes` threads at once when this is
+	 * over 1 and the four calls below are set. A lane maps a chunk of
+	 * rows, calling prepare on its own thread as each document is made
+	 * (it returns what it worked out ahead of the write, or NULL). Once
+	 * the chunks before it are handed over, the lane hands its rows to
+	 * the sink on that same thread, in file order: doc_prepared (with
+	 * what prepare returned, freed after by prep_free), row_failed and
+	 * note, then chunk_done. So a document is made, prepared, written
+	 * and freed on one thread; only prepare and progress run beside the
+	 * other calls. */
+	int lanes;
+	void *(*prepare)(void *cls, json_t *doc, enum imp_op op);
+	int (*doc_prepared)(void *cls, json_t *doc, enum imp_op op, long line, void *prep);
+	void (*prep_free)(void *prep);
+	int (*chunk_done)(void *cls);
 };
 
 /* The schema a feed is mapped against (all borrowed by the importer):

@@ -1554,6 +1554,11 @@ static int row_done(struct map *m, struct grow *g, struct hub_err *err)
 	return rc;
 }
 
+bool map_rows_independent(const struct map *m)
+{
+	return m->vmode == V_NONE && m->phase == 0 && !(m->model_file && m->sink->model);
+}
+
 int map_row(struct map *m, long line, const struct map_cell *cells, size_t n, struct hub_err *err)
 {
 	struct grow g = {0};

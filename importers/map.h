@@ -55,6 +55,10 @@ int map_set_phase(struct map *m, int phase);
 /* True when the profile needs those three passes. */
 bool map_multipass(const struct map *m);
 
+/* True when each row makes its document alone: no variant rows are
+ * grouped and no row is an Akeneo sub-model (see lanes.h). */
+bool map_rows_independent(const struct map *m);
+
 /* The schema's default locale (the profile's, or the first one). */
 const char *map_locale(const struct map *m);
 

@@ -6,6 +6,7 @@
 #include "err.h"
 #include "feeds.h"
 #include "json.h"
+#include "lanes.h"
 #include "map.h"
 #include "values.h"
 
@@ -172,6 +173,7 @@ struct tab {
 	const struct imp_opts *o;
 	const struct imp_sink *sink;
 	struct akeneo *ak; /* an Akeneo structure file instead of products */
+	struct lanes *lanes; /* rows mapped on other threads */
 	long last_line;
 	struct hub_err *err;
 	bool header_done;
@@ -196,6 +198,7 @@ static int on_record(void *cls, long line, const struct csvr_field *f, size_t n)
 	}
 	if (!t->header_done) {
 		size_t total = 0, off = 0;
+		int rc;
 
 		for (size_t i = 0; i < n; i++)
 			total += f[i].len + 1;
@@ -231,7 +234,17 @@ static int on_record(void *cls, long line, const struct csvr_field *f, size_t n)
 				return hub_err_set(t->err, HUB_ENOMEM, "out of memory");
 			return 0;
 		}
-		return map_header(t->m, line, t->cells, n, t->err);
+		rc = map_header(t->m, line, t->cells, n, t->err);
+		if (rc < 0)
+			return rc;
+		if (lanes_wanted(t->m, t->sink))
+			return lanes_start(&t->lanes, t->o, t->sink, line, t->cells, n, t->err);
+		return 0;
+	}
+	if (t->lanes) {
+		int rc = lanes_add(t->lanes, line, f, n);
+
+		return rc < 0 ? hub_err_set(t->err, rc, "line %ld: the import was stopped", line) : 0;
 	}
 	t->last_line = line;
 	for (size_t i = 0; i < n; i++) {
@@ -282,6 +295,11 @@ static int tabular_pass(int fd, struct map *m, const struct imp_opts *o, char de
 	rc = csvr_finish(r, err);
 	if (rc < 0)
 		goto at_record;
+	if (t.lanes && (rc = lanes_finish(t.lanes, err)) < 0) {
+		t.lanes = NULL;
+		goto out;
+	}
+	t.lanes = NULL;
 	if (!t.header_done)
 		rc = hub_err_set(err, HUB_EINVAL, "the file is empty: it has no header line");
 	else if (t.ak)
@@ -296,6 +314,16 @@ at_record:
 	if (o->fault && rc != HUB_EGONE)
 		o->fault->line = csvr_record_line(r);
 out:
+	/* rows read before the reader stopped are handed over, as they are
+	 * without lanes; a lane's failure is the one to report */
+	if (t.lanes) {
+		struct hub_err lerr = {0};
+
+		if (lanes_finish(t.lanes, &lerr) < 0) {
+			rc = lerr.code;
+			*err = lerr;
+		}
+	}
 	akeneo_free(t.ak);
 	csvr_free(r);
 	free(t.cells);

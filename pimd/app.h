@@ -23,6 +23,7 @@ struct pim_app {
 	struct pim_refresher *refresher; /* schema refreshes in the background, or NULL */
 	long cache_mb;           /* --projection-cache-mb: bound of the projection cache */
 	long refresh_chunk;      /* --refresh-chunk: products a schema refresh does per transaction */
+	long import_lanes;       /* --import-lanes: threads that map an import's rows (0: one a CPU) */
 	bool no_starter;         /* --no-starter: a new store starts with no schema but sku */
 };
 

@@ -1592,7 +1592,7 @@ static bool has_null_member(json_t *o)
  * a merge patch drops null members (RFC 7396, arrays are taken whole), and
  * merged into {"sku":sku} its own sku must be that one. Spares a copy of
  * each new product an import writes. */
-static bool patch_is_document(json_t *patch, const char *sku)
+bool pim_patch_is_document(json_t *patch, const char *sku)
 {
 	const char *own = json_string_value(json_object_get(patch, "sku"));
 
@@ -1617,7 +1617,7 @@ int pim_batch_merge(struct pim_batch *b, const char *sku, json_t *patch, enum pi
 		json_decref(old);
 		return hub_err_set(err, HUB_EINVAL, "a merge patch is a JSON object");
 	}
-	if (!old && patch_is_document(patch, sku)) {
+	if (!old && pim_patch_is_document(patch, sku)) {
 		base = NULL;
 		merged = json_incref(patch);
 	} else {

@@ -46,6 +46,10 @@ void pim_prep_free(struct pim_prep *p);
 int pim_batch_patch(struct pim_batch *b, const char *sku, json_t *patch, enum pim_mode mode,
 		    int *outcome, json_t **problems, struct hub_err *err);
 
+/* Whether patch merged into a product that does not exist is patch
+ * itself, so that it may be prepared as a document (pim_prepare). */
+bool pim_patch_is_document(json_t *patch, const char *sku);
+
 /* Commits (or, for a dry run, discards) the batch and frees it. */
 int pim_batch_commit(struct pim_batch *b, struct hub_err *err);
 void pim_batch_abort(struct pim_batch *b);

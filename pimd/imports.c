@@ -103,7 +103,7 @@ struct run {
 	enum pim_mode mode;
 	int in_batch;
 	struct counts *c;
-	pthread_mutex_t *lock; /* NULL offline */
+	pthread_mutex_t *lock; /* of the counts */
 	atomic_bool *cancel;
 	int fatal;
 	struct hub_err fatal_err;
@@ -383,21 +383,19 @@ static void nfc_refs(struct run *r, json_t *doc, long line)
 	}
 }
 
-static int on_doc(void *cls, json_t *doc, enum imp_op op, long line)
+/* Writes one row's document in the open batch; prep (NULL: none) is what
+ * pim_prepare made of it. */
+static int row_write(struct run *r, json_t *doc, struct pim_prep *prep, enum imp_op op,
+		     long line)
 {
-	struct run *r = cls;
-	const char *sku;
+	const char *sku = json_string_value(json_object_get(doc, "sku"));
 	json_t *problems = NULL;
 	struct hub_err e = {0};
 	int outcome = 0, rc;
 
-	if (batch_open(r) < 0)
-		return r->fatal;
-	nfc_refs(r, doc, line);
-	sku = json_string_value(json_object_get(doc, "sku"));
-	if (r->parent_family)
-		adopt_parent_family(r, doc, line);
-	if (op == IMP_PATCH) {
+	if (prep) {
+		rc = pim_batch_put_prepared(r->b, prep, r->mode, &outcome, &problems, &e);
+	} else if (op == IMP_PATCH) {
 		merge_values(r, sku, doc);
 		rc = pim_batch_patch(r->b, sku, doc, r->mode, &outcome, &problems, &e);
 	} else if (op == IMP_DISABLE) {
@@ -472,6 +470,83 @@ static int on_doc(void *cls, json_t *doc, enum imp_op op, long line)
 	if (++r->in_batch >= IMPORT_BATCH && batch_close(r, false) < 0)
 		return r->fatal;
 	return 0;
+}
+
+static int on_doc(void *cls, json_t *doc, enum imp_op op, long line)
+{
+	struct run *r = cls;
+
+	if (batch_open(r) < 0)
+		return r->fatal;
+	nfc_refs(r, doc, line);
+	if (r->parent_family)
+		adopt_parent_family(r, doc, line);
+	return row_write(r, doc, NULL, op, line);
+}
+
+/* Rows checked ahead on an import lane (imp_sink.prepare): a put, or a
+ * patch that is the whole document of a new product (as a CSV row's is),
+ * whose sku and parent are taken as they are (nfc_refs has nothing to
+ * do). Runs beside the other lanes: reads nothing of r that changes. */
+static void *on_prepare(void *cls, json_t *doc, enum imp_op op)
+{
+	static const char *const fields[] = {"sku", "parent"};
+	struct run *r = cls;
+	const char *sku = json_string_value(json_object_get(doc, "sku"));
+
+	if (r->parent_family || !sku)
+		return NULL;
+	if (op != IMP_PUT && (op != IMP_PATCH || r->mode == PIM_MODE_UPDATE ||
+			      !pim_patch_is_document(doc, sku)))
+		return NULL;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		const char *v = json_string_value(json_object_get(doc, fields[i]));
+		char *nfc = v ? text_nfc(v) : NULL;
+
+		free(nfc);
+		if (nfc)
+			return NULL;
+	}
+	return pim_prepare(r->app, doc);
+}
+
+static int on_doc_prepared(void *cls, json_t *doc, enum imp_op op, long line, void *prep)
+{
+	struct run *r = cls;
+	const char *sku = json_string_value(json_object_get(doc, "sku"));
+
+	if (!prep)
+		return on_doc(cls, doc, op, line);
+	if (batch_open(r) < 0)
+		return r->fatal;
+	/* a patch was prepared as the document of a new product: one that
+	 * exists by now is patched instead */
+	if (op == IMP_PATCH &&
+	    pim_get(pim_batch_txn(r->b), PDB_PRODUCTS, sku, strlen(sku), NULL, NULL) == 0)
+		prep = NULL;
+	return row_write(r, doc, prep, op, line);
+}
+
+static void on_prep_free(void *prep)
+{
+	pim_prep_free(prep);
+}
+
+/* An import lane's chunk is its own transaction: the next lane's thread
+ * opens the next one. */
+static int on_chunk_done(void *cls)
+{
+	return batch_close(cls, false);
+}
+
+/* Lanes an import maps its rows on: the flag's, else one a CPU, up to 4. */
+static int import_lanes(const struct pim_app *app)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (app->import_lanes > 0)
+		return (int)app->import_lanes;
+	return cpus < 1 ? 1 : cpus > 4 ? 4 : (int)cpus;
 }
 
 static void on_row_failed(void *cls, long line, json_t *errors)
@@ -756,14 +831,16 @@ static int on_schema_doc(void *cls, const char *kind, json_t *doc, long line)
 static bool on_progress(void *cls, uint64_t bytes)
 {
 	struct run *r = cls;
+	bool show = r->progress && since(&r->last_progress) >= 0.25;
 
 	lock(r);
 	r->c->bytes_done = bytes;
 	r->c->seconds = since(&r->t0);
-	unlock(r);
-	if (r->progress && since(&r->last_progress) >= 0.25) {
-		clock_gettime(CLOCK_MONOTONIC, &r->last_progress);
+	if (show) /* import lanes count rows meanwhile */
 		r->report_fill(r);
+	unlock(r);
+	if (show) {
+		clock_gettime(CLOCK_MONOTONIC, &r->last_progress);
 		r->progress(r->progress_cls, r->report);
 	}
 	return r->cancel && atomic_load(r->cancel);
@@ -803,8 +880,20 @@ json_t *pim_import_schema(struct pim_app *app)
 static int run_import(struct run *r, int fd, enum imp_format f, json_t *profile,
 		      const char *locale, struct hub_err *err)
 {
-	struct imp_sink sink = {on_doc, on_row_failed, on_note, on_schema_doc, on_progress, r,
-				on_model};
+	struct imp_sink sink = {
+		.doc = on_doc,
+		.row_failed = on_row_failed,
+		.note = on_note,
+		.schema_doc = on_schema_doc,
+		.progress = on_progress,
+		.cls = r,
+		.model = on_model,
+		.lanes = import_lanes(r->app),
+		.prepare = on_prepare,
+		.doc_prepared = on_doc_prepared,
+		.prep_free = on_prep_free,
+		.chunk_done = on_chunk_done,
+	};
 	struct imp_opts o = {f, NULL, profile, locale && *locale ? locale : NULL, NULL};
 	int rc;
 
@@ -890,8 +979,10 @@ static void counts_to_json(const struct counts *c, json_t *rep, bool with_errors
 	json_object_set_new(rep, "rows_per_second", json_integer(rps));
 	json_object_set_new(rep, "seconds", json_real((double)(long)(secs * 1000) / 1000));
 	json_object_set_new(rep, "errors_total", json_integer(c->nerrors));
+	/* a copy: the job goes on appending to its list after the lock is
+	 * released, while the report is written out */
 	if (with_errors)
-		json_object_set(rep, "errors", c->errors ? c->errors : json_array());
+		json_object_set_new(rep, "errors", c->errors ? json_copy(c->errors) : json_array());
 }
 
 struct offline_fill {
@@ -910,8 +1001,9 @@ int pim_import_file(struct pim_app *app, int fd, const char *format, const char 
 		    struct hub_err *err)
 {
 	enum imp_format f = imp_format_parse(format);
+	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER; /* for import lanes */
 	struct counts c = {0};
-	struct run r = {0};
+	struct run r = {.lock = &mu};
 	json_t *prof = NULL;
 	struct stat st;
 	char pdir[4096];

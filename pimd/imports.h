@@ -1,6 +1,7 @@
 /* Import jobs: POST /v1/imports streams a feed to a spool file under
  * <data>/imports/ and queues a job; one worker thread parses it with libimp
- * and writes through pim_batch_* in transactions of IMPORT_BATCH rows.
+ * and writes through pim_batch_* in transactions of IMPORT_BATCH rows, or
+ * of one chunk when libimp maps the rows on lanes (importers/lanes.h).
  * Reports of finished jobs are kept as <data>/imports/<id>.json, so they
  * can be listed after a restart; a job still queued or running when pimd
  * stops is reported as failed on the next start.

@@ -44,6 +44,7 @@ static const struct config_flag pimd_flags[] = {
 	{"--web", true, "the UI's directory (default web)"},
 	{"--projection-cache-mb", true, "the projection cache's size (default 64)"},
 	{"--refresh-chunk", true, "products a schema write refreshes at once (default 4096)"},
+	{"--import-lanes", true, "threads that map and check a CSV import's rows (default 0: one a CPU, at most 4)"},
 	{"--no-starter", false, "a new data directory starts without the starter catalog"},
 	{"--map-size", true, "the most the store may grow to (default 64G; K, M, G, T)"},
 	{NULL, false, NULL},
@@ -73,6 +74,7 @@ int main(int argc, char **argv)
 				    64, 1, 1 << 20);
 	app.refresh_chunk = config_range(argc, argv, "--refresh-chunk", "PIMD_REFRESH_CHUNK", 4096, 1,
 					 LONG_MAX);
+	app.import_lanes = config_range(argc, argv, "--import-lanes", "PIMD_IMPORT_LANES", 0, 0, 8);
 	app.no_starter = config_bool(argc, argv, "--no-starter", "PIMD_NO_STARTER");
 	map_size = config_size(argc, argv, "--map-size", "PIMD_MAP_SIZE", 0);
 	if (daemon_mkdirs(o.data, &err) < 0 || pim_store_open(&app.store, o.data, map_size, &err) < 0 ||

@@ -10,6 +10,8 @@
 #include "tap.h"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +81,59 @@ static int s_model(void *cls, json_t *doc, enum imp_op op, long line)
 	return 0;
 }
 
+/* Lanes (imp_sink.lanes): what prepare made is handed back on the thread
+ * that made it; a sink failure on a lane stops the import. */
+struct lane_prep {
+	pthread_t by;
+};
+
+static int g_lanes;          /* imp_sink.lanes of the next run */
+static long g_fail_line;     /* doc_prepared fails at this line (0: never) */
+static atomic_int g_prepared; /* prepare calls */
+static int g_chunks, g_wrong_thread, g_nthreads;
+static pthread_t g_threads[8]; /* the lanes seen by doc_prepared */
+
+static void *s_prepare(void *cls, json_t *doc, enum imp_op op)
+{
+	struct lane_prep *p = malloc(sizeof(*p));
+
+	(void)cls;
+	(void)doc;
+	(void)op;
+	if (p)
+		p->by = pthread_self();
+	atomic_fetch_add(&g_prepared, 1);
+	return p;
+}
+
+static int s_doc_prepared(void *cls, json_t *doc, enum imp_op op, long line, void *prep)
+{
+	struct lane_prep *p = prep;
+	int i;
+
+	if (!p || !pthread_equal(p->by, pthread_self()))
+		g_wrong_thread++;
+	for (i = 0; i < g_nthreads && !pthread_equal(g_threads[i], pthread_self()); i++)
+		;
+	if (i == g_nthreads && g_nthreads < 8)
+		g_threads[g_nthreads++] = pthread_self();
+	if (g_fail_line && line >= g_fail_line)
+		return HUB_EIO;
+	return s_doc(cls, doc, op, line);
+}
+
+static void s_prep_free(void *prep)
+{
+	free(prep);
+}
+
+static int s_chunk_done(void *cls)
+{
+	(void)cls;
+	g_chunks++;
+	return 0;
+}
+
 static void res_free(struct res *r)
 {
 	json_decref(r->docs);
@@ -90,7 +145,19 @@ static void res_free(struct res *r)
 
 static void run_fd(struct res *r, int fd, enum imp_format f, const char *profile)
 {
-	struct imp_sink sink = {s_doc, s_failed, s_note, s_schema, NULL, r, g_models ? s_model : NULL};
+	struct imp_sink sink = {
+		.doc = s_doc,
+		.row_failed = s_failed,
+		.note = s_note,
+		.schema_doc = s_schema,
+		.cls = r,
+		.model = g_models ? s_model : NULL,
+		.lanes = g_lanes,
+		.prepare = s_prepare,
+		.doc_prepared = s_doc_prepared,
+		.prep_free = s_prep_free,
+		.chunk_done = s_chunk_done,
+	};
 	struct imp_opts o = {f, g_schema, NULL, g_locale, &r->fault};
 
 	memset(r, 0, sizeof(*r));
@@ -813,6 +880,55 @@ static void test_guard_page(void)
 	munmap(mem, (size_t)page * 2);
 }
 
+static void test_lanes(void)
+{
+	struct buf csv = BUF_INIT;
+	struct res serial, lanes;
+
+	buf_adds(&csv, "sku,family,name-en_US,price-EUR,nosuch\n");
+	for (int i = 1; i <= 2500; i++)
+		buf_addf(&csv, "L-%d,default,Name %d,%s,\n", i, i, i % 300 ? "1.50" : "12,5O");
+	buf_add(&csv, "", 1);
+	run_text(&serial, csv.data, IMP_CSV, NULL);
+	ok(g_prepared == 0 && g_chunks == 0, "without lanes nothing is prepared ahead");
+	g_lanes = 2;
+	run_text(&lanes, csv.data, IMP_CSV, NULL);
+	ok(lanes.rc == 0, "2,500 rows on two lanes: %s", lanes.err.msg);
+	ok(json_array_size(lanes.docs) == 2492 && json_equal(lanes.docs, serial.docs),
+	   "the same documents in the same order as on one thread (%zu)",
+	   json_array_size(lanes.docs));
+	ok(json_array_size(lanes.failed) == 8 && json_equal(lanes.failed, serial.failed),
+	   "the same failed rows, in line order");
+	ok(json_array_size(lanes.notes) == 1 && json_equal(lanes.notes, serial.notes),
+	   "the unknown column noted once");
+	ok(g_prepared == 2492, "each document prepared ahead (%d)", (int)g_prepared);
+	ok(g_wrong_thread == 0, "each handed back on the thread that prepared it");
+	/* which lane takes which chunk is the scheduler's choice */
+	ok(g_nthreads >= 1 && !pthread_equal(g_threads[0], pthread_self()) &&
+		   (g_nthreads == 1 || !pthread_equal(g_threads[1], pthread_self())),
+	   "on lanes, not the caller's thread (%d lanes wrote)", g_nthreads);
+	ok(g_chunks == 2, "one chunk_done a chunk of 2,000 rows (%d)", g_chunks);
+	res_free(&lanes);
+
+	g_fail_line = 1500;
+	run_text(&lanes, csv.data, IMP_CSV, NULL);
+	ok(lanes.rc == HUB_EIO, "a sink failure on a lane stops the import (%d)", lanes.rc);
+	ok(json_array_size(lanes.docs) &&
+		   json_integer_value(json_object_get(json_array_get(lanes.docs, json_array_size(lanes.docs) - 1), "line")) < 1500,
+	   "no row after the failure reaches the sink");
+	g_fail_line = 0;
+	res_free(&lanes);
+
+	g_prepared = 0;
+	run_file(&lanes, "catalogs/shopify/apparel.csv", IMP_CSV, "shopify");
+	ok(lanes.rc == 0 && json_array_size(lanes.docs) > 0 && g_prepared == 0,
+	   "rows grouped into variants stay on one thread");
+	res_free(&lanes);
+	g_lanes = 0;
+	res_free(&serial);
+	buf_release(&csv);
+}
+
 int main(void)
 {
 	g_data = getenv("DATA") ? getenv("DATA") : "../shared/data";
@@ -832,6 +948,7 @@ int main(void)
 	test_jsonl();
 	test_akeneo_models();
 	test_akeneo_family_variants();
+	test_lanes();
 	json_decref(g_schema);
 	return tap_done();
 }

@@ -1,0 +1,34 @@
+/* Rows of a tabular feed mapped on several threads (imp_sink.lanes): the
+ * reader copies records into chunks, each lane maps and prepares a chunk
+ * on its own thread, and the lanes take turns, in file order, to hand
+ * their rows to the sink. */
+#ifndef IMP_LANES_H
+#define IMP_LANES_H
+
+#include "csvr.h"
+#include "imp.h"
+#include "map.h"
+
+#include <stdbool.h>
+
+struct hub_err;
+struct lanes;
+
+/* Whether the rows of m may go to lanes: the sink asks for them and no
+ * row depends on another. */
+bool lanes_wanted(const struct map *m, const struct imp_sink *sink);
+
+/* Starts the sink's lanes, each with a mapper of its own for o that has
+ * read the header row (its notes are the caller's mapper's to make). */
+int lanes_start(struct lanes **out, const struct imp_opts *o, const struct imp_sink *sink,
+		long header_line, const struct map_cell *header, size_t n, struct hub_err *err);
+
+/* Copies one record in; blocks while the lanes are busy. A negative HUB_E*
+ * code once a lane has failed (lanes_finish says why). */
+int lanes_add(struct lanes *l, long line, const struct csvr_field *f, size_t n);
+
+/* Hands the last rows over, waits for every lane and frees l. Returns the
+ * first failure (err set), or 0. */
+int lanes_finish(struct lanes *l, struct hub_err *err);
+
+#endif
