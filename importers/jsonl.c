@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "err.h"
 #include "json.h"
+#include "lanes.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -98,8 +99,8 @@ static bool from_akeneo(json_t *doc)
 	return model;
 }
 
-static int one_line(struct map *m, const struct imp_sink *sink, char *s, size_t len, long line,
-		    struct hub_err *err)
+static int one_line(struct map *m, const struct imp_sink *sink, const char *s, size_t len,
+		    long line, struct hub_err *err)
 {
 	struct hub_err jerr = {0};
 	json_t *doc;
@@ -146,16 +147,42 @@ static int one_line(struct map *m, const struct imp_sink *sink, char *s, size_t 
 	return rc;
 }
 
+/* A line on an import lane (lanes.h): the one cell is the line. */
+static int lane_line(struct map *m, long line, const struct map_cell *c, size_t n,
+		     struct hub_err *err)
+{
+	(void)n;
+	return one_line(m, map_sink(m), c[0].s, c[0].len, line, err);
+}
+
+/* Reads a line, or hands it to a lane when there are lanes. */
+static int take_line(struct lanes *lanes, struct map *m, const struct imp_sink *sink,
+		     const char *s, size_t len, long line, struct hub_err *err)
+{
+	struct csvr_field f = {s, len};
+	int rc;
+
+	if (!lanes)
+		return one_line(m, sink, s, len, line, err);
+	rc = lanes_add(lanes, line, &f, 1);
+	return rc < 0 ? hub_err_set(err, rc, "line %ld: the import was stopped", line) : 0;
+}
+
 int jsonl_read(int fd, struct map *m, const struct imp_opts *o, const struct imp_sink *sink,
 	       struct hub_err *err)
 {
 	struct buf b = BUF_INIT;
+	struct lanes *lanes = NULL;
 	char chunk[65536];
 	uint64_t total = 0;
 	long line = 1;
 	int rc = 0;
 	ssize_t n;
 
+	/* lines are parsed on the lanes too: the larger part of their cost */
+	if (lanes_wanted(m, sink) &&
+	    (rc = lanes_start(&lanes, o, sink, lane_line, 0, NULL, 0, err)) < 0)
+		return rc;
 	buf_init(&b, JSONL_MAX_LINE + sizeof(chunk));
 	for (;;) {
 		size_t start = 0;
@@ -169,7 +196,7 @@ int jsonl_read(int fd, struct map *m, const struct imp_opts *o, const struct imp
 		}
 		if (n == 0) {
 			if (b.len)
-				rc = one_line(m, sink, b.data, b.len, line, err);
+				rc = take_line(lanes, m, sink, b.data, b.len, line, err);
 			break;
 		}
 		total += (uint64_t)n;
@@ -183,7 +210,8 @@ int jsonl_read(int fd, struct map *m, const struct imp_opts *o, const struct imp
 
 			if (!nl)
 				break;
-			rc = one_line(m, sink, b.data + start, (size_t)(nl - (b.data + start)), line, err);
+			rc = take_line(lanes, m, sink, b.data + start, (size_t)(nl - (b.data + start)),
+				       line, err);
 			if (rc < 0)
 				goto out;
 			line++;
@@ -206,6 +234,7 @@ int jsonl_read(int fd, struct map *m, const struct imp_opts *o, const struct imp
 out:
 	if (rc < 0 && rc != HUB_EGONE && o->fault)
 		o->fault->line = line;
+	rc = lanes_finish(lanes, rc, err);
 	buf_release(&b);
 	return rc;
 }

@@ -12,7 +12,8 @@
 #include <string.h>
 
 #define LANES_MAX 8
-#define LANE_ROWS 2000 /* rows a chunk holds: the sink commits each chunk */
+#define LANE_ROWS 2000       /* rows a chunk holds: the sink commits each chunk */
+#define LANE_BYTES (32u << 20) /* or bytes, with its last record */
 
 struct chunk {
 	unsigned long seq;
@@ -26,14 +27,14 @@ struct chunk {
 	struct chunk *next;
 };
 
-enum event_kind { EV_DOC, EV_FAILED, EV_NOTE };
+enum event_kind { EV_DOC, EV_MODEL, EV_FAILED, EV_NOTE };
 
 /* A row's outcome, held until the lane's turn. */
 struct event {
 	enum event_kind kind;
 	long line;
 	enum imp_op op;
-	json_t *json; /* EV_DOC: the document; EV_FAILED: its errors */
+	json_t *json; /* EV_DOC, EV_MODEL: the document; EV_FAILED: its errors */
 	void *prep;
 	char *field, *code, *msg; /* EV_NOTE */
 };
@@ -53,6 +54,7 @@ struct lane {
 
 struct lanes {
 	const struct imp_sink *sink;
+	lanes_row_fn row;
 	pthread_mutex_t mu;
 	pthread_cond_t cond;
 	struct chunk *qhead, *qtail; /* full chunks no lane has taken */
@@ -122,6 +124,17 @@ static int rec_doc(void *cls, json_t *doc, enum imp_op op, long line)
 	return 0;
 }
 
+static int rec_model(void *cls, json_t *doc, enum imp_op op, long line)
+{
+	struct event *ev = event_new(cls, EV_MODEL, line);
+
+	if (!ev)
+		return HUB_ENOMEM;
+	ev->op = op;
+	ev->json = json_incref(doc);
+	return 0;
+}
+
 static void rec_failed(void *cls, long line, json_t *errors)
 {
 	struct event *ev = event_new(cls, EV_FAILED, line);
@@ -175,6 +188,11 @@ static int hand_over(struct lane *ln, struct hub_err *err)
 			if (rc < 0)
 				return hub_err_set(err, rc, "line %ld: the import was stopped", ev->line);
 			break;
+		case EV_MODEL:
+			rc = sink->model(sink->cls, ev->json, ev->op, ev->line);
+			if (rc < 0)
+				return hub_err_set(err, rc, "line %ld: the import was stopped", ev->line);
+			break;
 		case EV_FAILED:
 			if (sink->row_failed)
 				sink->row_failed(sink->cls, ev->line, ev->json);
@@ -219,7 +237,7 @@ static int map_chunk(struct lane *ln, const struct chunk *c, struct hub_err *err
 			ln->cells[i].s = c->bytes + c->off[first + i];
 			ln->cells[i].len = c->len[first + i];
 		}
-		rc = map_row(ln->m, c->line[r], ln->cells, n, err);
+		rc = l->row(ln->m, c->line[r], ln->cells, n, err);
 		if (rc < 0)
 			return rc;
 		if (ln->ev_failed)
@@ -314,7 +332,8 @@ static void lanes_free(struct lanes *l)
 }
 
 int lanes_start(struct lanes **out, const struct imp_opts *o, const struct imp_sink *sink,
-		long header_line, const struct map_cell *header, size_t n, struct hub_err *err)
+		lanes_row_fn row, long header_line, const struct map_cell *header, size_t n,
+		struct hub_err *err)
 {
 	struct lanes *l = calloc(1, sizeof(*l));
 	size_t total = 0, off = 0;
@@ -325,6 +344,7 @@ int lanes_start(struct lanes **out, const struct imp_opts *o, const struct imp_s
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_cond_init(&l->cond, NULL);
 	l->sink = sink;
+	l->row = row;
 	l->n = sink->lanes < LANES_MAX ? sink->lanes : LANES_MAX;
 	for (size_t i = 0; i < n; i++)
 		total += header[i].len + 1;
@@ -347,9 +367,12 @@ int lanes_start(struct lanes **out, const struct imp_opts *o, const struct imp_s
 
 		ln->l = l;
 		/* the header's notes are the caller's mapper's */
-		ln->rec = (struct imp_sink){.doc = rec_doc, .row_failed = rec_failed, .cls = ln};
+		ln->rec = (struct imp_sink){.doc = rec_doc,
+					    .row_failed = rec_failed,
+					    .cls = ln,
+					    .model = sink->model ? rec_model : NULL};
 		rc = map_new(&ln->m, o, &ln->rec, err);
-		if (rc == 0)
+		if (rc == 0 && n)
 			rc = map_header(ln->m, header_line, header, n, err);
 		ln->rec.note = rec_note;
 	}
@@ -472,13 +495,13 @@ int lanes_add(struct lanes *l, long line, const struct csvr_field *f, size_t n)
 	}
 	c->nrec++;
 	c->first[c->nrec] = c->nfields;
-	return c->nrec >= LANE_ROWS ? push(l) : 0;
+	return c->nrec >= LANE_ROWS || c->blen >= LANE_BYTES ? push(l) : 0;
 }
 
-int lanes_finish(struct lanes *l, struct hub_err *err)
+int lanes_finish(struct lanes *l, int rc, struct hub_err *err)
 {
-	int rc = 0;
-
+	if (!l)
+		return rc;
 	if (l->filling && l->filling->nrec)
 		push(l);
 	pthread_mutex_lock(&l->mu);

@@ -1554,6 +1554,11 @@ static int row_done(struct map *m, struct grow *g, struct hub_err *err)
 	return rc;
 }
 
+const struct imp_sink *map_sink(const struct map *m)
+{
+	return m->sink;
+}
+
 bool map_rows_independent(const struct map *m)
 {
 	return m->vmode == V_NONE && m->phase == 0 && !(m->model_file && m->sink->model);

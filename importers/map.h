@@ -55,6 +55,9 @@ int map_set_phase(struct map *m, int phase);
 /* True when the profile needs those three passes. */
 bool map_multipass(const struct map *m);
 
+/* The sink m hands its rows to. */
+const struct imp_sink *map_sink(const struct map *m);
+
 /* True when each row makes its document alone: no variant rows are
  * grouped and no row is an Akeneo sub-model (see lanes.h). */
 bool map_rows_independent(const struct map *m);

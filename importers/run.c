@@ -238,7 +238,8 @@ static int on_record(void *cls, long line, const struct csvr_field *f, size_t n)
 		if (rc < 0)
 			return rc;
 		if (lanes_wanted(t->m, t->sink))
-			return lanes_start(&t->lanes, t->o, t->sink, line, t->cells, n, t->err);
+			return lanes_start(&t->lanes, t->o, t->sink, map_row, line, t->cells, n,
+					   t->err);
 		return 0;
 	}
 	if (t->lanes) {
@@ -295,11 +296,10 @@ static int tabular_pass(int fd, struct map *m, const struct imp_opts *o, char de
 	rc = csvr_finish(r, err);
 	if (rc < 0)
 		goto at_record;
-	if (t.lanes && (rc = lanes_finish(t.lanes, err)) < 0) {
-		t.lanes = NULL;
-		goto out;
-	}
+	rc = lanes_finish(t.lanes, 0, err);
 	t.lanes = NULL;
+	if (rc < 0)
+		goto out;
 	if (!t.header_done)
 		rc = hub_err_set(err, HUB_EINVAL, "the file is empty: it has no header line");
 	else if (t.ak)
@@ -314,16 +314,7 @@ at_record:
 	if (o->fault && rc != HUB_EGONE)
 		o->fault->line = csvr_record_line(r);
 out:
-	/* rows read before the reader stopped are handed over, as they are
-	 * without lanes; a lane's failure is the one to report */
-	if (t.lanes) {
-		struct hub_err lerr = {0};
-
-		if (lanes_finish(t.lanes, &lerr) < 0) {
-			rc = lerr.code;
-			*err = lerr;
-		}
-	}
+	rc = lanes_finish(t.lanes, rc, err);
 	akeneo_free(t.ak);
 	csvr_free(r);
 	free(t.cells);

@@ -44,7 +44,7 @@ static const struct config_flag pimd_flags[] = {
 	{"--web", true, "the UI's directory (default web)"},
 	{"--projection-cache-mb", true, "the projection cache's size (default 64)"},
 	{"--refresh-chunk", true, "products a schema write refreshes at once (default 4096)"},
-	{"--import-lanes", true, "threads that map and check a CSV import's rows (default 0: one a CPU, at most 4)"},
+	{"--import-lanes", true, "threads that map and check the rows of a CSV or JSON lines import (default 0: one a CPU, at most 4)"},
 	{"--no-starter", false, "a new data directory starts without the starter catalog"},
 	{"--map-size", true, "the most the store may grow to (default 64G; K, M, G, T)"},
 	{NULL, false, NULL},

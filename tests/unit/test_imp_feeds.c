@@ -919,6 +919,36 @@ static void test_lanes(void)
 	g_fail_line = 0;
 	res_free(&lanes);
 
+	/* JSON lines: parsed on the lanes, sub-models handed over in order */
+	buf_reset(&csv);
+	for (int i = 1; i <= 2500; i++)
+		if (i % 300 == 0)
+			buf_addf(&csv, "{broken %d\n", i);
+		else if (i % 1000 == 1)
+			buf_addf(&csv, "{\"code\":\"SM-%d\",\"family_variant\":\"fv\",\"parent\":\"R\","
+				       "\"values\":{}}\n", i);
+		else
+			buf_addf(&csv, "{\"sku\":\"J-%d\",\"family\":\"default\",\"values\":{}}\n", i);
+	buf_add(&csv, "", 1);
+	g_models = true;
+	g_lanes = 0;
+	res_free(&serial);
+	run_text(&serial, csv.data, IMP_JSONL, NULL);
+	g_lanes = 2;
+	g_prepared = 0;
+	g_chunks = 0;
+	run_text(&lanes, csv.data, IMP_JSONL, NULL);
+	ok(lanes.rc == 0 && json_array_size(lanes.docs) == 2489 &&
+		   json_equal(lanes.docs, serial.docs) && json_equal(lanes.failed, serial.failed),
+	   "JSON lines on lanes: the same documents and failed lines as on one thread (%zu)",
+	   json_array_size(lanes.docs));
+	ok(json_array_size(lanes.models) == 3 && json_equal(lanes.models, serial.models),
+	   "the same sub-models, in order");
+	ok(g_prepared == 2489 && g_chunks == 2, "each line parsed and prepared on a lane (%d, %d)",
+	   (int)g_prepared, g_chunks);
+	g_models = false;
+	res_free(&lanes);
+
 	g_prepared = 0;
 	run_file(&lanes, "catalogs/shopify/apparel.csv", IMP_CSV, "shopify");
 	ok(lanes.rc == 0 && json_array_size(lanes.docs) > 0 && g_prepared == 0,
