@@ -54,9 +54,10 @@ struct imp_sink {
 	 * the chunks before it are handed over, the lane hands its rows to
 	 * the sink on that same thread, in file order: doc_prepared (with
 	 * what prepare returned, freed after by prep_free), row_failed and
-	 * note, then chunk_done. So a document is made, prepared, written
-	 * and freed on one thread; only prepare and progress run beside the
-	 * other calls. */
+	 * note, then chunk_done, also after a call failed (what the sink
+	 * began on that thread must end there). So a document is made,
+	 * prepared, written and freed on one thread; only prepare and
+	 * progress run beside the other calls. */
 	int lanes;
 	void *(*prepare)(void *cls, json_t *doc, enum imp_op op);
 	int (*doc_prepared)(void *cls, json_t *doc, enum imp_op op, long line, void *prep);

@@ -176,9 +176,9 @@ static int hand_over(struct lane *ln, struct hub_err *err)
 {
 	struct lanes *l = ln->l;
 	const struct imp_sink *sink = l->sink;
-	int rc;
+	int rc = 0, done;
 
-	for (size_t i = 0; i < ln->nev; i++) {
+	for (size_t i = 0; i < ln->nev && rc == 0; i++) {
 		struct event *ev = &ln->ev[i];
 		char key[600];
 
@@ -186,12 +186,12 @@ static int hand_over(struct lane *ln, struct hub_err *err)
 		case EV_DOC:
 			rc = sink->doc_prepared(sink->cls, ev->json, ev->op, ev->line, ev->prep);
 			if (rc < 0)
-				return hub_err_set(err, rc, "line %ld: the import was stopped", ev->line);
+				hub_err_set(err, rc, "line %ld: the import was stopped", ev->line);
 			break;
 		case EV_MODEL:
 			rc = sink->model(sink->cls, ev->json, ev->op, ev->line);
 			if (rc < 0)
-				return hub_err_set(err, rc, "line %ld: the import was stopped", ev->line);
+				hub_err_set(err, rc, "line %ld: the import was stopped", ev->line);
 			break;
 		case EV_FAILED:
 			if (sink->row_failed)
@@ -208,10 +208,12 @@ static int hand_over(struct lane *ln, struct hub_err *err)
 			break;
 		}
 	}
-	rc = sink->chunk_done(sink->cls);
-	if (rc < 0)
-		return hub_err_set(err, rc, "the import was stopped");
-	return 0;
+	/* also after a failure: what the sink began on this thread (a write
+	 * transaction) must end on it */
+	done = sink->chunk_done(sink->cls);
+	if (rc == 0 && done < 0)
+		rc = hub_err_set(err, done, "the import was stopped");
+	return rc;
 }
 
 /* ---- the lanes ---- */

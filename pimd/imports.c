@@ -532,11 +532,21 @@ static void on_prep_free(void *prep)
 	pim_prep_free(prep);
 }
 
-/* An import lane's chunk is its own transaction: the next lane's thread
- * opens the next one. */
+/* An import lane's chunk is its own transaction, ended on the lane's
+ * thread (LMDB's writer and the store's write lock belong to it): the
+ * next lane's thread opens the next one. A failed write loses the open
+ * batch, as without lanes. */
 static int on_chunk_done(void *cls)
 {
-	return batch_close(cls, false);
+	struct run *r = cls;
+
+	if (r->fatal) {
+		if (r->b)
+			pim_batch_abort(r->b);
+		r->b = NULL;
+		return r->fatal;
+	}
+	return batch_close(r, false);
 }
 
 /* Lanes an import maps its rows on: the flag's, else one a CPU, up to 4. */

@@ -1,6 +1,7 @@
 /* libFuzzer target: any bytes through imp_run, in every format and with
  * every shipped profile, against the starter schema. The first byte picks
- * the format and the profile; the rest is the file. A crash, a leak or
+ * the format and the profile (its low 7 bits) and whether rows go to two
+ * import lanes (its high bit); the rest is the file. A crash, a leak or
  * undefined behaviour is a finding; a malformed file is not.
  *
  * Built and run by tests/fuzz/run.sh (clang, -fsanitize=fuzzer,address,
@@ -12,6 +13,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -59,9 +61,44 @@ static int on_schema_doc(void *cls, const char *kind, json_t *doc, long line)
 	return 0;
 }
 
+/* lanes: what prepare makes must come back to doc_prepared */
+static const char prepared[] = "prepared";
+
+static void *on_prepare(void *cls, json_t *doc, enum imp_op op)
+{
+	(void)cls;
+	(void)op;
+	if (!json_is_object(doc))
+		abort();
+	return strdup(prepared);
+}
+
+static int on_doc_prepared(void *cls, json_t *doc, enum imp_op op, long line, void *prep)
+{
+	if (prep && strcmp(prep, prepared))
+		abort();
+	return on_doc(cls, doc, op, line);
+}
+
+static int on_chunk_done(void *cls)
+{
+	(void)cls;
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct imp_sink sink = {on_doc, on_failed, on_note, on_schema_doc, NULL, NULL, on_doc};
+	struct imp_sink sink = {
+		.doc = on_doc,
+		.row_failed = on_failed,
+		.note = on_note,
+		.schema_doc = on_schema_doc,
+		.model = on_doc,
+		.prepare = on_prepare,
+		.doc_prepared = on_doc_prepared,
+		.prep_free = free,
+		.chunk_done = on_chunk_done,
+	};
 	struct imp_fault fault;
 	struct imp_opts o;
 	struct hub_err err;
@@ -76,8 +113,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size < 1)
 		return 0;
-	o = (struct imp_opts){(enum imp_format)(data[0] % IMP_FORMAT_NONE), schema,
-			      profiles[(data[0] / IMP_FORMAT_NONE) % NPROFILES], NULL, &fault};
+	o = (struct imp_opts){(enum imp_format)((data[0] & 0x7f) % IMP_FORMAT_NONE), schema,
+			      profiles[((data[0] & 0x7f) / IMP_FORMAT_NONE) % NPROFILES], NULL, &fault};
+	sink.lanes = data[0] & 0x80 ? 2 : 0;
 	fd = memfd_create("fuzz", 0);
 	if (fd < 0 || write(fd, data + 1, size - 1) != (ssize_t)(size - 1) || lseek(fd, 0, SEEK_SET))
 		abort();
