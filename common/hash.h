@@ -29,12 +29,12 @@ int hash_equal(const void *a, const void *b, size_t len);
 /* Fills out with len cryptographically random bytes; 0 or HUB_EIO. */
 int hash_random(void *out, size_t len);
 
-/* FNV-1a of a NUL-terminated string: for in-memory tables of the schema's
- * codes, which only administrators name, or of small bounded tables, where
- * colliding inputs cost little. */
 #define HASH_FNV1A_BASIS 1469598103934665603ull
 #define HASH_FNV1A_PRIME 1099511628211ull
 
+/* FNV-1a of a NUL-terminated string: for in-memory tables of the schema's
+ * codes, which only administrators name, or of small bounded tables, where
+ * colliding inputs cost little. */
 static inline uint64_t hash_fnv1a(const char *s)
 {
 	uint64_t h = HASH_FNV1A_BASIS;

@@ -160,12 +160,10 @@ static int take_line(struct lanes *lanes, struct map *m, const struct imp_sink *
 		     const char *s, size_t len, long line, struct hub_err *err)
 {
 	struct csvr_field f = {s, len};
-	int rc;
 
 	if (!lanes)
 		return one_line(m, sink, s, len, line, err);
-	rc = lanes_add(lanes, line, &f, 1);
-	return rc < 0 ? hub_err_set(err, rc, "line %ld: the import was stopped", line) : 0;
+	return lanes_add(lanes, line, &f, 1, err);
 }
 
 int jsonl_read(int fd, struct map *m, const struct imp_opts *o, const struct imp_sink *sink,

@@ -467,10 +467,12 @@ static int push(struct lanes *l)
 	return rc;
 }
 
-int lanes_add(struct lanes *l, long line, const struct csvr_field *f, size_t n)
+int lanes_add(struct lanes *l, long line, const struct csvr_field *f, size_t n,
+	      struct hub_err *err)
 {
 	struct chunk *c = l->filling;
 	size_t bytes = 0;
+	int rc;
 
 	if (!c) {
 		pthread_mutex_lock(&l->mu);
@@ -478,13 +480,13 @@ int lanes_add(struct lanes *l, long line, const struct csvr_field *f, size_t n)
 			l->spare = c->next;
 		pthread_mutex_unlock(&l->mu);
 		if (!c && !(c = calloc(1, sizeof(*c))))
-			return HUB_ENOMEM;
+			return hub_err_set(err, HUB_ENOMEM, "line %ld: out of memory", line);
 		l->filling = c;
 	}
 	for (size_t i = 0; i < n; i++)
 		bytes += f[i].len + 1;
 	if (!reserve(c, n, bytes))
-		return HUB_ENOMEM;
+		return hub_err_set(err, HUB_ENOMEM, "line %ld: out of memory", line);
 	c->line[c->nrec] = line;
 	c->first[c->nrec] = c->nfields;
 	for (size_t i = 0; i < n; i++) {
@@ -497,7 +499,11 @@ int lanes_add(struct lanes *l, long line, const struct csvr_field *f, size_t n)
 	}
 	c->nrec++;
 	c->first[c->nrec] = c->nfields;
-	return c->nrec >= LANE_ROWS || c->blen >= LANE_BYTES ? push(l) : 0;
+	if (c->nrec < LANE_ROWS && c->blen < LANE_BYTES)
+		return 0;
+	rc = push(l);
+	/* lanes_finish names the lane's failure */
+	return rc < 0 ? hub_err_set(err, rc, "line %ld: the import was stopped", line) : 0;
 }
 
 int lanes_finish(struct lanes *l, int rc, struct hub_err *err)

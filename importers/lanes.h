@@ -31,8 +31,10 @@ int lanes_start(struct lanes **out, const struct imp_opts *o, const struct imp_s
 		struct hub_err *err);
 
 /* Copies one record in; blocks while the lanes are busy. A negative HUB_E*
- * code once a lane has failed (lanes_finish says why). */
-int lanes_add(struct lanes *l, long line, const struct csvr_field *f, size_t n);
+ * code (err set) when out of memory or once a lane has failed
+ * (lanes_finish then says why). */
+int lanes_add(struct lanes *l, long line, const struct csvr_field *f, size_t n,
+	      struct hub_err *err);
 
 /* Hands the last rows over, waits for every lane and frees l (NULL: does
  * nothing). Returns a lane's failure (err set) if one failed, else rc:

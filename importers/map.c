@@ -1561,7 +1561,7 @@ const struct imp_sink *map_sink(const struct map *m)
 
 bool map_rows_independent(const struct map *m)
 {
-	return m->vmode == V_NONE && m->phase == 0 && !(m->model_file && m->sink->model);
+	return m->vmode == V_NONE && !(m->model_file && m->sink->model);
 }
 
 int map_row(struct map *m, long line, const struct map_cell *cells, size_t n, struct hub_err *err)

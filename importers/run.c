@@ -242,11 +242,8 @@ static int on_record(void *cls, long line, const struct csvr_field *f, size_t n)
 					   t->err);
 		return 0;
 	}
-	if (t->lanes) {
-		int rc = lanes_add(t->lanes, line, f, n);
-
-		return rc < 0 ? hub_err_set(t->err, rc, "line %ld: the import was stopped", line) : 0;
-	}
+	if (t->lanes)
+		return lanes_add(t->lanes, line, f, n, t->err);
 	t->last_line = line;
 	for (size_t i = 0; i < n; i++) {
 		t->cells[i].name = i < t->nnames ? t->name_at[i] : "";

@@ -355,12 +355,13 @@ static void adopt_parent_family(struct run *r, json_t *doc, long line)
  * the store takes a new sku in NFC only (write_checked): a sku or parent
  * that is no product as it is, is taken in NFC, the form that looks the
  * same. Said once a job. */
+static const char *const ref_fields[] = {"sku", "parent"};
+#define NREF_FIELDS (sizeof(ref_fields) / sizeof(ref_fields[0]))
+
 static void nfc_refs(struct run *r, json_t *doc, long line)
 {
-	static const char *const fields[] = {"sku", "parent"};
-
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		const char *v = json_string_value(json_object_get(doc, fields[i]));
+	for (size_t i = 0; i < NREF_FIELDS; i++) {
+		const char *v = json_string_value(json_object_get(doc, ref_fields[i]));
 		char *nfc = v ? text_nfc(v) : NULL;
 
 		if (!nfc)
@@ -373,14 +374,22 @@ static void nfc_refs(struct run *r, json_t *doc, long line)
 					 "a %s written with decomposed accents (Unicode NFD) is taken "
 					 "in NFC, the form that looks the same: '%.200s' here, and skus "
 					 "like it in later rows",
-					 fields[i], nfc);
-				add_error(r, line, fields[i], "sku_normalized", msg);
+					 ref_fields[i], nfc);
+				add_error(r, line, ref_fields[i], "sku_normalized", msg);
 				r->nfc_noted = true;
 			}
-			json_object_set_new(doc, fields[i], json_string(nfc));
+			json_object_set_new(doc, ref_fields[i], json_string(nfc));
 		}
 		free(nfc);
 	}
+}
+
+/* Merges a row's patch into the stored product. */
+static int row_merge(struct run *r, const char *sku, json_t *doc, int *outcome, json_t **problems,
+		     struct hub_err *e)
+{
+	merge_values(r, sku, doc);
+	return pim_batch_patch(r->b, sku, doc, r->mode, outcome, problems, e);
 }
 
 /* Writes one row's document in the open batch; prep (NULL: none) is what
@@ -394,10 +403,14 @@ static int row_write(struct run *r, json_t *doc, struct pim_prep *prep, enum imp
 	int outcome = 0, rc;
 
 	if (prep) {
-		rc = pim_batch_put_prepared(r->b, prep, r->mode, &outcome, &problems, &e);
+		/* a patch was prepared as the document of a new product: written
+		 * as such only while there is none, else merged as the patch it is */
+		rc = pim_batch_put_prepared(r->b, prep, op == IMP_PATCH ? PIM_MODE_CREATE : r->mode,
+					    &outcome, &problems, &e);
+		if (rc == HUB_ECONFLICT && op == IMP_PATCH && r->mode == PIM_MODE_UPSERT)
+			rc = row_merge(r, sku, doc, &outcome, &problems, &e);
 	} else if (op == IMP_PATCH) {
-		merge_values(r, sku, doc);
-		rc = pim_batch_patch(r->b, sku, doc, r->mode, &outcome, &problems, &e);
+		rc = row_merge(r, sku, doc, &outcome, &problems, &e);
 	} else if (op == IMP_DISABLE) {
 		/* never creates: a product that is missing has nothing to disable */
 		rc = pim_batch_patch(r->b, sku, doc,
@@ -490,7 +503,6 @@ static int on_doc(void *cls, json_t *doc, enum imp_op op, long line)
  * do). Runs beside the other lanes: reads nothing of r that changes. */
 static void *on_prepare(void *cls, json_t *doc, enum imp_op op)
 {
-	static const char *const fields[] = {"sku", "parent"};
 	struct run *r = cls;
 	const char *sku = json_string_value(json_object_get(doc, "sku"));
 
@@ -499,8 +511,8 @@ static void *on_prepare(void *cls, json_t *doc, enum imp_op op)
 	if (op != IMP_PUT && (op != IMP_PATCH || r->mode == PIM_MODE_UPDATE ||
 			      !pim_patch_is_document(doc, sku)))
 		return NULL;
-	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
-		const char *v = json_string_value(json_object_get(doc, fields[i]));
+	for (size_t i = 0; i < NREF_FIELDS; i++) {
+		const char *v = json_string_value(json_object_get(doc, ref_fields[i]));
 		char *nfc = v ? text_nfc(v) : NULL;
 
 		free(nfc);
@@ -513,17 +525,11 @@ static void *on_prepare(void *cls, json_t *doc, enum imp_op op)
 static int on_doc_prepared(void *cls, json_t *doc, enum imp_op op, long line, void *prep)
 {
 	struct run *r = cls;
-	const char *sku = json_string_value(json_object_get(doc, "sku"));
 
 	if (!prep)
 		return on_doc(cls, doc, op, line);
 	if (batch_open(r) < 0)
 		return r->fatal;
-	/* a patch was prepared as the document of a new product: one that
-	 * exists by now is patched instead */
-	if (op == IMP_PATCH &&
-	    pim_get(pim_batch_txn(r->b), PDB_PRODUCTS, sku, strlen(sku), NULL, NULL) == 0)
-		prep = NULL;
 	return row_write(r, doc, prep, op, line);
 }
 

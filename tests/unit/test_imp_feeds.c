@@ -911,8 +911,10 @@ static void test_lanes(void)
 	res_free(&lanes);
 
 	g_fail_line = 1500;
+	g_chunks = 0;
 	run_text(&lanes, csv.data, IMP_CSV, NULL);
 	ok(lanes.rc == HUB_EIO, "a sink failure on a lane stops the import (%d)", lanes.rc);
+	ok(g_chunks == 1, "the chunk whose write failed is still ended (chunk_done: %d)", g_chunks);
 	ok(json_array_size(lanes.docs) &&
 		   json_integer_value(json_object_get(json_array_get(lanes.docs, json_array_size(lanes.docs) - 1), "line")) < 1500,
 	   "no row after the failure reaches the sink");
