@@ -23,17 +23,56 @@ static bool published(json_t *doc, const char *key)
 	       json_integer_value(json_object_get(c, "ratio")) == 100;
 }
 
-/* The URL of the asset's rendition by preset. damd serves renditions as
- * immutable, yet a preset's crop follows the asset's focal point: the
- * crop tag makes a new URL when the focal point moves, so no cache keeps
- * showing the old crop. */
-static json_t *rendition_url(const char *base, const char *id, const char *preset,
-			     const char *crop)
+json_t *pim_preset_tags_load(const char *schemas_dir)
 {
-	char url[2048];
+	char path[4096];
+	json_t *root, *p, *tags = json_object();
+	const char *name;
 
-	snprintf(url, sizeof(url), "%s/v1/renditions/%s/%s%s%s", base, id, preset,
-		 *crop ? "?v=" : "", crop);
+	snprintf(path, sizeof(path), "%s/renditions.json", schemas_dir);
+	root = json_load_file(path, 0, NULL);
+	json_object_foreach(json_object_get(root, "presets"), name, p) {
+		json_t *params = json_is_object(p) ? json_copy(p) : NULL;
+		char *canon, hex[PIM_CROP_TAG];
+		uint8_t d[HASH_SHA256_LEN];
+
+		json_object_del(params, "description");
+		canon = params ? json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+		if (canon) {
+			hash_sha256(canon, strlen(canon), d);
+			hash_hex(d, (PIM_CROP_TAG - 1) / 2, hex);
+			json_object_set_new(tags, name, json_string(hex));
+		}
+		free(canon);
+		json_decref(params);
+	}
+	json_decref(root);
+	return tags;
+}
+
+/* The URL of the asset's rendition by preset. damd serves renditions as
+ * immutable, yet what a preset URL shows follows the preset's parameters
+ * and, for a cover crop, the asset's focal point: ?v= carries a tag of
+ * both, so that an edited preset or a moved focal point makes a new URL
+ * that no cache holds. damd ignores it. */
+static json_t *rendition_url(struct pim_app *app, const char *base, const char *id,
+			     const char *preset, const char *crop)
+{
+	const char *ptag = json_string_value(json_object_get(app->preset_tags, preset));
+	char url[2048], tag[PIM_CROP_TAG] = "";
+
+	if (ptag && *crop) {
+		char both[2 * PIM_CROP_TAG];
+		uint8_t d[HASH_SHA256_LEN];
+
+		snprintf(both, sizeof(both), "%s:%s", ptag, crop);
+		hash_sha256(both, strlen(both), d);
+		hash_hex(d, (PIM_CROP_TAG - 1) / 2, tag);
+	} else {
+		snprintf(tag, sizeof(tag), "%s", ptag ? ptag : crop);
+	}
+	snprintf(url, sizeof(url), "%s/v1/renditions/%s/%s%s%s", base, id, preset, *tag ? "?v=" : "",
+		 tag);
 	return json_string(url);
 }
 
@@ -54,14 +93,14 @@ static json_t *image(struct pim_app *app, struct pim_txn *t, json_t *chdoc, cons
 		return NULL;
 	}
 	if (main) {
-		json_object_set_new(out, "url", rendition_url(base, id, main, crop));
+		json_object_set_new(out, "url", rendition_url(app, base, id, main, crop));
 	} else {
 		snprintf(url, sizeof(url), "%s/v1/assets/%s", base, id);
 		json_object_set_new(out, "url", json_string(url));
 	}
 	urls = json_object();
 	json_object_foreach(r, role, v)
-		json_object_set_new(urls, role, rendition_url(base, id, json_string_value(v), crop));
+		json_object_set_new(urls, role, rendition_url(app, base, id, json_string_value(v), crop));
 	json_object_set_new(out, "renditions", urls);
 	return out;
 }

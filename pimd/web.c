@@ -50,8 +50,9 @@ static json_t *profile_names(const char *schemas_dir)
 }
 
 /* The rendition presets of dir/renditions.json as
- * [{"name","description","width","height"}], in the file's order. */
-static json_t *preset_list(const char *schemas_dir)
+ * [{"name","description","width","height","tag"}], in the file's order;
+ * tag as in the URLs of projections (pim_preset_tags_load). */
+static json_t *preset_list(const char *schemas_dir, json_t *tags)
 {
 	char path[4096];
 	json_t *root, *presets, *p, *out = json_array();
@@ -61,10 +62,11 @@ static json_t *preset_list(const char *schemas_dir)
 	root = json_load_file(path, JSON_PRESERVE_ORDER, NULL);
 	presets = json_object_get(root, "presets");
 	json_object_foreach(presets, name, p) {
-		json_array_append_new(out, json_pack("{s:s,s:O?,s:O?,s:O?}", "name", name, "description",
-						     json_object_get(p, "description"), "width",
-						     json_object_get(p, "width"), "height",
-						     json_object_get(p, "height")));
+		json_array_append_new(out, json_pack("{s:s,s:O?,s:O?,s:O?,s:O?}", "name", name,
+						     "description", json_object_get(p, "description"),
+						     "width", json_object_get(p, "width"), "height",
+						     json_object_get(p, "height"), "tag",
+						     json_object_get(tags, name)));
 	}
 	json_decref(root);
 	return out;
@@ -78,7 +80,7 @@ static int handle_ui_config(struct http_req *req)
 	struct pim_app *app = http_app(req);
 	const char *schemas = app->schemas_dir ? app->schemas_dir : "schemas";
 	json_t *j = json_pack("{s:s,s:o,s:o}", "damd_url", app->damd_url ? app->damd_url : "",
-			      "profiles", profile_names(schemas), "presets", preset_list(schemas));
+			      "profiles", profile_names(schemas), "presets", preset_list(schemas, app->preset_tags));
 	int rc;
 
 	if (!j)

@@ -141,8 +141,12 @@ export function query(params) {
   return s ? `?${s}` : '';
 }
 
+// A preset's tag changes with its parameters: damd serves renditions as
+// immutable, so the browser must not keep an edited preset's old images.
 export function renditionUrl(id, preset) {
-  return `${damUrl()}/v1/renditions/${encodeURIComponent(id)}/${preset}`;
+  const p = presets().find((x) => x.name === preset);
+  const v = p && p.tag ? `?v=${p.tag}` : '';
+  return `${damUrl()}/v1/renditions/${encodeURIComponent(id)}/${preset}${v}`;
 }
 
 // Uploads a File with XMLHttpRequest so that progress(loaded,total) can be

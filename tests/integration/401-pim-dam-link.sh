@@ -30,7 +30,8 @@ up "$img/jpeg-progressive_telegram.jpg" TS-001_1.jpg; check "upload TS-001_1.jpg
 a1=$(jqb .id)
 check "linked to TS-001 by its filename" eventually has_images TS-001 "$a1"
 check "projection has the image's width and height" eventually proj_is TS-001 en_US '.images[0]|"\(.asset) \(.width) \(.height) \(.alt)"' "$a1 1280 1022 null"
-check "url from the channel's preset" proj_is TS-001 en_US '.images[0].url' "$DAM/v1/renditions/$a1/web-large"
+u0=$(proj TS-001 | jq -r '.images[0].url')
+check "url from the channel's preset, with the preset's tag" grep -qE "^$DAM/v1/renditions/$a1/web-large\?v=[0-9a-f]{8}\$" <<<"$u0"
 req GET "$PIM/v1/products/TS-001/history"
 check "the link is a version made by damd" is "$(jqb '.items[-1]|"\(.version) \(.by) \(.changes[0].path)"')" "2 damd /values/images"
 req GET "$PIM/v1/changes?since=0&limit=1000"
@@ -70,7 +71,9 @@ check "alt is not a product change" is "$(version_of TS-001)" "$v"
 # damd serves renditions as immutable: a moved focal point must give new URLs
 reqj PATCH "$DAM/v1/assets/$a1/meta" '{"focal_point":{"x":0.2,"y":0.3}}'; check "focal point set" code_is 200
 tagged() { proj TS-001 | jq -r '.images[0].url' | grep -qE "^$DAM/v1/renditions/$a1/web-large\?v=[0-9a-f]{8}\$"; }
-check "the url carries the crop tag" eventually tagged
+moved0() { [ "$(proj TS-001 | jq -r '.images[0].url')" != "$u0" ]; }
+check "the url's tag follows the focal point" eventually moved0
+check "still 8 hex digits" tagged
 u1=$(proj TS-001 | jq -r '.images[0].url')
 check "every role's url carries it" is "$(proj TS-001 | jq -r '[.images[0].renditions[]|test("\\?v=")]|all')" true
 reqj PATCH "$DAM/v1/assets/$a1/meta" '{"focal_point":{"x":0.8,"y":0.3}}'
@@ -79,7 +82,7 @@ check "another focal point: another url" eventually moved
 req GET "$(proj TS-001 | jq -r '.images[0].url')"; check "damd serves the tagged url" code_is 200
 check "as an image" is "$(header content-type | cut -d/ -f1)" image
 reqj PATCH "$DAM/v1/assets/$a1/meta" '{"focal_point":null}'
-check "no focal point: the plain url again" eventually proj_is TS-001 en_US '.images[0].url' "$DAM/v1/renditions/$a1/web-large"
+check "no focal point: the preset's url again" eventually proj_is TS-001 en_US '.images[0].url' "$u0"
 
 # linking by the SKUs in the metadata, and unlinking when they go
 up "$img/webp-lossless.webp" lifestyle-shot.webp; m=$(jqb .id)

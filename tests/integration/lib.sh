@@ -57,10 +57,10 @@ start_damd() {
 	DAM_PID=$!; PIDS+=($DAM_PID); DAM=http://127.0.0.1:$port
 	wait_http "$DAM/healthz" || { tail -20 "$TMP/damd.log"; die "damd did not start"; }
 }
-# start_pimd [flags]: sets PIM, PIM_PID, PIM_DATA
+# start_pimd [flags]: sets PIM, PIM_PID, PIM_DATA (--schemas: PIM_SCHEMAS or the repository's)
 start_pimd() {
 	local port; port=$(free_port); PIM_DATA=${PIM_DATA:-$TMP/pim}
-	"$BIN/pimd" --listen 127.0.0.1:$port --data "$PIM_DATA" --schemas "$ROOT/schemas" --web "$ROOT/web" \
+	"$BIN/pimd" --listen 127.0.0.1:$port --data "$PIM_DATA" --schemas "${PIM_SCHEMAS:-$ROOT/schemas}" --web "$ROOT/web" \
 		${DAM:+--damd-url $DAM} "$@" >>"$TMP/pimd.log" 2>&1 &
 	PIM_PID=$!; PIDS+=($PIM_PID); PIM=http://127.0.0.1:$port
 	wait_http "$PIM/healthz" || { tail -20 "$TMP/pimd.log"; die "pimd did not start"; }

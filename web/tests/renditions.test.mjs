@@ -30,6 +30,11 @@ test('an uploaded image shows its thumbnail and its renditions', async () => {
   const w = await thumb.evaluate((el) => el.naturalWidth);
   const h = await thumb.evaluate((el) => el.naturalHeight);
   assert.ok(w > 0 && w <= 400 && h <= 400, `web-thumb is ${w}x${h}`);
+  // the URL carries the preset's tag, so an edited preset is fetched anew
+  const cfg = await (await fetch(`${PIM}/v1/ui-config`)).json();
+  const tag = cfg.presets.find((p) => p.name === 'web-thumb').tag;
+  assert.match(tag, /^[0-9a-f]{8}$/);
+  assert.ok((await thumb.getAttribute('src')).endsWith(`/web-thumb?v=${tag}`), 'the thumbnail URL carries the preset tag');
   await page.locator(`li[data-id="${id}"] a`).first().click();
   for (const preset of ['web-thumb', 'web-large']) {
     await loaded(page, await page.locator(`img.r-${preset}`).elementHandle());
