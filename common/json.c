@@ -1,6 +1,9 @@
 #include "json.h"
 #include "err.h"
+#include "hash.h"
 
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 json_t *json_parse(const char *data, size_t len, struct hub_err *err)
@@ -53,4 +56,27 @@ bool json_same_member(const json_t *a, const json_t *b, const char *key)
 	if (json_is_null(y))
 		y = NULL;
 	return (!x && !y) || (x && y && json_equal(x, y));
+}
+
+int json_tag(const json_t *j, const char *omit, char *out, size_t digits)
+{
+	json_t *copy = NULL;
+	char *canon;
+	uint8_t d[HASH_SHA256_LEN];
+
+	if (omit && json_is_object(j) && json_object_get(j, omit)) {
+		copy = json_copy((json_t *)j);
+		if (!copy)
+			return HUB_ENOMEM;
+		json_object_del(copy, omit);
+		j = copy;
+	}
+	canon = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+	json_decref(copy);
+	if (!canon)
+		return HUB_ENOMEM;
+	hash_sha256(canon, strlen(canon), d);
+	free(canon);
+	hash_hex(d, digits / 2, out);
+	return 0;
 }

@@ -27,4 +27,15 @@ bool json_same_member(const json_t *a, const json_t *b, const char *key);
 /* True when arr (any value; NULL or a non-array is empty) holds the string s. */
 bool json_array_has_string(const json_t *arr, const char *s);
 
+/* A short digest of j: the first digits (even, at most 64) hex digits of
+ * SHA-256 over j serialised compactly with its keys sorted, without its
+ * member omit (NULL: none), into out (digits + 1 bytes). Equal values give
+ * equal tags whatever their key order. Returns 0, or HUB_ENOMEM. */
+int json_tag(const json_t *j, const char *omit, char *out, size_t digits);
+
+/* A rendition preset's tag, json_tag of its object without "description":
+ * pimd puts it in the rendition URLs it hands out and damd in the
+ * renditions it stores, so both tell an edited preset from its old self. */
+#define JSON_PRESET_TAG_DIGITS 8
+
 #endif

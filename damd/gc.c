@@ -88,6 +88,90 @@ static int used_one(void *cls, const void *key, size_t klen, const void *val, si
 	return 0;
 }
 
+/* Renditions made for a preset whose parameters changed since, or that is
+ * gone: a request for the preset gets another rendition now, so these are
+ * never served again. Their keys, as strings with length. */
+struct stale {
+	struct dam_app *app;
+	json_t *keys;
+};
+
+static bool entry_stale(struct dam_app *app, const void *val, size_t vlen)
+{
+	json_t *j;
+	const char *name, *tag;
+	bool stale;
+
+	/* most entries name no preset: parse only those that do */
+	if (!memmem(val, vlen, "\"preset_tag\"", 12))
+		return false;
+	j = json_loadb(val, vlen, 0, NULL);
+	name = json_get_str(j, "preset");
+	tag = json_get_str(j, "preset_tag");
+	stale = name && tag && rend_preset_changed(app, name, tag);
+	json_decref(j);
+	return stale;
+}
+
+static int stale_one(void *cls, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	struct stale *s = cls;
+
+	if (entry_stale(s->app, val, vlen))
+		json_array_append_new(s->keys, json_stringn_nocheck(key, klen));
+	return 0;
+}
+
+/* Drops the stale rendition entries in keys that still are (a request may
+ * have made one anew meanwhile), a transaction per thousand; adds the blobs
+ * they used to doomed and counts them in *dropped. */
+static int drop_stale(struct dam_app *app, json_t *keys, json_t *doomed, int *dropped,
+		      struct hub_err *err)
+{
+	size_t i = 0, n = json_array_size(keys);
+	int rc = 0;
+
+	while (rc == 0 && i < n) {
+		struct dam_txn *t = NULL;
+		json_t *blobs = json_array(), *v;
+		size_t end = i + 1000 < n ? i + 1000 : n, k;
+		int count = 0;
+
+		rc = dam_txn_begin(app->store, &t, err);
+		for (; rc == 0 && i < end; i++) {
+			json_t *key = json_array_get(keys, i), *j;
+			char *val = NULL;
+			size_t len;
+
+			if (dam_txn_get(t, "renditions", json_string_value(key), json_string_length(key),
+					&val, &len, NULL) < 0)
+				continue;
+			if (entry_stale(app, val, len)) {
+				j = json_loadb(val, len, 0, NULL);
+				if (json_get_str(j, "blob"))
+					json_array_append_new(blobs, json_string(json_get_str(j, "blob")));
+				json_decref(j);
+				rc = dam_txn_del(t, "renditions", json_string_value(key),
+						 json_string_length(key), err);
+				count++;
+			}
+			free(val);
+		}
+		if (rc == 0) {
+			rc = dam_txn_commit(t, err);
+			t = NULL;
+		}
+		dam_txn_abort(t);
+		if (rc == 0) {
+			json_array_foreach(blobs, k, v)
+				json_object_set(doomed, json_string_value(v), json_true());
+			*dropped += count;
+		}
+		json_decref(blobs);
+	}
+	return rc;
+}
+
 static bool asset_live(struct dam_app *app, const char *hex)
 {
 	char id[80], *val = NULL;
@@ -158,15 +242,18 @@ out:
 int dam_gc_run(struct dam_app *app, int *removed, struct hub_err *err)
 {
 	struct due d = {json_array(), time(NULL) - app->gc_grace, NULL, false};
+	struct stale st = {app, json_array()};
 	json_t *doomed = json_object(), *used = json_object(), *v;
 	const char *hex;
-	int rc, n = 0;
+	int rc, n = 0, dropped = 0;
 	size_t i;
 
 	if (removed)
 		*removed = 0;
 	rc = dam_kv_scan(app->store, "assets", "sha256:", 7, NULL, 0, due_one, &d, err);
-	if (rc < 0 || json_array_size(d.ids) == 0)
+	if (rc == 0)
+		rc = dam_kv_scan(app->store, "renditions", "", 0, NULL, 0, stale_one, &st, err);
+	if (rc < 0 || (json_array_size(d.ids) == 0 && json_array_size(st.keys) == 0))
 		goto out;
 	/* under the lock an upload cannot revive a record whose blob goes */
 	pthread_mutex_lock(&app->blob_lock);
@@ -175,6 +262,8 @@ int dam_gc_run(struct dam_app *app, int *removed, struct hub_err *err)
 		if (rc < 0)
 			break;
 	}
+	if (rc == 0)
+		rc = drop_stale(app, st.keys, doomed, &dropped, err);
 	if (rc == 0)
 		rc = dam_kv_scan(app->store, "renditions", "", 0, NULL, 0, used_one, used, err);
 	if (rc == 0) {
@@ -191,12 +280,13 @@ int dam_gc_run(struct dam_app *app, int *removed, struct hub_err *err)
 		n = (int)json_array_size(d.ids);
 	}
 	pthread_mutex_unlock(&app->blob_lock);
-	if (n)
-		hub_log(LOG_INFO, "gc collected=%d", n);
+	if (n || dropped)
+		hub_log(LOG_INFO, "gc collected=%d stale_renditions=%d", n, dropped);
 out:
 	if (removed)
 		*removed = n;
 	json_decref(d.ids);
+	json_decref(st.keys);
 	json_decref(doomed);
 	json_decref(used);
 	return rc;

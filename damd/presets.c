@@ -115,6 +115,8 @@ static int preset_parse(struct preset *p, const char *name, json_t *o, struct hu
 	}
 	if (!p->w && !p->h)
 		return bad(err, name, "width", "a preset needs a width or a height");
+	if (json_tag(o, "description", p->tag, JSON_PRESET_TAG_DIGITS) < 0)
+		return hub_err_set(err, HUB_ENOMEM, "out of memory");
 	if ((p->fit == REND_FIT_COVER || p->fit == REND_FIT_CONTAIN || p->fit == REND_FIT_FILL) &&
 	    (!p->w || !p->h))
 		return bad(err, name, "fit", "cover, contain and fill need both width and height");

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "json.h"
 #include "rendition.h"
 
 struct hub_err;
@@ -22,6 +23,7 @@ struct preset {
 	bool keep_frames;
 	bool has_bg;
 	uint8_t bg[3];
+	char tag[JSON_PRESET_TAG_DIGITS + 1]; /* json_tag of its parameters */
 };
 
 /* Loads and validates the presets file; errors name the JSON pointer at

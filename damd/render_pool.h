@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "json.h"
 #include "rendition.h"
 
 struct http_req;
@@ -27,6 +28,11 @@ struct render_job {
 	char src_hex[65];
 	char mime[128];
 	struct rend_spec spec;
+	/* the preset it is made for and the preset's tag, kept with the
+	 * rendition so that the collector drops it once the preset changes;
+	 * empty for ad-hoc parameters */
+	char preset[64];
+	char preset_tag[JSON_PRESET_TAG_DIGITS + 1];
 	/* result, read only after render_job_done() is true */
 	int rc;
 	struct hub_err err;

@@ -120,6 +120,10 @@ int rend_service_start(struct dam_app *app, const struct rend_settings *set, int
 /* Those flags, for config_check. */
 extern const struct config_flag rend_flags[];
 void rend_service_stop(struct dam_app *app);
+/* Whether a rendition made for preset name, whose parameters then had tag,
+ * would be made otherwise now: the preset is gone or its parameters
+ * changed. False before rend_service_start. */
+bool rend_preset_changed(struct dam_app *app, const char *name, const char *tag);
 /* The collector removed derived blob hex: renditions stop holding its file
  * open. Does nothing before rend_service_start. */
 void rend_blob_removed(struct dam_app *app, const char *hex);

@@ -258,6 +258,15 @@ static int open_get(struct rend_service *rs, const char *blob, const char *mime,
 	return 0;
 }
 
+bool rend_preset_changed(struct dam_app *app, const char *name, const char *tag)
+{
+	const struct preset *p = app->rend ? presets_find(app->rend->presets, name) : NULL;
+
+	if (!app->rend)
+		return false;
+	return !p || !tag || strcmp(p->tag, tag);
+}
+
 void rend_blob_removed(struct dam_app *app, const char *hex)
 {
 	struct rend_service *rs = app->rend;
@@ -320,6 +329,10 @@ static int store_rendition(struct rend_service *rs, struct render_job *j,
 		return rc;
 	o = json_pack("{s:s, s:s, s:i, s:i, s:I}", "blob", hex, "mime", out->mime, "width",
 		      out->width, "height", out->height, "bytes", (json_int_t)out->len);
+	if (o && j->preset[0]) {
+		json_object_set_new(o, "preset", json_string(j->preset));
+		json_object_set_new(o, "preset_tag", json_string(j->preset_tag));
+	}
 	rec = o ? json_dump_compact(o, &rlen) : NULL;
 	json_decref(o);
 	if (!rec)
@@ -661,6 +674,10 @@ static int h_rendition(struct http_req *req)
 	memcpy(tmpl.src_hex, hex, sizeof(tmpl.src_hex));
 	snprintf(tmpl.mime, sizeof(tmpl.mime), "%s", mime);
 	tmpl.spec = spec;
+	if (preset) {
+		snprintf(tmpl.preset, sizeof(tmpl.preset), "%s", preset->name);
+		memcpy(tmpl.preset_tag, preset->tag, sizeof(tmpl.preset_tag));
+	}
 	json_decref(meta);
 	meta = NULL;
 

@@ -6,7 +6,6 @@
 #include "cache.h"
 #include "catalog_int.h"
 #include "err.h"
-#include "hash.h"
 #include "json.h"
 #include "log.h"
 #include "schema.h"
@@ -320,16 +319,8 @@ bool pim_asset_describe(struct pim_txn *t, const char *id, const char *locale,
 	if (!rec)
 		return true;
 	focal = json_object_get(rec, "focal");
-	if (json_is_object(focal)) {
-		char *s = json_dumps(focal, JSON_COMPACT | JSON_SORT_KEYS);
-		uint8_t d[HASH_SHA256_LEN];
-
-		if (s) {
-			hash_sha256(s, strlen(s), d);
-			hash_hex(d, (PIM_CROP_TAG - 1) / 2, crop);
-			free(s);
-		}
-	}
+	if (json_is_object(focal) && json_tag(focal, NULL, crop, PIM_CROP_TAG - 1) < 0)
+		*crop = 0;
 	pim_asset_today(today);
 	offered = pim_asset_usable(rec, today);
 	if (offered) {

@@ -32,19 +32,10 @@ json_t *pim_preset_tags_load(const char *schemas_dir)
 	snprintf(path, sizeof(path), "%s/renditions.json", schemas_dir);
 	root = json_load_file(path, 0, NULL);
 	json_object_foreach(json_object_get(root, "presets"), name, p) {
-		json_t *params = json_is_object(p) ? json_copy(p) : NULL;
-		char *canon, hex[PIM_CROP_TAG];
-		uint8_t d[HASH_SHA256_LEN];
+		char tag[JSON_PRESET_TAG_DIGITS + 1];
 
-		json_object_del(params, "description");
-		canon = params ? json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-		if (canon) {
-			hash_sha256(canon, strlen(canon), d);
-			hash_hex(d, (PIM_CROP_TAG - 1) / 2, hex);
-			json_object_set_new(tags, name, json_string(hex));
-		}
-		free(canon);
-		json_decref(params);
+		if (json_is_object(p) && json_tag(p, "description", tag, sizeof(tag) - 1) == 0)
+			json_object_set_new(tags, name, json_string(tag));
 	}
 	json_decref(root);
 	return tags;

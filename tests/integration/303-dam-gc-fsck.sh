@@ -31,6 +31,30 @@ req DELETE "$DAM/v1/assets/$g"; check "delete under a long grace" code_is 204
 sleep 1.5
 check "blob kept during the grace period" test -f "$DAM_DATA/blobs/$(echo ${g#sha256:} | cut -c1-2)/$(echo ${g#sha256:} | cut -c3-4)/${g#sha256:}"
 stop_all
+
+# renditions of a preset that changed or went are never served again: the
+# collector drops them; those of an unchanged preset stay
+DAM_DATA=$TMP/dam3; P=$TMP/renditions.json
+cp "$ROOT/schemas/renditions.json" "$P"
+start_damd --gc-grace 0 --gc-interval 1 --presets "$P"
+up "$DATA/images/jpeg-progressive_telegram.jpg" r.jpg; r=$(jqb .id)
+etag_of() { req GET "$DAM/v1/renditions/$r/$1" -H 'Accept: image/jpeg'; header etag | tr -d '"'; }
+thumb=$(etag_of web-thumb); print=$(etag_of print); card=$(etag_of app-card)
+check "renditions stored as blobs" test -f "$(blob "$thumb")" -a -f "$(blob "$print")" -a -f "$(blob "$card")"
+sleep 1.5
+check "kept while their presets stay" test -f "$(blob "$thumb")" -a -f "$(blob "$card")"
+stop_all
+jq '.presets["web-thumb"].width = 150 | .presets.print.description = "edited" | del(.presets["app-card"])' \
+	"$ROOT/schemas/renditions.json" >"$P"
+start_damd --gc-grace 0 --gc-interval 1 --presets "$P"
+check "an edited preset's rendition is collected" eventually test ! -e "$(blob "$thumb")"
+check "so is a removed preset's" eventually test ! -e "$(blob "$card")"
+check "a new description changes nothing" test -f "$(blob "$print")"
+check "the print rendition is still served from it" is "$(etag_of print)" "$print"
+req GET "$DAM/v1/renditions/$r/web-thumb" -H 'Accept: image/jpeg'; check "the edited preset renders anew" code_is 200
+check "at its new size" bash -c "vipsheader '$TMP/body' | grep -q ': 150x200 '"
+check "the source is untouched" test -f "$(blob "$r")"
+stop_all
 DAM_DATA=$TMP/dam
 
 # fsck on a healthy store

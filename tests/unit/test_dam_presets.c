@@ -32,6 +32,33 @@ static void test_file(void)
 	presets_free(p);
 }
 
+/* The tag follows what decides the rendition, whatever the key order, and
+ * not the description. */
+static void test_tag(void)
+{
+	const char *docs[] = {
+		"{\"presets\":{\"a\":{\"width\":200,\"fit\":\"inside\",\"description\":\"x\"}}}",
+		"{\"presets\":{\"a\":{\"fit\":\"inside\",\"description\":\"y\",\"width\":200}}}",
+		"{\"presets\":{\"a\":{\"width\":240,\"fit\":\"inside\",\"description\":\"x\"}}}",
+	};
+	char tags[3][sizeof(((struct preset *)0)->tag)];
+
+	for (int i = 0; i < 3; i++) {
+		struct presets *p = NULL;
+		struct hub_err err = {0};
+		const struct preset *a;
+
+		ok(presets_parse(&p, docs[i], strlen(docs[i]), &err) == 0, "tag case %d parses", i);
+		a = presets_find(p, "a");
+		snprintf(tags[i], sizeof(tags[i]), "%s", a ? a->tag : "");
+		presets_free(p);
+	}
+	ok(strlen(tags[0]) == 8 && strspn(tags[0], "0123456789abcdef") == 8, "8 hex digits: %s",
+	   tags[0]);
+	ok(!strcmp(tags[0], tags[1]), "key order and description do not change it");
+	ok(strcmp(tags[0], tags[2]), "another width does");
+}
+
 static void test_bad(void)
 {
 	struct presets *p = NULL;
@@ -136,6 +163,7 @@ static void test_accept(void)
 int main(void)
 {
 	test_file();
+	test_tag();
 	test_bad();
 	test_adhoc();
 	test_accept();
