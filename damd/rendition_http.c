@@ -260,10 +260,11 @@ static int open_get(struct rend_service *rs, const char *blob, const char *mime,
 
 bool rend_preset_changed(struct dam_app *app, const char *name, const char *tag)
 {
-	const struct preset *p = app->rend ? presets_find(app->rend->presets, name) : NULL;
+	const struct preset *p;
 
 	if (!app->rend)
 		return false;
+	p = presets_find(app->rend->presets, name);
 	return !p || !tag || strcmp(p->tag, tag);
 }
 

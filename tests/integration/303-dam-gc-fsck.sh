@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # damd's collector removes the blobs of deleted assets after the grace
-# period (and keeps blobs still in use); damd --fsck finds a corrupted or
+# period (and keeps blobs still in use) and the renditions of a preset that
+# changed; damd --fsck finds a corrupted or
 # missing blob, names it, exits non-zero, and --repair quarantines it.
 source "$(dirname "$0")/lib.sh"
 start_damd --gc-grace 0 --gc-interval 1
