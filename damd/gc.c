@@ -88,36 +88,75 @@ static int used_one(void *cls, const void *key, size_t klen, const void *val, si
 	return 0;
 }
 
-/* Renditions made for a preset whose parameters changed since, or that is
- * gone: a request for the preset gets another rendition now, so these are
- * never served again. Their keys, as strings with length. */
+/* Rendition entries no request can be answered with any more
+ * (rend_entry_stale): made for a preset that changed or went, or a cover
+ * crop around a focal point the asset no longer has. Their keys, as
+ * strings with length. */
 struct stale {
 	struct dam_app *app;
 	json_t *keys;
+	char hex[65]; /* the source whose record rec is ("": none loaded) */
+	json_t *rec;
 };
 
-static bool entry_stale(struct dam_app *app, const void *val, size_t vlen)
+/* Whether entry key → val is stale. rec: the record of the source the key
+ * names, which only a cover crop needs (may_be_stale), or NULL. */
+static bool entry_stale(struct dam_app *app, const void *key, size_t klen, const void *val,
+			size_t vlen, const json_t *rec)
 {
+	char spec[512];
 	json_t *j;
-	const char *name, *tag;
 	bool stale;
 
-	/* most entries name no preset: parse only those that do */
-	if (!memmem(val, vlen, "\"preset_tag\"", 12))
+	if (klen <= 65 || klen - 65 >= sizeof(spec))
 		return false;
+	memcpy(spec, (const char *)key + 65, klen - 65);
+	spec[klen - 65] = 0;
 	j = json_loadb(val, vlen, 0, NULL);
-	name = json_get_str(j, "preset");
-	tag = json_get_str(j, "preset_tag");
-	stale = name && tag && rend_preset_changed(app, name, tag);
+	stale = j && rend_entry_stale(app, spec, j, rec);
 	json_decref(j);
 	return stale;
+}
+
+/* Most entries are neither made for a preset nor cover crops: those are
+ * passed over without parsing anything. */
+static bool may_be_stale(const void *key, size_t klen, const void *val, size_t vlen,
+			 bool *need_rec)
+{
+	*need_rec = klen > 65 && memmem((const char *)key + 65, klen - 65, "fit=cover", 9);
+	return *need_rec || memmem(val, vlen, "\"preset_tag\"", 12);
+}
+
+static json_t *record_of(struct dam_app *app, struct dam_txn *t, const void *key)
+{
+	char id[80], *val = NULL;
+	size_t len;
+	json_t *rec = NULL;
+	int rc;
+
+	snprintf(id, sizeof(id), "sha256:%.64s", (const char *)key);
+	rc = t ? dam_txn_get(t, "assets", id, strlen(id), &val, &len, NULL)
+	       : dam_kv_get(app->store, "assets", id, strlen(id), &val, &len, NULL);
+	if (rc == 0)
+		rec = json_loadb(val, len, 0, NULL);
+	free(val);
+	return rec;
 }
 
 static int stale_one(void *cls, const void *key, size_t klen, const void *val, size_t vlen)
 {
 	struct stale *s = cls;
+	bool need_rec;
 
-	if (entry_stale(s->app, val, vlen))
+	if (klen < 65 || !may_be_stale(key, klen, val, vlen, &need_rec))
+		return 0;
+	/* keys start with their source: each record is read once a pass */
+	if (need_rec && memcmp(s->hex, key, 64)) {
+		json_decref(s->rec);
+		s->rec = record_of(s->app, NULL, key);
+		memcpy(s->hex, key, 64);
+	}
+	if (entry_stale(s->app, key, klen, val, vlen, need_rec ? s->rec : NULL))
 		json_array_append_new(s->keys, json_stringn_nocheck(key, klen));
 	return 0;
 }
@@ -128,31 +167,36 @@ static int stale_one(void *cls, const void *key, size_t klen, const void *val, s
 static int drop_stale(struct dam_app *app, json_t *keys, json_t *doomed, int *dropped,
 		      struct hub_err *err)
 {
-	size_t i = 0, n = json_array_size(keys);
+	size_t i = 0, n = json_array_size(keys), b;
 	int rc = 0;
 
 	while (rc == 0 && i < n) {
 		struct dam_txn *t = NULL;
 		json_t *blobs = json_array(), *v;
-		size_t end = i + 1000 < n ? i + 1000 : n, k;
+		size_t end = i + 1000 < n ? i + 1000 : n;
 		int count = 0;
 
 		rc = dam_txn_begin(app->store, &t, err);
 		for (; rc == 0 && i < end; i++) {
-			json_t *key = json_array_get(keys, i), *j;
+			const char *key = json_string_value(json_array_get(keys, i));
+			size_t klen = json_string_length(json_array_get(keys, i)), len;
 			char *val = NULL;
-			size_t len;
+			json_t *rec = NULL, *j;
+			bool need_rec, stale;
 
-			if (dam_txn_get(t, "renditions", json_string_value(key), json_string_length(key),
-					&val, &len, NULL) < 0)
+			if (dam_txn_get(t, "renditions", key, klen, &val, &len, NULL) < 0)
 				continue;
-			if (entry_stale(app, val, len)) {
+			stale = may_be_stale(key, klen, val, len, &need_rec);
+			if (stale && need_rec)
+				rec = record_of(app, t, key);
+			stale = stale && entry_stale(app, key, klen, val, len, rec);
+			json_decref(rec);
+			if (stale) {
 				j = json_loadb(val, len, 0, NULL);
 				if (json_get_str(j, "blob"))
 					json_array_append_new(blobs, json_string(json_get_str(j, "blob")));
 				json_decref(j);
-				rc = dam_txn_del(t, "renditions", json_string_value(key),
-						 json_string_length(key), err);
+				rc = dam_txn_del(t, "renditions", key, klen, err);
 				count++;
 			}
 			free(val);
@@ -163,7 +207,7 @@ static int drop_stale(struct dam_app *app, json_t *keys, json_t *doomed, int *dr
 		}
 		dam_txn_abort(t);
 		if (rc == 0) {
-			json_array_foreach(blobs, k, v)
+			json_array_foreach(blobs, b, v)
 				json_object_set(doomed, json_string_value(v), json_true());
 			*dropped += count;
 		}
@@ -242,7 +286,7 @@ out:
 int dam_gc_run(struct dam_app *app, int *removed, struct hub_err *err)
 {
 	struct due d = {json_array(), time(NULL) - app->gc_grace, NULL, false};
-	struct stale st = {app, json_array()};
+	struct stale st = {app, json_array(), "", NULL};
 	json_t *doomed = json_object(), *used = json_object(), *v;
 	const char *hex;
 	int rc, n = 0, dropped = 0;
@@ -287,6 +331,7 @@ out:
 		*removed = n;
 	json_decref(d.ids);
 	json_decref(st.keys);
+	json_decref(st.rec);
 	json_decref(doomed);
 	json_decref(used);
 	return rc;

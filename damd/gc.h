@@ -1,7 +1,8 @@
 /* The background collector: every --gc-interval seconds it removes the
  * blobs, records and renditions of assets deleted more than --gc-grace
- * seconds ago and the renditions of presets changed since they were made
- * (keeping any blob something live still uses), and emits
+ * seconds ago and the renditions no request gets any more (of a preset
+ * changed since, around a focal point the asset no longer has), keeping
+ * any blob something live still uses, and emits
  * asset.rights_expired once for each asset whose rights.expires passed. */
 #ifndef DAM_GC_H
 #define DAM_GC_H

@@ -120,10 +120,15 @@ int rend_service_start(struct dam_app *app, const struct rend_settings *set, int
 /* Those flags, for config_check. */
 extern const struct config_flag rend_flags[];
 void rend_service_stop(struct dam_app *app);
-/* Whether a rendition made for preset name, whose parameters then had tag,
- * would be made otherwise now: the preset is gone or its parameters
- * changed. False before rend_service_start. */
-bool rend_preset_changed(struct dam_app *app, const char *name, const char *tag);
+/* Whether a request can no longer be answered with the rendition entry
+ * whose key has canonical spec and whose value is val, as the source's
+ * record rec (NULL: unknown) stands: it was made for a preset that is gone
+ * or whose parameters changed (val's "preset" and "preset_tag"), or it is
+ * a cover crop around another focal point than rec's. False before
+ * rend_service_start. */
+struct json_t;
+bool rend_entry_stale(struct dam_app *app, const char *spec, const struct json_t *val,
+		      const struct json_t *rec);
 /* The collector removed derived blob hex: renditions stop holding its file
  * open. Does nothing before rend_service_start. */
 void rend_blob_removed(struct dam_app *app, const char *hex);

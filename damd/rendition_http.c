@@ -258,14 +258,48 @@ static int open_get(struct rend_service *rs, const char *blob, const char *mime,
 	return 0;
 }
 
-bool rend_preset_changed(struct dam_app *app, const char *name, const char *tag)
+/* A cover crop centres on the focal point of the asset's record rec, when
+ * it has one (0..1 of the upright source). */
+static void spec_set_focal(struct rend_spec *spec, const json_t *rec)
 {
-	const struct preset *p;
+	json_t *fp = json_object_get(rec, "focal_point");
+	json_t *x = json_object_get(fp, "x"), *y = json_object_get(fp, "y");
+
+	if (spec->fit != REND_FIT_COVER || !json_is_number(x) || !json_is_number(y))
+		return;
+	spec->has_focal = true;
+	spec->fx = json_number_value(x);
+	spec->fy = json_number_value(y);
+	spec->fx = spec->fx < 0 ? 0 : spec->fx > 1 ? 1 : spec->fx;
+	spec->fy = spec->fy < 0 ? 0 : spec->fy > 1 ? 1 : spec->fy;
+}
+
+bool rend_entry_stale(struct dam_app *app, const char *spec, const json_t *val, const json_t *rec)
+{
+	const char *name = json_get_str(val, "preset"), *tag = json_get_str(val, "preset_tag");
+	struct hub_err err = {0};
+	struct rend_spec made, now;
+	char a[256], b[256];
 
 	if (!app->rend)
 		return false;
-	p = presets_find(app->rend->presets, name);
-	return !p || !tag || strcmp(p->tag, tag);
+	if (name && tag) {
+		const struct preset *p = presets_find(app->rend->presets, name);
+
+		if (!p || strcmp(p->tag, tag))
+			return true;
+	}
+	if (!rec || rend_spec_parse(&made, spec, &err) < 0 || made.fit != REND_FIT_COVER)
+		return false;
+	now = made;
+	now.has_focal = false;
+	now.fx = now.fy = 0;
+	spec_set_focal(&now, rec);
+	/* judged only on a spec that reads back as it was written */
+	if (rend_spec_format(&made, a, sizeof(a)) < 0 || strcmp(a, spec) ||
+	    rend_spec_format(&now, b, sizeof(b)) < 0)
+		return false;
+	return strcmp(a, b) != 0;
 }
 
 void rend_blob_removed(struct dam_app *app, const char *hex)
@@ -553,7 +587,7 @@ static int h_rendition(struct http_req *req)
 	struct rend_spec spec;
 	char hex[65], canon[256], idn[72], *raw = NULL;
 	const struct preset *preset = NULL;
-	json_t *meta = NULL, *fp;
+	json_t *meta = NULL;
 	bool vary = false, joined, animated, anon;
 	const char *mime;
 	uint64_t tag = 0;
@@ -653,15 +687,7 @@ static int h_rendition(struct http_req *req)
 		spec_from_preset(preset, &acc, animated, &spec, &vary);
 	else
 		spec_from_adhoc(&a, &acc, &spec, &vary, &err);
-	fp = json_object_get(meta, "focal_point");
-	if (spec.fit == REND_FIT_COVER && json_is_object(fp) &&
-	    json_is_number(json_object_get(fp, "x")) && json_is_number(json_object_get(fp, "y"))) {
-		spec.has_focal = true;
-		spec.fx = json_number_value(json_object_get(fp, "x"));
-		spec.fy = json_number_value(json_object_get(fp, "y"));
-		spec.fx = spec.fx < 0 ? 0 : spec.fx > 1 ? 1 : spec.fx;
-		spec.fy = spec.fy < 0 ? 0 : spec.fy > 1 ? 1 : spec.fy;
-	}
+	spec_set_focal(&spec, meta);
 
 	memset(&tmpl, 0, sizeof(tmpl));
 	memcpy(tmpl.key, hex, 64);

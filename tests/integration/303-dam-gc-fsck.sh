@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # damd's collector removes the blobs of deleted assets after the grace
-# period (and keeps blobs still in use) and the renditions of a preset that
-# changed; damd --fsck finds a corrupted or
+# period (and keeps blobs still in use), and the renditions no request gets
+# any more (of a changed preset, around an old focal point); damd --fsck
+# finds a corrupted or
 # missing blob, names it, exits non-zero, and --repair quarantines it.
 source "$(dirname "$0")/lib.sh"
 start_damd --gc-grace 0 --gc-interval 1
@@ -55,6 +56,16 @@ check "the print rendition is still served from it" is "$(etag_of print)" "$prin
 req GET "$DAM/v1/renditions/$r/web-thumb" -H 'Accept: image/jpeg'; check "the edited preset renders anew" code_is 200
 check "at its new size" bash -c "vipsheader '$TMP/body' | grep -q ': 150x200 '"
 check "the source is untouched" test -f "$(blob "$r")"
+# nor is a cover crop around a focal point the asset no longer has
+reqj PATCH "$DAM/v1/assets/$r/meta" '{"focal_point":{"x":0.2,"y":0.3}}'; check "focal point set" code_is 200
+f1=$(etag_of web-thumb)
+check "a crop around it" test -f "$(blob "$f1")"
+sleep 1.5
+check "kept while the focal point stays" test -f "$(blob "$f1")"
+reqj PATCH "$DAM/v1/assets/$r/meta" '{"focal_point":{"x":0.8,"y":0.3}}'
+check "the crop around the old focal point is collected" eventually test ! -e "$(blob "$f1")"
+check "a crop around the new one is served" bash -c "[ '$(etag_of web-thumb)' != '$f1' ]"
+check "renditions that crop nothing stay" test -f "$(blob "$print")"
 stop_all
 DAM_DATA=$TMP/dam
 
