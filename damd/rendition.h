@@ -20,6 +20,7 @@
 struct buf;
 struct hub_err;
 struct dam_app;
+struct json_t;
 
 enum rend_fit { REND_FIT_COVER, REND_FIT_CONTAIN, REND_FIT_INSIDE, REND_FIT_FILL };
 
@@ -126,7 +127,6 @@ void rend_service_stop(struct dam_app *app);
  * or whose parameters changed (val's "preset" and "preset_tag"), or it is
  * a cover crop around another focal point than rec's. False before
  * rend_service_start. */
-struct json_t;
 bool rend_entry_stale(struct dam_app *app, const char *spec, const struct json_t *val,
 		      const struct json_t *rec);
 /* The collector removed derived blob hex: renditions stop holding its file
