@@ -100,9 +100,10 @@ struct stale {
 };
 
 /* Whether entry key → val is stale. rec: the record of the source the key
- * names, which only a cover crop needs (may_be_stale), or NULL. */
+ * names, which only a cover crop needs (may_be_stale), or NULL. blob (NULL:
+ * not wanted; 65 bytes) gets the blob a stale entry uses, or "". */
 static bool entry_stale(struct dam_app *app, const void *key, size_t klen, const void *val,
-			size_t vlen, const json_t *rec)
+			size_t vlen, const json_t *rec, char *blob)
 {
 	char spec[512];
 	json_t *j;
@@ -114,6 +115,8 @@ static bool entry_stale(struct dam_app *app, const void *key, size_t klen, const
 	spec[klen - 65] = 0;
 	j = json_loadb(val, vlen, 0, NULL);
 	stale = j && rend_entry_stale(app, spec, j, rec);
+	if (blob)
+		snprintf(blob, 65, "%s", stale && json_get_str(j, "blob") ? json_get_str(j, "blob") : "");
 	json_decref(j);
 	return stale;
 }
@@ -156,7 +159,7 @@ static int stale_one(void *cls, const void *key, size_t klen, const void *val, s
 		s->rec = record_of(s->app, NULL, key);
 		memcpy(s->hex, key, 64);
 	}
-	if (entry_stale(s->app, key, klen, val, vlen, need_rec ? s->rec : NULL))
+	if (entry_stale(s->app, key, klen, val, vlen, need_rec ? s->rec : NULL, NULL))
 		json_array_append_new(s->keys, json_stringn_nocheck(key, klen));
 	return 0;
 }
@@ -180,8 +183,8 @@ static int drop_stale(struct dam_app *app, json_t *keys, json_t *doomed, int *dr
 		for (; rc == 0 && i < end; i++) {
 			const char *key = json_string_value(json_array_get(keys, i));
 			size_t klen = json_string_length(json_array_get(keys, i)), len;
-			char *val = NULL;
-			json_t *rec = NULL, *j;
+			char *val = NULL, blob[65] = "";
+			json_t *rec = NULL;
 			bool need_rec, stale;
 
 			if (dam_txn_get(t, "renditions", key, klen, &val, &len, NULL) < 0)
@@ -189,13 +192,11 @@ static int drop_stale(struct dam_app *app, json_t *keys, json_t *doomed, int *dr
 			stale = may_be_stale(key, klen, val, len, &need_rec);
 			if (stale && need_rec)
 				rec = record_of(app, t, key);
-			stale = stale && entry_stale(app, key, klen, val, len, rec);
+			stale = stale && entry_stale(app, key, klen, val, len, rec, blob);
 			json_decref(rec);
 			if (stale) {
-				j = json_loadb(val, len, 0, NULL);
-				if (json_get_str(j, "blob"))
-					json_array_append_new(blobs, json_string(json_get_str(j, "blob")));
-				json_decref(j);
+				if (*blob)
+					json_array_append_new(blobs, json_string(blob));
 				rc = dam_txn_del(t, "renditions", key, klen, err);
 				count++;
 			}
@@ -308,7 +309,8 @@ int dam_gc_run(struct dam_app *app, int *removed, struct hub_err *err)
 	}
 	if (rc == 0)
 		rc = drop_stale(app, st.keys, doomed, &dropped, err);
-	if (rc == 0)
+	/* what the remaining entries use, when anything may be removed */
+	if (rc == 0 && json_object_size(doomed))
 		rc = dam_kv_scan(app->store, "renditions", "", 0, NULL, 0, used_one, used, err);
 	if (rc == 0) {
 		json_object_foreach(doomed, hex, v) {

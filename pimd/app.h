@@ -18,7 +18,7 @@ struct pim_app {
 	const char *damd_url;    /* --damd-url: where rendition URLs point, whose feed pimd follows */
 	const char *damd_token;  /* --damd-token: bearer token for damd's feed and metadata */
 	const char *schemas_dir; /* --schemas: starter catalog and presets */
-	struct json_t *preset_tags; /* pim_preset_tags_load of schemas_dir, or NULL */
+	struct json_t *presets;  /* pim_presets_load of schemas_dir, or NULL */
 	const char *web_dir;     /* --web: the browser UI served at / */
 	struct pim_imports *imports; /* import jobs: queue and worker */
 	struct pim_assets *assets;   /* the damd follower, NULL when not running */

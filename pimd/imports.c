@@ -358,11 +358,19 @@ static void adopt_parent_family(struct run *r, json_t *doc, long line)
 static const char *const ref_fields[] = {"sku", "parent"};
 #define NREF_FIELDS (sizeof(ref_fields) / sizeof(ref_fields[0]))
 
+/* The NFC form of doc's ref_fields[i] when it is not in NFC (the caller
+ * frees it), else NULL; v gets the field as it is. */
+static char *ref_nfc(json_t *doc, size_t i, const char **v)
+{
+	*v = json_string_value(json_object_get(doc, ref_fields[i]));
+	return *v ? text_nfc(*v) : NULL;
+}
+
 static void nfc_refs(struct run *r, json_t *doc, long line)
 {
 	for (size_t i = 0; i < NREF_FIELDS; i++) {
-		const char *v = json_string_value(json_object_get(doc, ref_fields[i]));
-		char *nfc = v ? text_nfc(v) : NULL;
+		const char *v;
+		char *nfc = ref_nfc(doc, i, &v);
 
 		if (!nfc)
 			continue;
@@ -512,8 +520,8 @@ static void *on_prepare(void *cls, json_t *doc, enum imp_op op)
 			      !pim_patch_is_document(doc, sku)))
 		return NULL;
 	for (size_t i = 0; i < NREF_FIELDS; i++) {
-		const char *v = json_string_value(json_object_get(doc, ref_fields[i]));
-		char *nfc = v ? text_nfc(v) : NULL;
+		const char *v;
+		char *nfc = ref_nfc(doc, i, &v);
 
 		free(nfc);
 		if (nfc)

@@ -79,7 +79,7 @@ int main(int argc, char **argv)
 	app.import_lanes = config_range(argc, argv, "--import-lanes", "PIMD_IMPORT_LANES", 0, 0, 8);
 	app.no_starter = config_bool(argc, argv, "--no-starter", "PIMD_NO_STARTER");
 	map_size = config_size(argc, argv, "--map-size", "PIMD_MAP_SIZE", 0);
-	app.preset_tags = pim_preset_tags_load(app.schemas_dir);
+	app.presets = pim_presets_load(app.schemas_dir);
 	if (daemon_mkdirs(o.data, &err) < 0 || pim_store_open(&app.store, o.data, map_size, &err) < 0 ||
 	    pim_catalog_open(&app, &err) < 0 || pim_refresher_start(&app, &err) < 0 ||
 	    pim_imports_open(&app, &err) < 0 ||
@@ -94,6 +94,6 @@ int main(int argc, char **argv)
 	pim_refresher_stop(&app);
 	pim_catalog_close(&app);
 	pim_store_close(app.store);
-	json_decref(app.preset_tags);
+	json_decref(app.presets);
 	return rc;
 }

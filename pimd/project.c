@@ -23,10 +23,10 @@ static bool published(json_t *doc, const char *key)
 	       json_integer_value(json_object_get(c, "ratio")) == 100;
 }
 
-json_t *pim_preset_tags_load(const char *schemas_dir)
+json_t *pim_presets_load(const char *schemas_dir)
 {
 	char path[4096];
-	json_t *root, *p, *tags = json_object();
+	json_t *root, *p, *presets = json_object();
 	const char *name;
 
 	snprintf(path, sizeof(path), "%s/renditions.json", schemas_dir);
@@ -35,10 +35,14 @@ json_t *pim_preset_tags_load(const char *schemas_dir)
 		char tag[JSON_PRESET_TAG_DIGITS + 1];
 
 		if (json_is_object(p) && json_tag(p, "description", tag, sizeof(tag) - 1) == 0)
-			json_object_set_new(tags, name, json_string(tag));
+			json_object_set_new(presets, name,
+					    json_pack("{s:O?,s:O?,s:O?,s:s}", "description",
+						      json_object_get(p, "description"), "width",
+						      json_object_get(p, "width"), "height",
+						      json_object_get(p, "height"), "tag", tag));
 	}
 	json_decref(root);
-	return tags;
+	return presets;
 }
 
 /* The URL of the asset's rendition by preset. damd serves renditions as
@@ -49,7 +53,8 @@ json_t *pim_preset_tags_load(const char *schemas_dir)
 static json_t *rendition_url(struct pim_app *app, const char *base, const char *id,
 			     const char *preset, const char *crop)
 {
-	const char *ptag = json_string_value(json_object_get(app->preset_tags, preset));
+	const char *ptag =
+		json_string_value(json_object_get(json_object_get(app->presets, preset), "tag"));
 	char url[2048], tag[PIM_CROP_TAG] = "";
 
 	if (ptag && *crop) {

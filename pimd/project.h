@@ -17,13 +17,14 @@ struct pim_app;
  * *out is a reference (the caller unrefs it; http_shared_body gives the
  * JSON), etag the quoted strong ETag. HUB_ENOTFOUND when the channel,
  * locale or product is unknown or the product is not published there. */
-/* The tags of the rendition presets in schemas_dir/renditions.json, as a
- * JSON object of preset name to 8 hex digits of the preset's rendering
- * parameters (all but its description). damd serves renditions as
+/* The rendition presets of schemas_dir/renditions.json, read once at
+ * start, in the file's order: an object of preset name to
+ * {"description","width","height","tag"}, tag being json_tag of the
+ * preset's parameters (JSON_PRESET_TAG_DIGITS). damd serves renditions as
  * immutable, so an edited preset must give them new URLs. An empty object
  * when the file cannot be read (URLs then carry no preset tag); NULL only
  * when out of memory. */
-struct json_t *pim_preset_tags_load(const char *schemas_dir);
+struct json_t *pim_presets_load(const char *schemas_dir);
 
 int pim_project(struct pim_app *app, const char *channel, const char *locale, const char *sku,
 		struct http_shared **out, char etag[40], struct hub_err *err);

@@ -49,26 +49,19 @@ static json_t *profile_names(const char *schemas_dir)
 	return out;
 }
 
-/* The rendition presets of dir/renditions.json as
- * [{"name","description","width","height","tag"}], in the file's order;
- * tag as in the URLs of projections (pim_preset_tags_load). */
-static json_t *preset_list(const char *schemas_dir, json_t *tags)
+/* The rendition presets pimd read at start (pim_presets_load) as
+ * [{"name","description","width","height","tag"}], in the file's order. */
+static json_t *preset_list(json_t *presets)
 {
-	char path[4096];
-	json_t *root, *presets, *p, *out = json_array();
+	json_t *out = json_array(), *p;
 	const char *name;
 
-	snprintf(path, sizeof(path), "%s/renditions.json", schemas_dir);
-	root = json_load_file(path, JSON_PRESERVE_ORDER, NULL);
-	presets = json_object_get(root, "presets");
 	json_object_foreach(presets, name, p) {
-		json_array_append_new(out, json_pack("{s:s,s:O?,s:O?,s:O?,s:O?}", "name", name,
-						     "description", json_object_get(p, "description"),
-						     "width", json_object_get(p, "width"), "height",
-						     json_object_get(p, "height"), "tag",
-						     json_object_get(tags, name)));
+		json_t *item = json_copy(p);
+
+		json_object_set_new(item, "name", json_string(name));
+		json_array_append_new(out, item);
 	}
-	json_decref(root);
 	return out;
 }
 
@@ -80,7 +73,7 @@ static int handle_ui_config(struct http_req *req)
 	struct pim_app *app = http_app(req);
 	const char *schemas = app->schemas_dir ? app->schemas_dir : "schemas";
 	json_t *j = json_pack("{s:s,s:o,s:o}", "damd_url", app->damd_url ? app->damd_url : "",
-			      "profiles", profile_names(schemas), "presets", preset_list(schemas, app->preset_tags));
+			      "profiles", profile_names(schemas), "presets", preset_list(app->presets));
 	int rc;
 
 	if (!j)
