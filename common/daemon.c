@@ -102,6 +102,7 @@ int daemon_serve(const struct daemon_opts *o, const struct route_table *tables, 
 	hopt.name = o->name;
 	hopt.listen = o->listen;
 	hopt.threads = o->threads;
+	hopt.work_threads = o->work_threads;
 	hopt.private_reads = o->private_reads;
 	hopt.access_log = o->access_log;
 	hopt.auth = auth;

@@ -75,6 +75,13 @@ struct http_server {
 	_Atomic bool stopping;
 	pthread_t ticker;
 	void (*metrics_hook)(struct buf *, void *);
+	/* http_offload's threads and their queue */
+	pthread_mutex_t work_mu;
+	pthread_cond_t work_cond;
+	struct http_req *work_head, *work_tail;
+	bool work_stop;
+	int nworkers;
+	pthread_t *workers;
 };
 
 enum req_state { REQ_NEW, REQ_BODY, REQ_HANDLING, REQ_REPLIED };
@@ -92,6 +99,10 @@ struct http_req {
 	char user[64];
 	struct buf body;
 	bool has_body, failed, resumed, parked;
+	bool offloaded; /* suspended while a work thread runs work_fn */
+	void (*work_fn)(struct http_req *, void *);
+	void *work_arg;
+	struct http_req *work_next;
 	struct MHD_Response *resp;
 	struct http_shared *shared; /* resp is shared's: unref, not destroy */
 	int status;
@@ -850,6 +861,84 @@ void *http_ctx(struct http_req *req) { return req->ctx; }
 bool http_resumed(struct http_req *req) { return req->resumed; }
 struct MHD_Connection *http_mhd_connection(struct http_req *req) { return req->conn; }
 
+/* ---- work threads ---- */
+
+bool http_offload(struct http_req *req, void (*fn)(struct http_req *, void *), void *arg)
+{
+	struct http_server *s = req->srv;
+
+	pthread_mutex_lock(&s->work_mu);
+	if (!s->nworkers || s->work_stop) {
+		pthread_mutex_unlock(&s->work_mu);
+		return false;
+	}
+	req->offloaded = true;
+	req->work_fn = fn;
+	req->work_arg = arg;
+	req->work_next = NULL;
+	/* suspended before it is queued, so that the resume cannot come first */
+	MHD_suspend_connection(req->conn);
+	if (s->work_tail)
+		s->work_tail->work_next = req;
+	else
+		s->work_head = req;
+	s->work_tail = req;
+	pthread_cond_signal(&s->work_cond);
+	pthread_mutex_unlock(&s->work_mu);
+	return true;
+}
+
+/* Runs queued work until stopped with nothing queued. Only the connection's
+ * own thread reads req->offloaded, once resumed: see on_access. */
+static void *work_main(void *arg)
+{
+	struct http_server *s = arg;
+
+	pthread_mutex_lock(&s->work_mu);
+	for (;;) {
+		struct http_req *req;
+
+		while (!s->work_head && !s->work_stop)
+			pthread_cond_wait(&s->work_cond, &s->work_mu);
+		if (!(req = s->work_head))
+			break;
+		s->work_head = req->work_next;
+		if (!s->work_head)
+			s->work_tail = NULL;
+		pthread_mutex_unlock(&s->work_mu);
+		req->work_fn(req, req->work_arg);
+		MHD_resume_connection(req->conn);
+		pthread_mutex_lock(&s->work_mu);
+	}
+	pthread_mutex_unlock(&s->work_mu);
+	return NULL;
+}
+
+static int workers_start(struct http_server *s)
+{
+	if (s->opt.work_threads <= 0)
+		return 0;
+	s->workers = calloc((size_t)s->opt.work_threads, sizeof(*s->workers));
+	if (!s->workers)
+		return HUB_ENOMEM;
+	for (; s->nworkers < s->opt.work_threads; s->nworkers++)
+		if (pthread_create(&s->workers[s->nworkers], NULL, work_main, s) != 0)
+			return HUB_EIO;
+	return 0;
+}
+
+/* Lets the work threads finish what is queued, then ends them; work
+ * offered from then on is done by the caller. */
+static void workers_stop(struct http_server *s)
+{
+	pthread_mutex_lock(&s->work_mu);
+	s->work_stop = true;
+	pthread_cond_broadcast(&s->work_cond);
+	pthread_mutex_unlock(&s->work_mu);
+	for (int i = 0; i < s->nworkers; i++)
+		pthread_join(s->workers[i], NULL);
+}
+
 const char *http_param(struct http_req *req, const char *name)
 {
 	size_t n = strlen(name);
@@ -1208,7 +1297,7 @@ static void req_handle(struct http_req *req)
 	if (req->has_body && !req->body.data)
 		buf_add(&req->body, "", 0); /* an empty body is still a body */
 	rc = req->route->r.handler(req);
-	if (req->parked || req->state == REQ_REPLIED)
+	if (req->parked || req->offloaded || req->state == REQ_REPLIED)
 		return;
 	if (rc < 0) {
 		struct hub_err err = {0};
@@ -1244,15 +1333,23 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 		if (req_begin(req, url))
 			return MHD_YES;
 		/* answered before the body: MHD will not read it */
-	} else if (req->state == REQ_BODY && *upload_data_size) {
-		req_body(req, upload_data, *upload_data_size);
-		*upload_data_size = 0;
-		return MHD_YES;
-	} else if (req->state == REQ_BODY || req->state == REQ_HANDLING) {
-		req->state = REQ_HANDLING;
-		req_handle(req);
-		if (req->parked)
+	} else {
+		if (req->offloaded) {
+			/* resumed, its work done: a handler runs again, as after a park */
+			req->offloaded = false;
+			req->resumed = req->state == REQ_HANDLING;
+		}
+		if (req->state == REQ_BODY && *upload_data_size) {
+			req_body(req, upload_data, *upload_data_size);
+			*upload_data_size = 0;
 			return MHD_YES;
+		}
+		if (req->state == REQ_BODY || req->state == REQ_HANDLING) {
+			req->state = REQ_HANDLING;
+			req_handle(req);
+			if (req->parked || req->offloaded)
+				return MHD_YES;
+		}
 	}
 	if (!req->resp)
 		return MHD_NO;
@@ -1325,6 +1422,10 @@ static int parse_listen(const char *listen, struct sockaddr_in *sa, struct hub_e
 
 static void server_free(struct http_server *s)
 {
+	workers_stop(s);
+	free(s->workers);
+	pthread_mutex_destroy(&s->work_mu);
+	pthread_cond_destroy(&s->work_cond);
 	if (s->routes)
 		for (size_t i = 0; i < s->nroutes; i++)
 			free(s->routes[i].pattern_copy);
@@ -1370,6 +1471,8 @@ int http_server_start(struct http_server **out, const struct http_options *opt,
 
 	if (!s)
 		return hub_err_set(err, HUB_ENOMEM, "out of memory");
+	pthread_mutex_init(&s->work_mu, NULL);
+	pthread_cond_init(&s->work_cond, NULL);
 	s->opt = *opt;
 	if (!s->opt.max_json_body)
 		s->opt.max_json_body = DEFAULT_JSON_LIMIT;
@@ -1393,6 +1496,10 @@ int http_server_start(struct http_server **out, const struct http_options *opt,
 	snprintf(s->unmatched.label, sizeof(s->unmatched.label), "unmatched");
 	if (shards_alloc(s) < 0) {
 		rc = hub_err_set(err, HUB_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if (workers_start(s) < 0) {
+		rc = hub_err_set(err, HUB_EIO, "cannot start the work threads");
 		goto fail;
 	}
 	server_stopping = false;
@@ -1456,6 +1563,8 @@ void http_server_stop(struct http_server *s, int grace_ms)
 		nanosleep(&pause, NULL);
 	}
 	pthread_join(s->ticker, NULL);
+	/* every offloaded request resumed before libmicrohttpd stops */
+	workers_stop(s);
 	MHD_stop_daemon(s->mhd);
 	server_free(s);
 }

@@ -48,6 +48,7 @@ struct http_options {
 	const char *name;      /* "pimd" or "damd": in logs and metrics */
 	const char *listen;    /* "127.0.0.1:8080" */
 	int threads;           /* epoll worker threads; 0: one per core */
+	int work_threads;      /* threads for http_offload; 0: none */
 	bool private_reads;    /* HTTP_PUBLIC_READ routes need a token */
 	bool access_log;       /* one log line per request */
 	size_t max_json_body;  /* 0: 16 MiB */
@@ -92,8 +93,17 @@ struct MHD_Connection *http_mhd_connection(struct http_req *req);
 /* Per-request state owned by the handler; free_fn runs when it completes. */
 void *http_ctx(struct http_req *req);
 void http_set_ctx(struct http_req *req, void *ctx, void (*free_fn)(void *));
-/* True when the handler runs again after http_park. */
+/* True when the handler runs again after http_park or http_offload. */
 bool http_resumed(struct http_req *req);
+/* Runs fn(req, arg) on one of the server's work threads (http_options'
+ * work_threads), the request suspended meanwhile: for CPU-heavy work that
+ * would otherwise hold the epoll thread that other connections share (two
+ * heavy requests accepted by one epoll thread would share one core while
+ * another idles). From a body callback, the body goes on once fn returns;
+ * from a handler, the handler runs again (http_resumed() true) and answers.
+ * fn may use req (e.g. http_fail) but not reply. False when the server has
+ * no work threads: the caller does the work itself. */
+bool http_offload(struct http_req *req, void (*fn)(struct http_req *, void *), void *arg);
 /* Query parameter as an integer within [min,max]; def when absent; -1 and
  * a 400 problem queued when it is not a number in range. */
 int http_query_long(struct http_req *req, const char *name, long def, long min, long max,

@@ -806,6 +806,32 @@ out:
 	return 0;
 }
 
+/* A line that has not ended within BATCH_MAX_LINE bytes stops the upload. */
+static int batch_check_line(struct http_req *req, struct batch_ctx *c)
+{
+	struct hub_err err = {0};
+
+	if (c->pend.len <= BATCH_MAX_LINE)
+		return 0;
+	hub_err_set(&err, HUB_ETOOBIG, "line %ld is longer than %u bytes", c->line + 1,
+		    BATCH_MAX_LINE);
+	return http_fail(req, &err);
+}
+
+/* On a work thread: see batch_body. */
+static void batch_more(struct http_req *req, void *arg)
+{
+	struct batch_ctx *c = arg;
+
+	batch_flush(req, c, false);
+	batch_check_line(req, c);
+}
+
+static void batch_last(struct http_req *req, void *arg)
+{
+	batch_flush(req, arg, true);
+}
+
 static int batch_body(struct http_req *req, const char *data, size_t len)
 {
 	struct batch_ctx *c = http_ctx(req);
@@ -830,14 +856,14 @@ static int batch_body(struct http_req *req, const char *data, size_t len)
 		return http_fail(req, &(struct hub_err){HUB_ENOMEM, "out of memory"});
 	for (const char *p = data, *end = data + len; (p = memchr(p, '\n', end - p)); p++)
 		c->pend_lines++;
-	if (c->pend_lines >= BATCH_LINES || c->pend.len >= BATCH_BYTES)
+	/* the lines are parsed, checked and written on a work thread: two
+	 * requests then use two cores whichever epoll thread took them */
+	if (c->pend_lines >= BATCH_LINES || c->pend.len >= BATCH_BYTES) {
+		if (http_offload(req, batch_more, c))
+			return 0;
 		batch_flush(req, c, false);
-	if (c->pend.len > BATCH_MAX_LINE) {
-		hub_err_set(&err, HUB_ETOOBIG, "line %ld is longer than %u bytes", c->line + 1,
-			    BATCH_MAX_LINE);
-		return http_fail(req, &err);
 	}
-	return 0;
+	return batch_check_line(req, c);
 }
 
 static int handle_batch(struct http_req *req)
@@ -848,6 +874,8 @@ static int handle_batch(struct http_req *req)
 
 	if (!c)
 		return http_reply_problem(req, 400, "an NDJSON body is required", NULL);
+	if (c->pend.len && http_offload(req, batch_last, c))
+		return 0; /* runs again with the last lines written */
 	if (c->pend.len) {
 		batch_flush(req, c, true);
 	} else if (c->unsynced) {

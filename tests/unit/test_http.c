@@ -9,9 +9,11 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static struct http_waitq *waitq;
@@ -93,6 +95,84 @@ static int h_shared_fd(struct http_req *req)
 	return http_reply_shared(req, http_shared_ref(shared_fd));
 }
 
+/* http_offload: a body callback's work waits for a GET that the server's
+ * only epoll thread can answer only if that work runs elsewhere. */
+static pthread_mutex_t ping_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ping_cond = PTHREAD_COND_INITIALIZER;
+static bool pinged;
+
+struct heavy {
+	bool met;           /* the body's work saw the ping */
+	bool offloaded;     /* the handler's work ran on another thread */
+	pthread_t handler;  /* the thread the handler first ran on */
+	pthread_t last;     /* the thread the handler's work ran on */
+};
+
+static int h_ping(struct http_req *req)
+{
+	pthread_mutex_lock(&ping_mu);
+	pinged = true;
+	pthread_cond_broadcast(&ping_cond);
+	pthread_mutex_unlock(&ping_mu);
+	return http_reply_bytes(req, 200, "text/plain", "pong", 4);
+}
+
+static void heavy_body(struct http_req *req, void *arg)
+{
+	struct heavy *h = arg;
+	struct timespec until;
+
+	(void)req;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	pthread_mutex_lock(&ping_mu);
+	while (!pinged && pthread_cond_timedwait(&ping_cond, &ping_mu, &until) == 0)
+		;
+	h->met = pinged;
+	pthread_mutex_unlock(&ping_mu);
+}
+
+static void heavy_last(struct http_req *req, void *arg)
+{
+	struct heavy *h = arg;
+
+	(void)req;
+	h->last = pthread_self();
+}
+
+static int on_heavy(struct http_req *req, const char *data, size_t len)
+{
+	struct heavy *h = http_ctx(req);
+
+	(void)data;
+	(void)len;
+	if (h)
+		return 0;
+	h = calloc(1, sizeof(*h));
+	http_set_ctx(req, h, free);
+	if (!http_offload(req, heavy_body, h))
+		heavy_body(req, h);
+	return 0;
+}
+
+static int h_heavy(struct http_req *req)
+{
+	struct heavy *h = http_ctx(req);
+	char msg[64];
+
+	if (!h)
+		return http_reply_bytes(req, 400, "text/plain", "no body", 7);
+	if (!http_resumed(req)) {
+		h->handler = pthread_self();
+		if (http_offload(req, heavy_last, h))
+			return 0;
+		heavy_last(req, h);
+	}
+	snprintf(msg, sizeof(msg), "%s %s", h->met ? "met" : "alone",
+		 http_resumed(req) && !pthread_equal(h->last, h->handler) ? "offloaded" : "inline");
+	return http_reply_bytes(req, 200, "text/plain", msg, strlen(msg));
+}
+
 static const struct http_route routes[] = {
 	{"GET", "/v1/products/{sku}", h_echo, HTTP_PUBLIC_READ, NULL, 0},
 	{"PUT", "/v1/products/{sku}", h_body, ROLE_MERCHANDISER, NULL, 1024},
@@ -103,12 +183,14 @@ static const struct http_route routes[] = {
 	{"GET", "/files/{rest*}", h_echo, HTTP_PUBLIC, NULL, 0},
 	{"GET", "/v1/shared", h_shared, HTTP_PUBLIC, NULL, 0},
 	{"GET", "/v1/shared-fd", h_shared_fd, HTTP_PUBLIC, NULL, 0},
+	{"GET", "/v1/ping", h_ping, HTTP_PUBLIC, NULL, 0},
+	{"POST", "/v1/heavy", h_heavy, HTTP_PUBLIC, on_heavy, 1024},
 };
 
 /* Runs a shell command and returns its first line of output (static). */
 static const char *sh(const char *fmt, ...)
 {
-	static char out[4096];
+	static _Thread_local char out[4096]; /* the background requests run it too */
 	char cmd[2048];
 	va_list ap;
 	FILE *p;
@@ -150,7 +232,7 @@ int main(void)
 	struct http_server *srv = NULL;
 	struct hub_err err = {0};
 	struct auth *auth = NULL;
-	struct bg slow, wait;
+	struct bg slow, wait, heavy;
 	const char *r;
 
 	ok(mkdtemp(dir) != NULL, "temp dir");
@@ -253,6 +335,31 @@ int main(void)
 	http_waitq_wake(waitq);
 	pthread_join(wait.t, NULL);
 	ok(!strcmp(wait.out, "woken"), "a parked request answers when woken: %s", wait.out);
+
+	{
+		/* work off the epoll thread: on a server with one, a request whose
+		 * body's work waits for another request still gets both answered */
+		struct http_options o1 = o;
+		struct http_server *one = NULL;
+		char url[64];
+
+		o1.threads = 1;
+		o1.work_threads = 1;
+		err = (struct hub_err){0};
+		ok(http_server_start(&one, &o1, routes, sizeof(routes) / sizeof(routes[0]), &err) == 0,
+		   "a server with one epoll thread and a work thread: %s", err.msg);
+		snprintf(url, sizeof(url), "http://127.0.0.1:%d", one ? http_server_port(one) : 0);
+		snprintf(heavy.cmd, sizeof(heavy.cmd), CURL "-d x %s/v1/heavy", url);
+		pthread_create(&heavy.t, NULL, bg_main, &heavy);
+		usleep(200 * 1000);
+		r = sh("curl -s -m 3 %s/v1/ping", url);
+		ok(!strcmp(r, "pong"), "a request is answered while another's body is worked on: %s", r);
+		pthread_join(heavy.t, NULL);
+		ok(!strcmp(heavy.out, "met offloaded"),
+		   "the body's work ran beside it, the handler's on a work thread and the handler again: %s",
+		   heavy.out);
+		http_server_stop(one, 1000);
+	}
 
 	r = sh(CURL "%s/metrics | grep 'route=\"GET /v1/products/{sku}\",status=\"200\"' | head -1", base);
 	ok(strstr(r, "test_http_requests_total") != NULL, "metrics count by route and status: %s", r);
