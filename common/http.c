@@ -889,7 +889,7 @@ bool http_offload(struct http_req *req, void (*fn)(struct http_req *, void *), v
 }
 
 /* Runs queued work until stopped with nothing queued. Only the connection's
- * own thread reads req->offloaded, once resumed: see on_access. */
+ * own thread reads and clears req->offloaded: see on_access. */
 static void *work_main(void *arg)
 {
 	struct http_server *s = arg;
@@ -1082,8 +1082,8 @@ static void waitq_resume(struct http_waitq *q, bool all, int64_t now)
 			*p = r->wnext;
 			r->wnext = NULL;
 			r->waitq = NULL;
-			r->parked = false;
-			r->resumed = true;
+			/* r->parked is the connection's thread's to clear: the
+			 * handler that parked r may not have returned yet */
 			MHD_resume_connection(r->conn);
 		} else {
 			p = &r->wnext;
@@ -1334,10 +1334,10 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 			return MHD_YES;
 		/* answered before the body: MHD will not read it */
 	} else {
-		if (req->offloaded) {
-			/* resumed, its work done: a handler runs again, as after a park */
-			req->offloaded = false;
+		if (req->parked || req->offloaded) {
+			/* resumed (woken, or its work done): a handler runs again */
 			req->resumed = req->state == REQ_HANDLING;
+			req->parked = req->offloaded = false;
 		}
 		if (req->state == REQ_BODY && *upload_data_size) {
 			req_body(req, upload_data, *upload_data_size);

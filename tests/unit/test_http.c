@@ -85,6 +85,17 @@ static int h_wait(struct http_req *req)
 	return http_reply_bytes(req, 200, "text/plain", "woken", 5);
 }
 
+/* Woken before it returns, as a long-poll is when the event it waits for
+ * comes between its check and its park. */
+static int h_wait_woken(struct http_req *req)
+{
+	if (!http_resumed(req) && http_park(req, waitq, 3000)) {
+		http_waitq_wake(waitq);
+		return 0;
+	}
+	return http_reply_bytes(req, 200, "text/plain", "woken", 5);
+}
+
 static int h_shared(struct http_req *req)
 {
 	return http_reply_shared(req, http_shared_ref(shared));
@@ -180,6 +191,7 @@ static const struct http_route routes[] = {
 	{"GET", "/v1/invalid", h_invalid, HTTP_PUBLIC, NULL, 0},
 	{"GET", "/v1/slow", h_slow, HTTP_PUBLIC, NULL, 0},
 	{"GET", "/v1/wait", h_wait, HTTP_PUBLIC, NULL, 0},
+	{"GET", "/v1/wait-woken", h_wait_woken, HTTP_PUBLIC, NULL, 0},
 	{"GET", "/files/{rest*}", h_echo, HTTP_PUBLIC, NULL, 0},
 	{"GET", "/v1/shared", h_shared, HTTP_PUBLIC, NULL, 0},
 	{"GET", "/v1/shared-fd", h_shared_fd, HTTP_PUBLIC, NULL, 0},
@@ -335,6 +347,8 @@ int main(void)
 	http_waitq_wake(waitq);
 	pthread_join(wait.t, NULL);
 	ok(!strcmp(wait.out, "woken"), "a parked request answers when woken: %s", wait.out);
+	r = sh(CURL "%s/v1/wait-woken", base);
+	ok(!strcmp(r, "woken"), "and when woken before its handler returns: %s", r);
 
 	{
 		/* work off the epoll thread: on a server with one, a request whose
