@@ -1,9 +1,10 @@
 /* The HTTP layer both daemons share, on libmicrohttpd: a router with path
  * parameters, bodies buffered under a cap or streamed to a callback, JSON and
  * RFC 9457 problem replies, bearer-token roles, Prometheus metrics, request
- * logging, long-poll parking and graceful shutdown.
+ * logging, long-poll parking, work threads and graceful shutdown.
  *
- * Handlers run on the server's epoll worker threads. Everything a handler
+ * Handlers run on the server's epoll worker threads; work they hand to
+ * http_offload, on its work threads. Everything a handler
  * gets from a struct http_req lives until the request completes.
  */
 #ifndef HUB_HTTP_H
