@@ -15,7 +15,7 @@ struct daemon_opts {
 	const char *listen;      /* --listen, <PREFIX>_LISTEN */
 	const char *data;        /* --data, <PREFIX>_DATA */
 	int threads;             /* --threads, <PREFIX>_THREADS */
-	int work_threads;        /* for http_offload, set by the daemon (0: none) */
+	int work_threads;        /* http_options' work_threads, set by the daemon */
 	bool access_log;         /* off with --quiet or <PREFIX>_QUIET=1 */
 	bool private_reads;      /* --private-reads, <PREFIX>_PRIVATE_READS */
 	const char *admin_token; /* PIM_ADMIN_TOKEN */

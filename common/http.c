@@ -1478,6 +1478,8 @@ int http_server_start(struct http_server **out, const struct http_options *opt,
 		s->opt.max_json_body = DEFAULT_JSON_LIMIT;
 	if (s->opt.threads <= 0)
 		s->opt.threads = cores > 0 ? cores : 2;
+	if (s->opt.work_threads == HTTP_PER_CORE)
+		s->opt.work_threads = cores > 0 ? cores : 2;
 	rc = parse_listen(opt->listen, &sa, err);
 	if (rc < 0)
 		goto fail;

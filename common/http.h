@@ -45,11 +45,13 @@ struct http_route {
 	size_t max_body;      /* cap on the body; 0: the server's JSON limit */
 };
 
+#define HTTP_PER_CORE (-1) /* work_threads: one per core */
+
 struct http_options {
 	const char *name;      /* "pimd" or "damd": in logs and metrics */
 	const char *listen;    /* "127.0.0.1:8080" */
 	int threads;           /* epoll worker threads; 0: one per core */
-	int work_threads;      /* threads for http_offload; 0: none */
+	int work_threads;      /* threads for http_offload; 0: none; HTTP_PER_CORE */
 	bool private_reads;    /* HTTP_PUBLIC_READ routes need a token */
 	bool access_log;       /* one log line per request */
 	size_t max_json_body;  /* 0: 16 MiB */

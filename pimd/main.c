@@ -21,7 +21,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* Each module's route table, in matching order; the UI's catch-all last. */
 static const struct route_table route_tables[] = {
@@ -69,9 +68,7 @@ int main(int argc, char **argv)
 	http_signals_block();
 	daemon_opts_parse(&o, argc, argv, "pimd", "PIMD", "127.0.0.1:8080", "var/pim");
 	/* batch requests parse, check and write their lines on these */
-	o.work_threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	if (o.work_threads < 1)
-		o.work_threads = 1;
+	o.work_threads = HTTP_PER_CORE;
 	app.data_dir = o.data;
 	app.damd_url = config_str(argc, argv, "--damd-url", "PIMD_DAMD_URL", "http://127.0.0.1:8081");
 	app.damd_token = config_str(argc, argv, "--damd-token", "PIMD_DAMD_TOKEN", NULL);
