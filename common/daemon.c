@@ -107,6 +107,7 @@ int daemon_serve(const struct daemon_opts *o, const struct route_table *tables, 
 	hopt.access_log = o->access_log;
 	hopt.auth = auth;
 	hopt.app = app;
+	hopt.metrics_hook = metrics_hook;
 	routes = collect_routes(tables, ntables, &n);
 	if (!routes || http_server_start(&srv, &hopt, routes, n, &err) < 0) {
 		hub_log(LOG_ERROR, "%s start error=\"%s\"", o->name, err.msg);
@@ -114,8 +115,6 @@ int daemon_serve(const struct daemon_opts *o, const struct route_table *tables, 
 		auth_close(auth);
 		return 1;
 	}
-	if (metrics_hook)
-		http_server_set_metrics_hook(srv, metrics_hook);
 	if (on_started)
 		on_started(srv, app);
 	hub_log(LOG_INFO, "%s ready listen=%s port=%d data=%s%s", o->name, o->listen,

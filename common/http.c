@@ -74,7 +74,6 @@ struct http_server {
 	struct stat_shard *shards;
 	_Atomic bool stopping;
 	pthread_t ticker;
-	void (*metrics_hook)(struct buf *, void *);
 	/* http_offload's threads and their queue */
 	pthread_mutex_t work_mu;
 	pthread_cond_t work_cond;
@@ -361,8 +360,8 @@ static int handle_metrics(struct http_req *req)
 	buf_addf(&out, "# HELP %s_http_inflight Requests being handled now.\n"
 		       "# TYPE %s_http_inflight gauge\n%s_http_inflight %d\n",
 		 n, n, n, inflight(s));
-	if (s->metrics_hook)
-		s->metrics_hook(&out, s->opt.app);
+	if (s->opt.metrics_hook)
+		s->opt.metrics_hook(&out, s->opt.app);
 	body = buf_detach(&out, &len);
 	return http_reply_owned(req, 200, "text/plain; version=0.0.4", body, len);
 }
@@ -1536,12 +1535,6 @@ fail:
 int http_server_port(struct http_server *s)
 {
 	return s->port;
-}
-
-void http_server_set_metrics_hook(struct http_server *s,
-				  void (*hook)(struct buf *out, void *app))
-{
-	s->metrics_hook = hook;
 }
 
 void http_server_stop(struct http_server *s, int grace_ms)

@@ -57,6 +57,8 @@ struct http_options {
 	size_t max_json_body;  /* 0: 16 MiB */
 	struct auth *auth;
 	void *app;             /* handed back by http_app() */
+	/* extra Prometheus text appended to /metrics (NULL: none) */
+	void (*metrics_hook)(struct buf *out, void *app);
 };
 
 int http_server_start(struct http_server **out, const struct http_options *opt,
@@ -66,9 +68,6 @@ int http_server_start(struct http_server **out, const struct http_options *opt,
 void http_server_stop(struct http_server *s, int grace_ms);
 /* The port actually bound (useful with port 0). */
 int http_server_port(struct http_server *s);
-/* Extra Prometheus text appended to /metrics. */
-void http_server_set_metrics_hook(struct http_server *s,
-				  void (*hook)(struct buf *out, void *app));
 
 /* Blocks SIGTERM/SIGINT in the calling thread (call before starting any
  * thread) and later waits for one; returns the signal number. */
