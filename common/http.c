@@ -887,6 +887,15 @@ bool http_offload(struct http_req *req, void (*fn)(struct http_req *, void *), v
 	return true;
 }
 
+/* Set by http_offload_release while the work thread's current work runs. */
+static _Thread_local bool work_released;
+
+void http_offload_release(struct http_req *req)
+{
+	work_released = true;
+	MHD_resume_connection(req->conn);
+}
+
 /* Runs queued work until stopped with nothing queued. Only the connection's
  * own thread reads and clears req->offloaded: see on_access. */
 static void *work_main(void *arg)
@@ -905,8 +914,11 @@ static void *work_main(void *arg)
 		if (!s->work_head)
 			s->work_tail = NULL;
 		pthread_mutex_unlock(&s->work_mu);
+		work_released = false;
 		req->work_fn(req, req->work_arg);
-		MHD_resume_connection(req->conn);
+		/* released: req may be offloaded again, or gone */
+		if (!work_released)
+			MHD_resume_connection(req->conn);
 		pthread_mutex_lock(&s->work_mu);
 	}
 	pthread_mutex_unlock(&s->work_mu);

@@ -103,9 +103,15 @@ bool http_resumed(struct http_req *req);
  * heavy requests accepted by one epoll thread would share one core while
  * another idles). From a body callback, the body goes on once fn returns;
  * from a handler, the handler runs again (http_resumed() true) and answers.
- * fn may use req (e.g. http_fail) but not reply. False when the server has
- * no work threads: the caller does the work itself. */
+ * fn may use req (e.g. http_fail) but not reply, nor after
+ * http_offload_release. False when the server has no work threads: the
+ * caller does the work itself. */
 bool http_offload(struct http_req *req, void (*fn)(struct http_req *, void *), void *arg);
+/* From fn, offloaded from a body callback: lets the body go on (and the
+ * next body callback offload more) while fn finishes. fn must not touch
+ * req afterwards, which may already be gone: what it still needs, it keeps
+ * in state of its own that outlives the request. */
+void http_offload_release(struct http_req *req);
 /* Query parameter as an integer within [min,max]; def when absent; -1 and
  * a 400 problem queued when it is not a number in range. */
 int http_query_long(struct http_req *req, const char *name, long def, long min, long max,

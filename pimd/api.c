@@ -16,14 +16,16 @@
 #include "validate.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* Lines per write transaction, or bytes, whichever comes first. Each
  * transaction's lines are parsed and prepared just before it, outside the
- * writer's lock; few enough that they are still in the CPU's caches when
- * written (2000 lines a transaction measured a quarter slower). */
+ * writer's lock, on the thread that then writes them; few enough that they
+ * are still in the CPU's caches when written (2000 lines a transaction
+ * measured a quarter slower). */
 #define BATCH_LINES 250
 #define BATCH_BYTES (1u << 20)
 #define BATCH_MAX_LINE (16u << 20)   /* one document */
@@ -599,22 +601,70 @@ static int handle_history(struct http_req *req)
 
 /* ---- batch ---- */
 
+/* A batch's lines go in chunks (BATCH_LINES or BATCH_BYTES), each written
+ * in one transaction, in order. A chunk is parsed and prepared on a work
+ * thread while the request waits; then the request is released to receive
+ * the next chunk, which another work thread prepares while this one waits
+ * for its turn and is written. A chunk's documents are made, written and freed
+ * on one thread. */
 struct batch_ctx {
-	struct buf pend;   /* bytes not yet processed: whole lines, then a partial one */
-	struct buf out;    /* NDJSON answer */
-	long line;         /* lines consumed so far */
+	/* the request's thread's, or a chunk's while the request is suspended */
+	struct buf pend;   /* received bytes not yet cut: whole lines, then a partial one */
 	size_t pend_lines;
+	long line;         /* lines cut into chunks so far */
+	unsigned long cut; /* chunks cut so far */
 	enum pim_mode mode;
 	bool dry_run;
-	bool unsynced;     /* committed without a sync: sync before forgetting */
 	struct pim_app *app;
+	char *user;        /* a copy: a chunk may outlive its request */
+	/* written only by the chunk whose turn it is */
+	struct buf out;    /* NDJSON answer */
+	bool unsynced;     /* committed without a sync: sync before forgetting */
+	/* under mu */
+	pthread_mutex_t mu;
+	pthread_cond_t turn_cond;
+	unsigned long turn; /* the chunk that writes next */
+	int refs;           /* the request's, and one per chunk in flight */
+	bool failed;        /* a chunk could not be written: the request fails */
+	struct hub_err fail;
 };
 
-static void batch_ctx_free(void *p)
+struct batch_chunk {
+	struct buf bytes;  /* its lines */
+	long first_line;   /* lines before it */
+	long last_line;    /* its last line */
+	size_t max_lines;
+	unsigned long seq;
+};
+
+static struct batch_ctx *batch_ctx_new(struct http_req *req)
 {
-	struct batch_ctx *c = p;
+	struct batch_ctx *c = calloc(1, sizeof(*c));
 
 	if (!c)
+		return NULL;
+	c->user = strdup(http_user(req) ? http_user(req) : "");
+	if (!c->user) {
+		free(c);
+		return NULL;
+	}
+	buf_init(&c->pend, 0);
+	buf_init(&c->out, 0);
+	c->app = http_app(req);
+	c->refs = 1;
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->turn_cond, NULL);
+	return c;
+}
+
+static void batch_ctx_unref(struct batch_ctx *c)
+{
+	bool last;
+
+	pthread_mutex_lock(&c->mu);
+	last = --c->refs == 0;
+	pthread_mutex_unlock(&c->mu);
+	if (!last)
 		return;
 	/* a request cut short (refused line, client gone) still syncs what it
 	 * committed */
@@ -623,9 +673,41 @@ static void batch_ctx_free(void *p)
 
 		pim_catalog_sync(c->app, &err);
 	}
+	pthread_cond_destroy(&c->turn_cond);
+	pthread_mutex_destroy(&c->mu);
 	buf_release(&c->pend);
 	buf_release(&c->out);
+	free(c->user);
 	free(c);
+}
+
+static void batch_ctx_free(void *p)
+{
+	if (p)
+		batch_ctx_unref(p);
+}
+
+/* The first failure stops the chunks after it. */
+static void batch_set_failed(struct batch_ctx *c, const struct hub_err *err)
+{
+	pthread_mutex_lock(&c->mu);
+	if (!c->failed) {
+		c->failed = true;
+		c->fail = *err;
+	}
+	pthread_mutex_unlock(&c->mu);
+}
+
+static bool batch_failed(struct batch_ctx *c, struct hub_err *err)
+{
+	bool failed;
+
+	pthread_mutex_lock(&c->mu);
+	failed = c->failed;
+	if (failed)
+		*err = c->fail;
+	pthread_mutex_unlock(&c->mu);
+	return failed;
 }
 
 static void out_line(struct buf *out, long line, const char *sku, int status,
@@ -679,27 +761,61 @@ struct batch_line {
 	char msg[160];        /* the parser's complaint */
 };
 
-/* Parses the whole lines of pend[0, end) into lines (capacity cap) and
- * checks what needs only the schema; returns how many. This happens outside
- * the writer's lock, so that one request's lines are prepared while another
- * request's are being written. */
-static size_t batch_parse(struct batch_ctx *c, size_t end, struct batch_line *lines, size_t cap)
+/* Takes the whole lines of pend (when final, all of it) as the next chunk;
+ * NULL when out of memory. */
+static struct batch_chunk *chunk_cut(struct batch_ctx *c, bool final)
 {
-	size_t pos = 0, n = 0;
+	struct batch_chunk *ch = calloc(1, sizeof(*ch));
+	size_t end = c->pend.len;
 
-	while (pos < end && n < cap) {
-		char *nl = memchr(c->pend.data + pos, '\n', end - pos);
-		size_t ll = (nl ? (size_t)(nl - c->pend.data) : end) - pos;
-		const char *l = c->pend.data + pos;
+	if (!ch)
+		return NULL;
+	if (!final)
+		while (end > 0 && c->pend.data[end - 1] != '\n')
+			end--;
+	buf_init(&ch->bytes, 0);
+	if (end && buf_add(&ch->bytes, c->pend.data, end) < 0) {
+		free(ch);
+		return NULL;
+	}
+	ch->first_line = c->line;
+	ch->max_lines = c->pend_lines + 1;
+	c->line += (long)c->pend_lines + (end && c->pend.data[end - 1] != '\n');
+	ch->last_line = c->line;
+	memmove(c->pend.data, c->pend.data + end, c->pend.len - end);
+	c->pend.len -= end;
+	c->pend.data[c->pend.len] = 0;
+	c->pend_lines = 0;
+	pthread_mutex_lock(&c->mu);
+	ch->seq = c->cut++;
+	c->refs++;
+	pthread_mutex_unlock(&c->mu);
+	return ch;
+}
+
+/* Parses the lines of ch into lines (capacity ch->max_lines) and checks
+ * what needs only the schema; returns how many. This happens outside the
+ * writer's lock, so that one chunk is prepared while another is written. */
+static size_t chunk_parse(struct batch_ctx *c, const struct batch_chunk *ch,
+			  struct batch_line *lines)
+{
+	const char *data = ch->bytes.data;
+	size_t pos = 0, n = 0, end = ch->bytes.len;
+	long line = ch->first_line;
+
+	while (pos < end && n < ch->max_lines) {
+		const char *nl = memchr(data + pos, '\n', end - pos);
+		size_t ll = (nl ? (size_t)(nl - data) : end) - pos;
+		const char *l = data + pos;
 		struct hub_err e = {0};
 
 		pos += ll + (nl ? 1 : 0);
-		c->line++;
+		line++;
 		while (ll && (l[ll - 1] == '\r' || l[ll - 1] == ' ' || l[ll - 1] == '\t'))
 			ll--;
 		if (ll == 0)
 			continue;
-		lines[n].line = c->line;
+		lines[n].line = line;
 		lines[n].doc = json_parse(l, ll, &e);
 		lines[n].prep = lines[n].doc ? pim_prepare(c->app, lines[n].doc) : NULL;
 		snprintf(lines[n].msg, sizeof(lines[n].msg), "%.150s", lines[n].doc ? "" : e.msg);
@@ -717,36 +833,22 @@ static void batch_lines_free(struct batch_line *lines, size_t n)
 	free(lines);
 }
 
-/* Processes the complete lines in pend (and, when final, the rest) in one
- * write transaction. */
-static int batch_flush(struct http_req *req, struct batch_ctx *c, bool final)
+/* Writes the n lines of ch in one transaction, in its turn, and answers
+ * for each; a negative HUB_E* code (err set) when the transaction cannot
+ * begin: the request then fails. */
+static int chunk_write(struct batch_ctx *c, const struct batch_chunk *ch,
+		       struct batch_line *lines, size_t n, struct hub_err *err)
 {
-	struct pim_app *app = http_app(req);
-	struct hub_err err = {0};
 	struct pim_batch *b = NULL;
-	size_t out_mark = c->out.len, end = c->pend.len, nlines, i;
-	long first_line = c->line;
-	struct batch_line *lines;
+	size_t out_mark = c->out.len;
 	int rc;
 
-	if (!final) {
-		while (end > 0 && c->pend.data[end - 1] != '\n')
-			end--;
-		if (end == 0)
-			return 0;
-	}
-	lines = malloc((c->pend_lines + 1) * sizeof(*lines));
-	if (!lines)
-		return http_fail(req, &(struct hub_err){HUB_ENOMEM, "out of memory"});
-	nlines = batch_parse(c, end, lines, c->pend_lines + 1);
-	rc = pim_batch_begin(app, http_user(req), c->dry_run, &b, &err);
-	if (rc < 0) {
-		batch_lines_free(lines, nlines);
-		return http_fail(req, &err);
-	}
-	if (!final)
-		pim_batch_lazy(b);
-	for (i = 0; i < nlines; i++) {
+	rc = pim_batch_begin(c->app, c->user, c->dry_run, &b, err);
+	if (rc < 0)
+		return rc;
+	/* synced once, when the request ends (batch_finish) */
+	pim_batch_lazy(b);
+	for (size_t i = 0; i < n; i++) {
 		json_t *doc = lines[i].doc, *problems = NULL;
 		struct hub_err e2 = {0};
 		const char *sku;
@@ -768,7 +870,7 @@ static int batch_flush(struct http_req *req, struct batch_ctx *c, bool final)
 				 outcome_name(outcome), NULL);
 		} else if (rc == HUB_EIO || rc == HUB_ENOMEM || rc == HUB_ENOSPACE) {
 			json_decref(problems);
-			err = e2;
+			*err = e2;
 			goto fail;
 		} else {
 			if (!problems) {
@@ -786,24 +888,60 @@ static int batch_flush(struct http_req *req, struct batch_ctx *c, bool final)
 		lines[i].prep = NULL;
 		lines[i].doc = NULL;
 	}
-	rc = pim_batch_commit(b, &err);
+	rc = pim_batch_commit(b, err);
 	b = NULL;
 	if (rc < 0)
 		goto fail;
-	c->unsynced = !final && !c->dry_run;
-	goto out;
+	c->unsynced = !c->dry_run;
+	return 0;
 fail:
+	/* the whole chunk failed; the lines after it still get their turn */
 	pim_batch_abort(b);
 	c->out.len = out_mark;
-	out_failed(&c->out, first_line + 1, c->line, &err);
-	hub_log(LOG_ERROR, "batch lines=%ld-%ld error=\"%s\"", first_line + 1, c->line, err.msg);
-out:
-	batch_lines_free(lines, nlines);
-	memmove(c->pend.data, c->pend.data + end, c->pend.len - end);
-	c->pend.len -= end;
-	c->pend.data[c->pend.len] = 0;
-	c->pend_lines = 0;
+	out_failed(&c->out, ch->first_line + 1, ch->last_line, err);
+	hub_log(LOG_ERROR, "batch lines=%ld-%ld error=\"%s\"", ch->first_line + 1, ch->last_line,
+		err->msg);
 	return 0;
+}
+
+/* Waits until the chunks before seq are written. */
+static void turn_wait(struct batch_ctx *c, unsigned long seq)
+{
+	pthread_mutex_lock(&c->mu);
+	while (c->turn != seq)
+		pthread_cond_wait(&c->turn_cond, &c->mu);
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* Parses and prepares ch, releases the request when given one (it then
+ * receives the next chunk meanwhile), writes ch in its turn and lets the
+ * next chunk have its turn. Waiting for the turn is safe on a work thread:
+ * the chunk before was running before this one was cut. */
+static void chunk_run(struct batch_ctx *c, struct batch_chunk *ch, struct http_req *release)
+{
+	struct batch_line *lines = malloc(ch->max_lines * sizeof(*lines));
+	struct hub_err err = {0};
+	size_t n = lines ? chunk_parse(c, ch, lines) : 0;
+	int rc = 0;
+
+	if (release)
+		http_offload_release(release);
+	turn_wait(c, ch->seq);
+	if (!lines)
+		rc = hub_err_set(&err, HUB_ENOMEM, "out of memory");
+	else if (n && !batch_failed(c, &(struct hub_err){0}))
+		rc = chunk_write(c, ch, lines, n, &err);
+	if (lines)
+		batch_lines_free(lines, n);
+	if (rc < 0)
+		batch_set_failed(c, &err);
+	pthread_mutex_lock(&c->mu);
+	c->turn++;
+	pthread_cond_broadcast(&c->turn_cond);
+	pthread_mutex_unlock(&c->mu);
+	buf_release(&ch->bytes);
+	free(ch);
+	batch_ctx_unref(c);
 }
 
 /* A line that has not ended within BATCH_MAX_LINE bytes stops the upload. */
@@ -818,18 +956,42 @@ static int batch_check_line(struct http_req *req, struct batch_ctx *c)
 	return http_fail(req, &err);
 }
 
-/* On a work thread: see batch_body. */
-static void batch_more(struct http_req *req, void *arg)
+/* Cuts the next chunk and runs it (release: see chunk_run). */
+static int batch_more(struct http_req *req, struct batch_ctx *c, struct http_req *release)
 {
-	struct batch_ctx *c = arg;
+	struct batch_chunk *ch = chunk_cut(c, false);
+	int rc;
 
-	batch_flush(req, c, false);
-	batch_check_line(req, c);
+	if (!ch)
+		return http_fail(req, &(struct hub_err){HUB_ENOMEM, "out of memory"});
+	rc = batch_check_line(req, c);
+	chunk_run(c, ch, release);
+	return rc;
 }
 
-static void batch_last(struct http_req *req, void *arg)
+/* On a work thread: see batch_body. */
+static void batch_more_offloaded(struct http_req *req, void *arg)
 {
-	batch_flush(req, arg, true);
+	batch_more(req, arg, req);
+}
+
+/* Writes the last lines after every chunk before them, then syncs. */
+static void batch_finish(struct http_req *req, void *arg)
+{
+	struct batch_ctx *c = arg;
+	struct batch_chunk *ch = chunk_cut(c, true);
+	struct hub_err err = {0};
+
+	(void)req;
+	if (ch) {
+		chunk_run(c, ch, NULL);
+	} else {
+		batch_set_failed(c, &(struct hub_err){HUB_ENOMEM, "out of memory"});
+		turn_wait(c, c->cut);
+	}
+	if (c->unsynced && pim_catalog_sync(c->app, &err) < 0)
+		batch_set_failed(c, &err);
+	c->unsynced = false;
 }
 
 static int batch_body(struct http_req *req, const char *data, size_t len)
@@ -838,12 +1000,9 @@ static int batch_body(struct http_req *req, const char *data, size_t len)
 	struct hub_err err = {0};
 
 	if (!c) {
-		c = calloc(1, sizeof(*c));
+		c = batch_ctx_new(req);
 		if (!c)
 			return http_fail(req, &(struct hub_err){HUB_ENOMEM, "out of memory"});
-		buf_init(&c->pend, 0);
-		buf_init(&c->out, 0);
-		c->app = http_app(req);
 		http_set_ctx(req, c, batch_ctx_free);
 		if (parse_mode(http_query(req, "mode"), &c->mode) < 0) {
 			hub_err_set(&err, HUB_EINVAL, "mode is upsert, create or update");
@@ -851,17 +1010,19 @@ static int batch_body(struct http_req *req, const char *data, size_t len)
 		}
 		if (http_query_flag(req, "dry_run", &c->dry_run, &err) < 0)
 			return http_fail(req, &err);
+	} else if (batch_failed(c, &err)) {
+		return http_fail(req, &err);
 	}
 	if (buf_add(&c->pend, data, len) < 0)
 		return http_fail(req, &(struct hub_err){HUB_ENOMEM, "out of memory"});
 	for (const char *p = data, *end = data + len; (p = memchr(p, '\n', end - p)); p++)
 		c->pend_lines++;
-	/* the lines are parsed, checked and written on a work thread: two
-	 * requests then use two cores whichever epoll thread took them */
-	if (c->pend_lines >= BATCH_LINES || c->pend.len >= BATCH_BYTES) {
-		if (http_offload(req, batch_more, c))
+	/* on a work thread: two requests then use two cores whichever epoll
+	 * thread took them, and one request's chunks overlap (chunk_run) */
+	if (c->pend_lines && (c->pend_lines >= BATCH_LINES || c->pend.len >= BATCH_BYTES)) {
+		if (http_offload(req, batch_more_offloaded, c))
 			return 0;
-		batch_flush(req, c, false);
+		return batch_more(req, c, NULL);
 	}
 	return batch_check_line(req, c);
 }
@@ -869,22 +1030,19 @@ static int batch_body(struct http_req *req, const char *data, size_t len)
 static int handle_batch(struct http_req *req)
 {
 	struct batch_ctx *c = http_ctx(req);
+	struct hub_err err = {0};
 	char *s;
 	size_t len;
 
 	if (!c)
 		return http_reply_problem(req, 400, "an NDJSON body is required", NULL);
-	if (c->pend.len && http_offload(req, batch_last, c))
-		return 0; /* runs again with the last lines written */
-	if (c->pend.len) {
-		batch_flush(req, c, true);
-	} else if (c->unsynced) {
-		struct hub_err err = {0};
-
-		if (pim_catalog_sync(http_app(req), &err) < 0)
-			return http_reply_err(req, &err);
+	if (!http_resumed(req)) {
+		if (http_offload(req, batch_finish, c))
+			return 0; /* runs again with every line written */
+		batch_finish(req, c);
 	}
-	c->unsynced = false;
+	if (batch_failed(c, &err))
+		return http_reply_err(req, &err);
 	s = buf_detach(&c->out, &len);
 	return http_reply_owned(req, 200, "application/x-ndjson", s ? s : strdup(""), s ? len : 0);
 }

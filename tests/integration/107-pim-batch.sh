@@ -74,6 +74,47 @@ post "" "$TMP/bulk2.ndjson"; check "bulk update: all updated" is "$(grep -c '"ou
 req GET "$PIM/v1/products/BULK-02599"; check "updated version 2" is "$(jqb .version)" 2
 req GET "$PIM/v1/products?q=tall&limit=1000"; check "search sees the batch's new names" is "$(jqb '.items|length')" 1000
 
+# one request's chunks (250 lines) are prepared while the one before is
+# written: they still write, and answer, in the order of the lines, also
+# while another request's chunks contend for the writer
+python3 -c '
+import json
+for i in range(4000):
+    print(json.dumps({"sku": "OTHER-%04d" % i, "family": "home", "values": {}}))
+' >"$TMP/other.ndjson"
+curl -s -o /dev/null -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/x-ndjson' \
+	--data-binary @"$TMP/other.ndjson" "$PIM/v1/products/batch" &
+other=$!
+python3 -c '
+import json
+for i in range(4000):
+    sku = "ORDER-%04d" % (i % 250)  # each sku once a chunk
+    print(json.dumps({"sku": sku, "family": "home", "values": {"name": [{"locale": "en_US", "channel": None, "data": "Round %d" % (i // 250)}]}}))
+' >"$TMP/order.ndjson"
+post "" "$TMP/order.ndjson"; check "order: 200" code_is 200
+check "order: answers in line order" is "$(jq -s '[.[].line] == [range(1;4001)]' "$TMP/body")" true
+check "order: first round created, later ones updated" is \
+	"$(jq -r '"\(.line > 250)/\(.outcome)"' "$TMP/body" | sort | uniq -c | awk '{print $1, $2}' | tr '\n' ' ')" \
+	"250 false/created 3750 true/updated "
+for sku in ORDER-0000 ORDER-0249; do
+	req GET "$PIM/v1/products/$sku"
+	check "order: $sku has the last line's values" is "$(jqb '.version|tostring')/$(jqb '.values.name[0].data')" "16/Round 15"
+done
+wait $other
+
+# a line that never ends stops the upload after chunks already in flight;
+# what was written before it stays, and pimd goes on
+python3 -c '
+import json
+for i in range(600):
+    print(json.dumps({"sku": "LONG-%04d" % i, "family": "home", "values": {}}))
+print("{\"sku\":\"LONG-X\",\"x\":\"" + "a" * (17 << 20))
+' >"$TMP/long.ndjson"
+post "" "$TMP/long.ndjson"; check "long line after chunks: 413" code_is 413
+check "long line after chunks: the problem names its line" bash -c "jq -r .detail '$TMP/body' | grep -q 'line 601 '"
+req GET "$PIM/v1/products/LONG-0499"; check "long line after chunks: earlier chunks written" code_is 200
+req GET "$PIM/healthz"; check "long line after chunks: still serving" code_is 200
+
 # index entries of lines in no particular order, sharing words, all found
 python3 -c '
 import json, random

@@ -184,6 +184,88 @@ static int h_heavy(struct http_req *req)
 	return http_reply_bytes(req, 200, "text/plain", msg, strlen(msg));
 }
 
+/* http_offload_release: the body's first part is worked on until the
+ * rest has arrived, which only a released request can receive. */
+struct early {
+	pthread_mutex_t mu;
+	pthread_cond_t cond;
+	bool started, more, done; /* first work begun; more body seen; work ended */
+	bool overlapped;          /* the work saw more of the body */
+};
+
+static void early_free(void *p)
+{
+	struct early *e = p;
+
+	pthread_mutex_destroy(&e->mu);
+	pthread_cond_destroy(&e->cond);
+	free(e);
+}
+
+static void early_work(struct http_req *req, void *arg)
+{
+	struct early *e = arg;
+	struct timespec until;
+
+	http_offload_release(req);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	pthread_mutex_lock(&e->mu);
+	while (!e->more && pthread_cond_timedwait(&e->cond, &e->mu, &until) == 0)
+		;
+	e->overlapped = e->more;
+	e->done = true;
+	pthread_cond_broadcast(&e->cond);
+	pthread_mutex_unlock(&e->mu);
+}
+
+/* Waits on a work thread for early_work, which is running by then. */
+static void early_join(struct http_req *req, void *arg)
+{
+	struct early *e = arg;
+
+	(void)req;
+	pthread_mutex_lock(&e->mu);
+	while (!e->done)
+		pthread_cond_wait(&e->cond, &e->mu);
+	pthread_mutex_unlock(&e->mu);
+}
+
+static int on_early(struct http_req *req, const char *data, size_t len)
+{
+	struct early *e = http_ctx(req);
+
+	(void)data;
+	(void)len;
+	if (!e) {
+		e = calloc(1, sizeof(*e));
+		pthread_mutex_init(&e->mu, NULL);
+		pthread_cond_init(&e->cond, NULL);
+		http_set_ctx(req, e, early_free);
+	}
+	pthread_mutex_lock(&e->mu);
+	if (e->started) {
+		e->more = true;
+		pthread_cond_broadcast(&e->cond);
+	}
+	e->started = true;
+	pthread_mutex_unlock(&e->mu);
+	if (!e->more && !http_offload(req, early_work, e))
+		return http_reply_bytes(req, 500, "text/plain", "no work threads", 15);
+	return 0;
+}
+
+static int h_early(struct http_req *req)
+{
+	struct early *e = http_ctx(req);
+	const char *msg;
+
+	if (!http_resumed(req) && http_offload(req, early_join, e))
+		return 0;
+	msg = e->overlapped ? "overlapped" : "in turn";
+	return http_reply_bytes(req, 200, "text/plain", msg, strlen(msg));
+}
+
 static const struct http_route routes[] = {
 	{"GET", "/v1/products/{sku}", h_echo, HTTP_PUBLIC_READ, NULL, 0},
 	{"PUT", "/v1/products/{sku}", h_body, ROLE_MERCHANDISER, NULL, 1024},
@@ -197,6 +279,7 @@ static const struct http_route routes[] = {
 	{"GET", "/v1/shared-fd", h_shared_fd, HTTP_PUBLIC, NULL, 0},
 	{"GET", "/v1/ping", h_ping, HTTP_PUBLIC, NULL, 0},
 	{"POST", "/v1/heavy", h_heavy, HTTP_PUBLIC, on_heavy, 1024},
+	{"POST", "/v1/early", h_early, HTTP_PUBLIC, on_early, 1u << 20},
 };
 
 /* Runs a shell command and returns its first line of output (static). */
@@ -372,6 +455,9 @@ int main(void)
 		ok(!strcmp(heavy.out, "met offloaded"),
 		   "the body's work ran beside it, the handler's on a work thread and the handler again: %s",
 		   heavy.out);
+		r = sh("seq 1 50000 > %s/early && " CURL "-H 'Content-Type: text/plain' --data-binary @%s/early %s/v1/early",
+		       dir, dir, url);
+		ok(!strcmp(r, "overlapped"), "a released request receives its body while its work goes on: %s", r);
 		http_server_stop(one, 1000);
 	}
 
