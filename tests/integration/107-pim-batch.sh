@@ -115,6 +115,21 @@ check "long line after chunks: the problem names its line" bash -c "jq -r .detai
 req GET "$PIM/v1/products/LONG-0499"; check "long line after chunks: earlier chunks written" code_is 200
 req GET "$PIM/healthz"; check "long line after chunks: still serving" code_is 200
 
+# a client gone mid-upload, its chunks still in flight: what was received
+# in whole chunks is written, and pimd goes on
+python3 -c '
+import json
+for i in range(40000):
+    print(json.dumps({"sku": "GONE-%05d" % i, "family": "home", "values": {}}))
+' >"$TMP/gone.ndjson"
+curl -s -o /dev/null -m 1 --limit-rate 400k -X POST -H "Authorization: Bearer $TOKEN" \
+	-H 'Content-Type: application/x-ndjson' --data-binary @"$TMP/gone.ndjson" "$PIM/v1/products/batch"
+check "client gone: cut short" is "$?" 28
+sleep 0.5
+req GET "$PIM/v1/products/GONE-00000"; check "client gone: its first chunk written" code_is 200
+req GET "$PIM/v1/products/GONE-39999"; check "client gone: what never came is not" code_is 404
+req GET "$PIM/healthz"; check "client gone: still serving" code_is 200
+
 # index entries of lines in no particular order, sharing words, all found
 python3 -c '
 import json, random
