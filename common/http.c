@@ -887,12 +887,16 @@ bool http_offload(struct http_req *req, void (*fn)(struct http_req *, void *), v
 	return true;
 }
 
-/* Set by http_offload_release while the work thread's current work runs. */
-static _Thread_local bool work_released;
+/* What the calling thread's offloaded work is at: none (not a work thread,
+ * or work done inline), running, or released by http_offload_release. */
+static _Thread_local enum { WORK_NONE, WORK_RUNNING, WORK_RELEASED } work_state;
 
 void http_offload_release(struct http_req *req)
 {
-	work_released = true;
+	/* work done inline by the caller holds a connection never suspended */
+	if (work_state != WORK_RUNNING)
+		return;
+	work_state = WORK_RELEASED;
 	MHD_resume_connection(req->conn);
 }
 
@@ -914,11 +918,12 @@ static void *work_main(void *arg)
 		if (!s->work_head)
 			s->work_tail = NULL;
 		pthread_mutex_unlock(&s->work_mu);
-		work_released = false;
+		work_state = WORK_RUNNING;
 		req->work_fn(req, req->work_arg);
 		/* released: req may be offloaded again, or gone */
-		if (!work_released)
+		if (work_state == WORK_RUNNING)
 			MHD_resume_connection(req->conn);
+		work_state = WORK_NONE;
 		pthread_mutex_lock(&s->work_mu);
 	}
 	pthread_mutex_unlock(&s->work_mu);
