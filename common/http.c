@@ -944,14 +944,19 @@ static int workers_start(struct http_server *s)
 }
 
 /* Lets the work threads finish what is queued, then ends them; work
- * offered from then on is done by the caller. */
+ * offered from then on is done by the caller. Once is enough: both
+ * http_server_stop and server_free call it, and a thread is joined once. */
 static void workers_stop(struct http_server *s)
 {
+	int n;
+
 	pthread_mutex_lock(&s->work_mu);
 	s->work_stop = true;
+	n = s->nworkers;
+	s->nworkers = 0;
 	pthread_cond_broadcast(&s->work_cond);
 	pthread_mutex_unlock(&s->work_mu);
-	for (int i = 0; i < s->nworkers; i++)
+	for (int i = 0; i < n; i++)
 		pthread_join(s->workers[i], NULL);
 }
 

@@ -109,9 +109,9 @@ bool http_resumed(struct http_req *req);
 bool http_offload(struct http_req *req, void (*fn)(struct http_req *, void *), void *arg);
 /* From fn, offloaded from a body callback: lets the body go on (and the
  * next body callback offload more) while fn finishes. Does nothing when fn
- * runs inline (http_offload returned false). fn must not touch
- * req afterwards, which may already be gone: what it still needs, it keeps
- * in state of its own that outlives the request. */
+ * runs inline (http_offload returned false). fn must not touch req
+ * afterwards, which may already be gone: what it still needs, it keeps in
+ * state of its own that outlives the request. */
 void http_offload_release(struct http_req *req);
 /* Query parameter as an integer within [min,max]; def when absent; -1 and
  * a 400 problem queued when it is not a number in range. */

@@ -616,7 +616,7 @@ struct batch_ctx {
 	enum pim_mode mode;
 	bool dry_run;
 	struct pim_app *app;
-	char *user;        /* a copy: a chunk may outlive its request */
+	char user[64];     /* a copy: a chunk may outlive its request */
 	/* written only by the chunk whose turn it is */
 	struct buf out;    /* NDJSON answer */
 	bool unsynced;     /* committed without a sync: sync before forgetting */
@@ -643,11 +643,7 @@ static struct batch_ctx *batch_ctx_new(struct http_req *req)
 
 	if (!c)
 		return NULL;
-	c->user = strdup(http_user(req) ? http_user(req) : "");
-	if (!c->user) {
-		free(c);
-		return NULL;
-	}
+	snprintf(c->user, sizeof(c->user), "%s", http_user(req) ? http_user(req) : "");
 	buf_init(&c->pend, 0);
 	buf_init(&c->out, 0);
 	c->app = http_app(req);
@@ -677,7 +673,6 @@ static void batch_ctx_unref(struct batch_ctx *c)
 	pthread_mutex_destroy(&c->mu);
 	buf_release(&c->pend);
 	buf_release(&c->out);
-	free(c->user);
 	free(c);
 }
 
